@@ -1,0 +1,46 @@
+"""ramen_edu — RAMEN (Mittal et al., arXiv 2402.18434), taught and implemented.
+
+The flat public API below is what the book's chapters call; everything else is importable
+from its module (``ramen_edu.metrics``, ``ramen_edu.graphs``, ...). Heavy modules (torch,
+transformers, faiss) load only when first used, so ``import ramen_edu`` stays fast.
+"""
+from __future__ import annotations
+
+import importlib
+
+from ramen_edu.config import Profile, cache_dir, find_data_file, profile
+from ramen_edu.data import AnchorSet, XCDataset
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (loaded on first access)
+_LAZY = {
+    "read_xc_dataset": "ramen_edu.data.xc_format",
+    "write_xc_dataset": "ramen_edu.data.xc_format",
+    "load_dataset": "ramen_edu.data.catalog",
+    "make_synthetic_world": "ramen_edu.data.synthetic",
+    "read_articles": "ramen_edu.data.wikipedia",
+    "build_wiki_seealso": "ramen_edu.data.wiki_benchmark",
+    "random_walk_with_restart": "ramen_edu.graphs",
+    "personalized_pagerank": "ramen_edu.graphs",
+    "prune_edges": "ramen_edu.graphs",
+    "neighbourhood_graph": "ramen_edu.graphs",
+    "evaluate": "ramen_edu.metrics",
+    "Encoder": "ramen_edu.encoders",
+    "LabelIndex": "ramen_edu.retrieval",
+    "TrainConfig": "ramen_edu.training",
+    "RamenModel": "ramen_edu.training",
+    "train": "ramen_edu.training",
+    "run_record": "ramen_edu.runinfo",
+}
+
+__all__ = ["AnchorSet", "Profile", "XCDataset", "__version__", "cache_dir", "find_data_file",
+           "profile", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ramen_edu' has no attribute {name!r}")

@@ -1,0 +1,150 @@
+"""The extreme-classification data model: documents, labels, ground truth and anchor sets.
+
+Taught in: book/01_extreme_classification.ipynb (documents, labels, tail) and
+book/02_anchor_graphs.ipynb (anchor sets).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def _check_shape(what: str, matrix: sp.csr_matrix, shape: tuple[int, int]) -> None:
+    if not sp.issparse(matrix):
+        raise TypeError(f"{what} must be a scipy.sparse matrix, got {type(matrix).__name__}")
+    if matrix.shape != shape:
+        raise ValueError(f"{what} has shape {matrix.shape}, expected {shape}")
+
+
+def as_csr(matrix, dtype=np.float32) -> sp.csr_matrix:
+    """Canonical form used everywhere: csr, float32 values, sorted indices, no explicit zeros."""
+    out = sp.csr_matrix(matrix, dtype=dtype)
+    out.eliminate_zeros()
+    out.sort_indices()
+    return out
+
+
+@dataclass
+class AnchorSet:
+    """One anchor set t (e.g. ``"category"``): anchors with texts and edges to documents and labels.
+
+    texts:        M anchor texts.
+    doc_anchor:   csr (N_train × M), E_XA — training documents → anchors. Test documents
+                  never appear here (the paper's leak rule, §4).
+    label_anchor: csr (L × M), E_ZA — labels → anchors.
+    """
+
+    name: str
+    texts: list[str]
+    doc_anchor: sp.csr_matrix
+    label_anchor: sp.csr_matrix
+
+    def __post_init__(self) -> None:
+        self.texts = list(self.texts)
+        self.doc_anchor = as_csr(self.doc_anchor)
+        self.label_anchor = as_csr(self.label_anchor)
+        m = len(self.texts)
+        if self.doc_anchor.shape[1] != m or self.label_anchor.shape[1] != m:
+            raise ValueError(
+                f"anchor set {self.name!r}: {m} anchor texts but doc_anchor has "
+                f"{self.doc_anchor.shape[1]} columns and label_anchor {self.label_anchor.shape[1]}"
+            )
+
+    @property
+    def n_anchors(self) -> int:
+        return len(self.texts)
+
+
+@dataclass
+class XCDataset:
+    """A complete XC benchmark.
+
+    train_texts / test_texts: document texts (N_train, N_test).
+    label_texts:              L label texts.
+    train_y / test_y:         csr (N × L) binary ground truth.
+    anchors:                  named anchor sets, ``{"category": AnchorSet, ...}``.
+    filter_pairs:             int64 array (P × 2) of (test document, label) pairs removed before
+                              scoring — a document never predicts itself (reciprocal pairs).
+    propensity_a/_b:          Jain et al. (2016) constants for PSP (RAMEN.md; Wikipedia 0.55/1.5).
+    """
+
+    name: str
+    train_texts: list[str]
+    test_texts: list[str]
+    label_texts: list[str]
+    train_y: sp.csr_matrix
+    test_y: sp.csr_matrix
+    anchors: dict[str, AnchorSet] = field(default_factory=dict)
+    filter_pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    propensity_a: float = 0.55
+    propensity_b: float = 1.5
+
+    def __post_init__(self) -> None:
+        self.train_texts, self.test_texts = list(self.train_texts), list(self.test_texts)
+        self.label_texts = list(self.label_texts)
+        self.train_y, self.test_y = as_csr(self.train_y), as_csr(self.test_y)
+        _check_shape("train_y", self.train_y, (len(self.train_texts), self.n_labels))
+        _check_shape("test_y", self.test_y, (len(self.test_texts), self.n_labels))
+        for name, anchor_set in self.anchors.items():
+            if anchor_set.name != name:
+                raise ValueError(f"anchor set stored under {name!r} is named {anchor_set.name!r}")
+            _check_shape(f"anchors[{name!r}].doc_anchor", anchor_set.doc_anchor,
+                         (self.n_train, anchor_set.n_anchors))
+            _check_shape(f"anchors[{name!r}].label_anchor", anchor_set.label_anchor,
+                         (self.n_labels, anchor_set.n_anchors))
+        pairs = np.asarray(self.filter_pairs, dtype=np.int64).reshape(-1, 2)
+        if len(pairs) and (pairs.min() < 0 or pairs[:, 0].max() >= self.n_test
+                           or pairs[:, 1].max() >= self.n_labels):
+            raise ValueError(
+                f"filter_pairs must be (test document < {self.n_test}, label < {self.n_labels}) pairs")
+        self.filter_pairs = pairs
+
+    # --- sizes -----------------------------------------------------------------------------
+    @property
+    def n_train(self) -> int:
+        return len(self.train_texts)
+
+    @property
+    def n_test(self) -> int:
+        return len(self.test_texts)
+
+    @property
+    def n_labels(self) -> int:
+        return len(self.label_texts)
+
+    def label_frequency(self) -> np.ndarray:
+        """Training documents per label, int64 (L,). The x-axis of every long-tail plot."""
+        return np.asarray((self.train_y > 0).sum(axis=0)).ravel().astype(np.int64)
+
+    def filter_matrix(self) -> sp.csr_matrix:
+        """filter_pairs as a binary csr (N_test × L), the form metrics.filter_predictions takes."""
+        p = self.filter_pairs
+        return sp.csr_matrix((np.ones(len(p), np.float32), (p[:, 0], p[:, 1])),
+                             shape=(self.n_test, self.n_labels))
+
+    def summary(self) -> dict:
+        """The paper's Table 15 columns for this dataset (plus per anchor set statistics)."""
+        freq = self.label_frequency()
+        out = {
+            "name": self.name,
+            "train_documents": self.n_train,
+            "test_documents": self.n_test,
+            "labels": self.n_labels,
+            "avg_labels_per_document": float(self.train_y.getnnz(axis=1).mean()) if self.n_train else 0.0,
+            "avg_documents_per_label": float(freq.mean()) if self.n_labels else 0.0,
+            "anchor_sets": {},
+        }
+        for name, a in self.anchors.items():
+            out["anchor_sets"][name] = {
+                "anchors": a.n_anchors,
+                "avg_anchors_per_document": float(a.doc_anchor.getnnz(axis=1).mean()) if self.n_train else 0.0,
+                "avg_anchors_per_label": float(a.label_anchor.getnnz(axis=1).mean()) if self.n_labels else 0.0,
+            }
+        return out
+
+    def __repr__(self) -> str:
+        sets = ", ".join(f"{n}: {a.n_anchors} anchors" for n, a in self.anchors.items()) or "none"
+        return (f"XCDataset({self.name!r}: {self.n_train} train / {self.n_test} test documents, "
+                f"{self.n_labels} labels, {self.train_y.nnz} train pairs; anchor sets: {sets})")
