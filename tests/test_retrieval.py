@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from ramen_edu.retrieval import LabelIndex, topk_to_csr
+
+
+def _unit(x):
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_search_matches_brute_force():
+    rng = np.random.default_rng(0)
+    labels, queries = _unit(rng.normal(size=(50, 8))), _unit(rng.normal(size=(7, 8)))
+    scores, ids = LabelIndex(labels).search(queries, 5)
+    want = np.argsort(-(queries @ labels.T), axis=1)[:, :5]
+    np.testing.assert_array_equal(ids, want)
+    np.testing.assert_allclose(scores, np.take_along_axis(queries @ labels.T, want, 1), atol=1e-5)
+
+
+def test_exclude_pairs_are_never_returned_and_order_kept():
+    rng = np.random.default_rng(1)
+    labels, queries = _unit(rng.normal(size=(20, 4))), _unit(rng.normal(size=(3, 4)))
+    full_scores, full = LabelIndex(labels).search(queries, 20)
+    exclude = sp.csr_matrix((np.ones(3), ([0, 0, 2], [full[0, 0], full[0, 2], full[2, 1]])), shape=(3, 20))
+    _, ids = LabelIndex(labels).search(queries, 4, exclude=exclude)
+    np.testing.assert_array_equal(ids[0], [full[0, 1], full[0, 3], full[0, 4], full[0, 5]])
+    np.testing.assert_array_equal(ids[1], full[1, :4])
+    np.testing.assert_array_equal(ids[2], [full[2, 0], full[2, 2], full[2, 3], full[2, 4]])
+
+
+def test_k_larger_than_labels_pads():
+    labels = _unit(np.eye(3, dtype=np.float32))
+    scores, ids = LabelIndex(labels).search(labels[:1], 5)
+    assert ids[0, :3].tolist() != [-1, -1, -1] and ids[0, 3:].tolist() == [-1, -1]
+    assert np.isneginf(scores[0, 3:]).all()
+    pred = topk_to_csr(scores, ids, 3)
+    assert pred.shape == (1, 3) and pred.nnz == 3
+    assert pred[0, 0] == pred.max()  # the exact match ranks first, shift keeps order
+
+
+def test_bad_shapes_raise():
+    index = LabelIndex(np.eye(4, dtype=np.float32))
+    with pytest.raises(ValueError, match="dim"):
+        index.search(np.ones((2, 3), np.float32), 1)
+    with pytest.raises(ValueError, match="2-D"):
+        LabelIndex(np.ones(4))
