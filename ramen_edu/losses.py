@@ -1,0 +1,187 @@
+"""RAMEN's losses: in-batch triplet losses with masked false negatives, and the λ-weighted objective.
+
+Every function here takes tensors and returns a scalar (or per-row) tensor; the trainer owns the
+loop (``ramen_edu.training``). The same triplet form serves the document–label loss L(θ) and the
+two graph regularizers R_x^t(θ) (document ↔ anchor) and R_z^t(θ) (label ↔ anchor) of RAMEN §3:
+
+    loss_row(i) = (1/k_i) · Σ_{n ∈ hardest k_i negatives of row i} max(0, γ − s(i, p_i) + s(i, n))
+
+with s = cosine similarity (a dot product of unit-norm embeddings) and γ = 0.3 (Table 16).
+
+Normalisation — what the reference code does, and where we differ. NGAME's
+``TripletMarginLossOHNM`` (Extreme-classification/ngame, ``libs/loss.py``) removes positives
+from the in-batch similarity matrix, takes the top-k most similar remaining columns per row
+(k = ``loss_num_negatives`` = 10 for LF-WikiSeeAlso) and averages the hinge over the B × k
+matrix, i.e. each row is divided by k. We do the same whenever a row has at least k valid
+negatives — always the case in practice (k = 10 ≪ B = 1024). When a row has fewer (tiny batches,
+or ``hard_k=None`` = "all negatives"), we average over the k_i negatives that exist instead of
+padding with zero-loss slots, so masking a false negative never changes the weight of the other
+negatives of that row. Rows with no valid negative contribute 0; rows marked invalid
+(``row_valid=False``, e.g. a document without any anchor) are left out of the mean.
+
+Taught in: book/04_training.ipynb
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import torch
+
+__all__ = ["triplet_from_similarity", "triplet_in_batch", "ramen_objective", "TERM_PATTERN"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+#: valid names of the terms of the RAMEN objective (see :func:`ramen_objective`)
+TERM_PATTERN = re.compile(r"^(doc_label|doc_anchor:.+|label_anchor:.+)$")
+
+
+def _check_2d(name: str, t: torch.Tensor) -> None:
+    if not isinstance(t, torch.Tensor) or t.dim() != 2:
+        shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+        raise ValueError(f"{name} must be a 2-d tensor, got {shape}")
+
+
+def triplet_from_similarity(
+    sim: torch.Tensor,
+    positive: torch.Tensor,
+    positive_mask: torch.Tensor | None = None,
+    margin: float = 0.3,
+    hard_k: int | None = None,
+    reduction: str = "mean",
+    *,
+    row_valid: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Triplet hinge loss on a precomputed similarity matrix, with masked false negatives.
+
+    sim:           (B, C) float — s(i, j) between row i and candidate j.
+    positive:      (B,) int64 — column of row i's positive in ``sim`` (ignored for invalid rows,
+                   may be −1 there).
+    positive_mask: (B, C) bool or None — True where candidate j is *also* a positive of row i
+                   (a false negative): such columns are never negatives. Row i's own positive
+                   column is excluded whether or not it is marked.
+    margin:        γ (RAMEN Table 16: 0.3).
+    hard_k:        use only the k most similar valid negatives of each row (NGAME's online hard
+                   negative mining, k = 10); None = every valid negative.
+    reduction:     "mean" (over valid rows), "sum" (over valid rows) or "none" → (B,) per-row
+                   losses (0 for invalid rows).
+    row_valid:     (B,) bool or None — rows to include (False: no positive, e.g. a document
+                   with no anchor in this anchor set).
+
+    Each row's loss is divided by the number of negatives it uses (k, or fewer if fewer exist);
+    see the module docstring for how this matches NGAME. Returns a scalar (or (B,)) tensor that
+    carries gradients to ``sim``.
+    Taught in: book/04_training.ipynb
+    """
+    _check_2d("sim", sim)
+    b, c = sim.shape
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction={reduction!r}; choose one of {', '.join(_REDUCTIONS)}")
+    if hard_k is not None and (not isinstance(hard_k, int) or hard_k < 1):
+        raise ValueError(f"hard_k={hard_k!r} must be a positive int or None (all negatives)")
+    positive = torch.as_tensor(positive, device=sim.device)
+    if positive.shape != (b,):
+        raise ValueError(f"positive has shape {tuple(positive.shape)}, expected ({b},) — one "
+                         f"column per row of sim {tuple(sim.shape)}")
+    if row_valid is None:
+        row_valid = torch.ones(b, dtype=torch.bool, device=sim.device)
+    else:
+        row_valid = torch.as_tensor(row_valid, device=sim.device).bool()
+        if row_valid.shape != (b,):
+            raise ValueError(f"row_valid has shape {tuple(row_valid.shape)}, expected ({b},)")
+    positive = positive.long()
+    bad = row_valid & ((positive < 0) | (positive >= c))
+    if bool(bad.any()):
+        i = int(bad.nonzero()[0, 0])
+        raise ValueError(f"positive[{i}] = {int(positive[i])} is not a column of sim with {c} "
+                         f"columns; mark rows without a positive with row_valid=False")
+    pos_col = positive.clamp(0, max(c - 1, 0))
+
+    # which columns may serve as negatives for each row
+    negative = torch.ones(b, c, dtype=torch.bool, device=sim.device)
+    if positive_mask is not None:
+        positive_mask = torch.as_tensor(positive_mask, device=sim.device)
+        if positive_mask.shape != (b, c):
+            raise ValueError(f"positive_mask has shape {tuple(positive_mask.shape)}, expected "
+                             f"{(b, c)} like sim")
+        negative &= ~positive_mask.bool()
+    negative[torch.arange(b, device=sim.device), pos_col] = False
+
+    s_pos = sim.gather(1, pos_col[:, None])  # (B, 1)
+    hinge = torch.relu(margin - s_pos + sim)  # (B, C)
+    if hard_k is not None and hard_k < c:
+        # hardest = most similar valid negatives; invalid columns sort last
+        score = sim.detach().masked_fill(~negative, float("-inf"))
+        idx = score.topk(hard_k, dim=1).indices  # (B, k)
+        hinge = hinge.gather(1, idx)
+        negative = negative.gather(1, idx)
+    hinge = hinge * negative  # zero where not a negative (keeps the graph; no NaN from -inf)
+    n_neg = negative.sum(dim=1)
+    per_row = hinge.sum(dim=1) / n_neg.clamp(min=1)
+    per_row = per_row * row_valid
+    if reduction == "none":
+        return per_row
+    total = per_row.sum()
+    if reduction == "sum":
+        return total
+    return total / row_valid.sum().clamp(min=1)
+
+
+def triplet_in_batch(
+    queries: torch.Tensor,
+    candidates: torch.Tensor,
+    positive: torch.Tensor,
+    positive_mask: torch.Tensor | None = None,
+    margin: float = 0.3,
+    hard_k: int | None = None,
+    reduction: str = "mean",
+    *,
+    row_valid: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """In-batch triplet loss between queries and a shared pool of candidates (RAMEN §3).
+
+    queries:    (B, D) unit-norm embeddings (documents for L and R_x, labels for R_z).
+    candidates: (C, D) unit-norm embeddings (the batch's labels or anchors); every row uses all
+                of them as potential negatives, so C is usually B (or the global batch in DDP).
+    positive, positive_mask, margin, hard_k, reduction, row_valid: as in
+                :func:`triplet_from_similarity`, with sim = queries @ candidatesᵀ (cosine).
+
+    Returns a scalar (or (B,) for reduction="none").
+    Taught in: book/04_training.ipynb
+    """
+    _check_2d("queries", queries)
+    _check_2d("candidates", candidates)
+    if queries.shape[1] != candidates.shape[1]:
+        raise ValueError(f"queries have dimension {queries.shape[1]} but candidates "
+                         f"{candidates.shape[1]}; embed both with the same encoder")
+    sim = queries @ candidates.T
+    return triplet_from_similarity(sim, positive, positive_mask, margin, hard_k, reduction,
+                                   row_valid=row_valid)
+
+
+def ramen_objective(losses: Mapping[str, torch.Tensor],
+                    lambdas: Mapping[str, float]) -> torch.Tensor:
+    """The regularized objective λ_l·L + Σ_t (λ_x^t·R_x^t + λ_z^t·R_z^t) (RAMEN §3).
+
+    losses:  term name → scalar tensor. Names: ``"doc_label"`` (L), ``"doc_anchor:<set>"``
+             (R_x^t) and ``"label_anchor:<set>"`` (R_z^t), e.g. ``"doc_anchor:category"``.
+    lambdas: term name → λ (float); must cover every term in ``losses`` (extra names, e.g. for
+             an anchor set absent from this batch, are ignored).
+
+    Returns a scalar tensor (differentiable in every loss).
+    Taught in: book/04_training.ipynb
+    """
+    if not losses:
+        raise ValueError("ramen_objective needs at least one loss term (e.g. 'doc_label')")
+    total = None
+    for name, value in losses.items():
+        if not TERM_PATTERN.match(name):
+            raise ValueError(f"loss term {name!r} is not one of 'doc_label', "
+                             f"'doc_anchor:<set>', 'label_anchor:<set>'")
+        if name not in lambdas:
+            raise KeyError(f"no λ for loss term {name!r}; lambdas has {sorted(lambdas)}")
+        if value.dim() != 0:
+            raise ValueError(f"loss term {name!r} must be a scalar, got shape {tuple(value.shape)}")
+        term = float(lambdas[name]) * value
+        total = term if total is None else total + term
+    return total
