@@ -1,0 +1,721 @@
+"""Extreme-classification metrics: P@k, nDCG@k, PSP@k, PSnDCG@k, recall@k, FN@k, label quantiles.
+
+The definitions are RAMEN's App. D (which follows Jain et al. 2016); where the paper's text is
+silent, this module follows the reference implementation used by the XC literature, pyxclib's
+``xclib/evaluation/xc_metrics.py``, and says so in each docstring. Everything is vectorised over
+documents: memory and time grow with the number of stored predictions, never with N × L.
+
+Conventions shared by every function here
+-----------------------------------------
+Predictions (``pred``) come in one of three forms:
+
+* a ``scipy.sparse`` matrix (N × L) of scores — higher is better, and only the *stored* entries are
+  predictions (a stored 0.0 or a negative score is still a prediction; an unstored label is not);
+* a pair ``(ids, scores)`` of (N × m) arrays — ids int, ``-1`` pads a row with fewer than m
+  predictions, scores float (the score of a padded slot is ignored);
+* an int array ``ids`` (N × m), already ranked best first, ``-1`` padded.
+
+Ties are broken deterministically: among equal scores the **lower label id ranks first** (for
+the ``ids``-only form the given order is the ranking). Ground truth ``true`` is a sparse
+(N × L) matrix; a stored non-zero entry marks a relevant label.
+
+``k`` may exceed the number of predictions in a row or the number of relevant labels: missing
+predictions are misses, and P@k keeps dividing by k (so a perfect ranking of a document with
+|y| < k relevant labels gets P@k = |y|/k, as in pyxclib and the paper's formula).
+
+Documents with no relevant label (``empty=``):
+
+* ``"count"`` (default, pyxclib's ``remove_invalid=False``): they stay in the average and score 0
+  on P@k, nDCG@k and recall@k (there is nothing to find) and 0 on FN@k (nothing was missed);
+* ``"skip"``: they are left out of every average (pyxclib's ``remove_invalid=True``).
+  PSP@k and PSnDCG@k are ratios of sums in which such documents add 0 to both sums, so they are
+  the same under both choices.
+
+All results are fractions in [0, 1]; ``format_table`` prints them in percent.
+
+Taught in: book/01_extreme_classification.ipynb (P@k, PSP@k and the tail; label quantiles).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "PROPENSITY_CONSTANTS", "propensities", "top_k_ids", "filter_predictions",
+    "precision_at_k", "ndcg_at_k", "psp_at_k", "psndcg_at_k", "recall_at_k", "fn_at_k",
+    "label_quantiles", "quantile_metrics", "evaluate", "format_table",
+]
+
+#: Jain et al. (2016) propensity constants (A, B) per dataset family, as used by the XC repository
+#: and RAMEN's reference code (RAMEN.md, "Evaluation").
+PROPENSITY_CONSTANTS = {"wikipedia": (0.55, 1.5), "wikititles": (0.5, 0.4), "amazon": (0.6, 2.6)}
+
+_EMPTY_CHOICES = ("count", "skip")
+_NORMALIZE_CHOICES = ("dataset", "document", "none")
+_METRIC_ORDER = ("P", "nDCG", "PSP", "PSnDCG", "R", "FN")
+
+
+# --------------------------------------------------------------------------------------------
+# propensities
+# --------------------------------------------------------------------------------------------
+def propensities(train_y_or_frequency, a: float = 0.55, b: float = 1.5, *,
+                 n_train: int | None = None) -> np.ndarray:
+    """Jain et al. (2016) label propensities p_l = 1 / (1 + C·(n_l + B)^(−A)), C = (ln N − 1)(B + 1)^A.
+
+    train_y_or_frequency: the training ground truth, sparse (N_train × L) — then n_l is the number
+    of training documents with label l and N = N_train — or a label-frequency vector (L,), in which
+    case ``n_train`` (N) must be given. a, b: the constants A, B (see ``PROPENSITY_CONSTANTS``).
+    Returns float64 (L,) in (0, 1): the probability that a relevant label l is observed; rare
+    labels get small propensities, so 1/p_l up-weights them in PSP@k and PSnDCG@k.
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    if sp.issparse(train_y_or_frequency):
+        y = sp.csr_matrix(train_y_or_frequency)
+        if n_train is not None and n_train != y.shape[0]:
+            raise ValueError(f"n_train={n_train} disagrees with train_y, which has {y.shape[0]} rows; "
+                             "leave n_train out when passing train_y")
+        n_train = y.shape[0]
+        freq = np.bincount(y.indices[y.data != 0], minlength=y.shape[1]).astype(np.float64)
+    else:
+        freq = np.asarray(train_y_or_frequency, dtype=np.float64)
+        if freq.ndim != 1:
+            raise ValueError(f"label frequency must be a vector (L,), got shape {freq.shape}; "
+                             "pass train_y as a sparse matrix instead")
+        if n_train is None:
+            raise ValueError("propensities(label_frequency, ...) needs n_train= (the number of "
+                             "training documents N in C = (ln N − 1)(B + 1)^A)")
+        if np.any(freq < 0) or not np.all(np.isfinite(freq)):
+            raise ValueError("label frequency must hold finite counts ≥ 0")
+    if a <= 0 or b < 0:
+        raise ValueError(f"propensity constants must satisfy A > 0 and B ≥ 0, got A={a}, B={b}")
+    if n_train < 3:
+        raise ValueError(f"the propensity model needs ln N > 1, i.e. N ≥ 3 training documents; "
+                         f"got N = {n_train}")
+    c = (math.log(n_train) - 1.0) * (b + 1.0) ** a
+    return 1.0 / (1.0 + c * np.power(freq + b, -a))
+
+
+# --------------------------------------------------------------------------------------------
+# input checking and ranking
+# --------------------------------------------------------------------------------------------
+def _check_empty(empty: str) -> None:
+    if empty not in _EMPTY_CHOICES:
+        raise ValueError(f"empty={empty!r}: choose 'count' (documents without labels score 0 and "
+                         "stay in the average, pyxclib's default) or 'skip' (leave them out)")
+
+
+def _check_ks(ks) -> tuple[int, ...]:
+    if isinstance(ks, (int, np.integer)):
+        ks = (int(ks),)
+    ks = tuple(ks)
+    if not ks or any(not isinstance(k, (int, np.integer)) or k < 1 for k in ks):
+        raise ValueError(f"ks={ks!r}: give one or more positive integers, e.g. ks=(1, 3, 5)")
+    return tuple(int(k) for k in ks)
+
+
+def _as_truth(true) -> sp.csr_matrix:
+    if not sp.issparse(true):
+        raise TypeError(f"true must be a scipy.sparse matrix (N × L) of relevant labels, got "
+                        f"{type(true).__name__}; wrap a dense array with scipy.sparse.csr_matrix")
+    y = sp.csr_matrix(true, copy=True)
+    y.sum_duplicates()
+    y.eliminate_zeros()  # a stored zero is not a relevant label
+    y.sort_indices()
+    return y
+
+
+def _as_score_csr(pred) -> sp.csr_matrix:
+    x = sp.csr_matrix(pred, copy=True)
+    x.sum_duplicates()  # also sorts indices; explicit zeros are kept: they are predictions
+    if x.nnz and not np.all(np.isfinite(x.data)):
+        raise ValueError("pred holds NaN or infinite scores; remove those entries (or use "
+                         "filter_predictions) before evaluating")
+    return x
+
+
+def _check_ids(ids: np.ndarray, n_labels: int | None, what: str = "ids") -> None:
+    if ids.ndim != 2:
+        raise ValueError(f"{what} must be a 2-d array (N × m) of label ids, got shape {ids.shape}")
+    if ids.size:
+        if ids.min() < -1:
+            raise ValueError(f"{what} holds {ids.min()}; label ids are ≥ 0 and -1 marks padding")
+        if n_labels is not None and ids.max() >= n_labels:
+            raise ValueError(f"{what} holds label id {ids.max()} ≥ number of labels {n_labels}")
+        s = np.sort(ids, axis=1)
+        dup = (s[:, 1:] == s[:, :-1]) & (s[:, 1:] >= 0)
+        if dup.any():
+            row = int(np.nonzero(dup.any(axis=1))[0][0])
+            raise ValueError(f"{what}: row {row} predicts a label twice; each label may appear once "
+                             "per document (it would be counted twice)")
+
+
+def _rank_csr(x: sp.csr_matrix, k: int) -> np.ndarray:
+    """Top-k stored entries per row of a canonical csr, (score desc, label id asc), -1 padded."""
+    n = x.shape[0]
+    out = np.full((n, k), -1, dtype=np.int64)
+    if x.nnz == 0 or n == 0:
+        return out
+    counts = np.diff(x.indptr)
+    width = int(counts.max())
+    if n * width <= 4 * x.nnz + 1024:
+        # Rows of similar length (the usual top-m retrieval output): sort a padded (N × width)
+        # block row-wise. A stable sort on −score keeps the ascending label order of a canonical
+        # csr among equal scores, which is the tie-break; padding (+inf) sorts last.
+        rows = np.repeat(np.arange(n), counts)
+        cols = np.arange(x.nnz) - np.repeat(x.indptr[:-1], counts)
+        neg = np.full((n, width), np.inf)
+        neg[rows, cols] = -x.data.astype(np.float64)
+        lab = np.full((n, width), -1, dtype=np.int64)
+        lab[rows, cols] = x.indices
+        order = np.argsort(neg, axis=1, kind="stable")[:, :k]
+        top = np.take_along_axis(lab, order, axis=1)
+        out[:, :top.shape[1]] = top
+        return out
+    # Ragged rows (a few very long ones): one global sort of the stored entries.
+    rows = np.repeat(np.arange(n), counts)
+    order = np.lexsort((x.indices, -x.data.astype(np.float64), rows))
+    pos = np.arange(x.nnz) - np.repeat(x.indptr[:-1], counts)
+    keep = pos < k
+    out[rows[keep], pos[keep]] = x.indices[order[keep]]
+    return out
+
+
+def _rank_arrays(ids: np.ndarray, scores: np.ndarray | None, k: int) -> np.ndarray:
+    n = ids.shape[0]
+    if scores is not None:
+        scores = np.asarray(scores, dtype=np.float64)
+        if scores.shape != ids.shape:
+            raise ValueError(f"scores has shape {scores.shape} but ids has {ids.shape}; they must match")
+        pad = ids < 0
+        if np.any(~np.isfinite(scores[~pad])):
+            raise ValueError("scores holds NaN or infinite values at predicted (non -1) ids")
+        # lexsort semantics row-wise: first order by label id, then a stable sort on −score.
+        # Padding gets id +big and score −inf so it lands last.
+        key_id = np.where(pad, np.iinfo(np.int64).max, ids)
+        o1 = np.argsort(key_id, axis=1, kind="stable")
+        neg = np.where(pad, np.inf, -scores)
+        o2 = np.argsort(np.take_along_axis(neg, o1, axis=1), axis=1, kind="stable")
+        ids = np.take_along_axis(np.take_along_axis(ids, o1, axis=1), o2, axis=1)
+    else:
+        # already ranked: only move the -1 padding to the end, keeping the order of the rest
+        o = np.argsort(ids < 0, axis=1, kind="stable")
+        ids = np.take_along_axis(ids, o, axis=1)
+    out = np.full((n, k), -1, dtype=np.int64)
+    m = min(k, ids.shape[1])
+    out[:, :m] = ids[:, :m]
+    return out
+
+
+def _split_pred(pred, n_labels: int | None):
+    """Return ("csr", matrix) or ("arrays", ids, scores) after validation."""
+    if sp.issparse(pred):
+        x = _as_score_csr(pred)
+        if n_labels is not None and x.shape[1] != n_labels:
+            raise ValueError(f"pred has {x.shape[1]} label columns but true has {n_labels}")
+        return ("csr", x)
+    if isinstance(pred, tuple):
+        if len(pred) != 2:
+            raise ValueError("pred as a tuple must be (ids, scores) with ids -1 padded")
+        ids = np.asarray(pred[0])
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise TypeError(f"pred ids must be integers, got dtype {ids.dtype}")
+        ids = ids.astype(np.int64)
+        _check_ids(ids, n_labels, "pred ids")
+        scores = None if pred[1] is None else np.asarray(pred[1])
+        return ("arrays", ids, scores)
+    if isinstance(pred, np.ndarray):
+        if not np.issubdtype(pred.dtype, np.integer):
+            raise TypeError("a dense float array of scores is not accepted (it would be N × L); pass "
+                            "a sparse matrix of scores, (ids, scores) top-k arrays, or ranked int ids")
+        ids = pred.astype(np.int64)
+        _check_ids(ids, n_labels, "pred ids")
+        return ("arrays", ids, None)
+    raise TypeError(f"pred must be a scipy.sparse score matrix, an (ids, scores) tuple or an int "
+                    f"array of ranked ids, got {type(pred).__name__}")
+
+
+def top_k_ids(pred, k: int, *, n_labels: int | None = None) -> np.ndarray:
+    """The k best label ids per document, ties broken by lower label id first.
+
+    pred: sparse (N × L) scores, (ids, scores) arrays (N × m, -1 padded) or ranked int ids (N × m).
+    Returns int64 (N × k), best first, -1 where a row has fewer than k predictions.
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    k = _check_ks(k)[0]
+    parts = _split_pred(pred, n_labels)
+    if parts[0] == "csr":
+        return _rank_csr(parts[1], k)
+    return _rank_arrays(parts[1], parts[2], k)
+
+
+# --------------------------------------------------------------------------------------------
+# filtering
+# --------------------------------------------------------------------------------------------
+def _pair_keys(rows: np.ndarray, cols: np.ndarray, n_labels: int) -> np.ndarray:
+    return rows.astype(np.int64) * np.int64(n_labels) + cols.astype(np.int64)
+
+
+def _filter_keys(filt, n_docs: int, n_labels: int) -> np.ndarray:
+    if sp.issparse(filt):
+        f = sp.coo_matrix(filt)
+        if f.shape != (n_docs, n_labels):
+            raise ValueError(f"filter matrix has shape {f.shape}, predictions are {(n_docs, n_labels)}")
+        nz = f.data != 0
+        return np.unique(_pair_keys(f.row[nz], f.col[nz], n_labels))
+    pairs = np.asarray(filt)
+    if pairs.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer):
+        raise ValueError(f"filter must be a sparse (N × L) matrix or an int array of (document, "
+                         f"label) pairs of shape (P, 2), got shape {pairs.shape} dtype {pairs.dtype}")
+    bad = (pairs[:, 0] < 0) | (pairs[:, 0] >= n_docs) | (pairs[:, 1] < 0) | (pairs[:, 1] >= n_labels)
+    if bad.any():
+        i = int(np.nonzero(bad)[0][0])
+        raise ValueError(f"filter pair #{i} = {tuple(pairs[i])} is outside (documents < {n_docs}, "
+                         f"labels < {n_labels})")
+    return np.unique(_pair_keys(pairs[:, 0], pairs[:, 1], n_labels))
+
+
+def filter_predictions(pred, filt, *, n_labels: int | None = None):
+    """Remove excluded (document, label) pairs from predictions before ranking and scoring.
+
+    pred: sparse (N × L) scores, or (ids, scores) arrays (N × m, -1 padded). filt: sparse (N × L)
+    (non-zero = excluded, e.g. ``XCDataset.filter_matrix()``) or int pairs (P × 2) of (document,
+    label), the XC repository's ``filter_labels_test.txt``. The reference code zeroes those scores;
+    here they are *removed*, so the next-best predictions move up into the top k and a removed
+    pair can never count (zeroing would still leave it ranked above negative scores).
+    The ground truth is not touched. n_labels is needed only for the (ids, scores) form.
+    Returns the same form as pred: a csr without those entries, or (ids, scores) with them -1.
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    if sp.issparse(pred):
+        x = _as_score_csr(pred)
+        n, L = x.shape
+        keys = _filter_keys(filt, n, L)
+        if keys.size == 0 or x.nnz == 0:
+            return x
+        rows = np.repeat(np.arange(n), np.diff(x.indptr))
+        drop = np.isin(_pair_keys(rows, x.indices, L), keys, assume_unique=False)
+        keep = ~drop
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(rows[keep], minlength=n))))
+        return sp.csr_matrix((x.data[keep], x.indices[keep], indptr), shape=x.shape)
+    if isinstance(pred, tuple) and len(pred) == 2:
+        ids = np.asarray(pred[0]).astype(np.int64)
+        if n_labels is None:
+            if not sp.issparse(filt):
+                raise ValueError("filter_predictions((ids, scores), pairs) needs n_labels=")
+            n_labels = filt.shape[1]
+        _check_ids(ids, n_labels, "pred ids")
+        keys = _filter_keys(filt, ids.shape[0], n_labels)
+        rows = np.broadcast_to(np.arange(ids.shape[0])[:, None], ids.shape)
+        drop = (ids >= 0) & np.isin(_pair_keys(rows, np.maximum(ids, 0), n_labels), keys)
+        return np.where(drop, -1, ids), pred[1]
+    raise TypeError(f"filter_predictions takes a sparse score matrix or an (ids, scores) tuple, "
+                    f"got {type(pred).__name__}")
+
+
+# --------------------------------------------------------------------------------------------
+# the scoring core: one ranking, every metric
+# --------------------------------------------------------------------------------------------
+def _discounts(k: int) -> np.ndarray:
+    return 1.0 / np.log2(np.arange(k) + 2.0)
+
+
+class _Scored:
+    """Per-document building blocks for every metric, computed once from one ranking."""
+
+    def __init__(self, ids: np.ndarray, y: sp.csr_matrix, weight: np.ndarray | None):
+        n, L = y.shape
+        if ids.shape[0] != n:
+            raise ValueError(f"predictions cover {ids.shape[0]} documents but true has {n} rows")
+        self.K = ids.shape[1]
+        self.n_true = np.diff(y.indptr).astype(np.int64)
+        # membership of each predicted (doc, label) in the ground truth by binary search on the
+        # sorted (row·L + label) keys of the canonical csr: O((nnz + N·K) log nnz) memory-light
+        rows = np.repeat(np.arange(n, dtype=np.int64), self.n_true)
+        truth_keys = _pair_keys(rows, y.indices, L)
+        pk = _pair_keys(np.arange(n)[:, None], np.maximum(ids, 0), L)
+        if truth_keys.size:
+            pos = np.minimum(np.searchsorted(truth_keys, pk), truth_keys.size - 1)
+            self.hits = (ids >= 0) & (truth_keys[pos] == pk)
+        else:
+            self.hits = np.zeros(ids.shape, dtype=bool)
+        self.weight = weight
+        if weight is not None:
+            self.w_hits = np.where(self.hits, weight[np.maximum(ids, 0)], 0.0)
+            # the ideal ranking for propensity-scored metrics: relevant labels by 1/p_l descending
+            w = weight[y.indices]
+            order = np.lexsort((y.indices, -w, rows))
+            pos_in_row = np.arange(y.nnz) - np.repeat(y.indptr[:-1], self.n_true)
+            keep = pos_in_row < self.K
+            self.ideal_w = np.zeros((n, self.K))
+            self.ideal_w[rows[keep], pos_in_row[keep]] = w[order[keep]]
+
+    def _mean(self, per_doc: np.ndarray, empty: str) -> float:
+        if empty == "skip":
+            per_doc = per_doc[self.n_true > 0]
+        return float(per_doc.mean()) if per_doc.size else float("nan")
+
+    def _ratio(self, num: np.ndarray, den: np.ndarray) -> float:
+        d = float(den.sum())
+        return float(num.sum()) / d if d > 0 else float("nan")
+
+    def _idcg(self, k: int) -> np.ndarray:
+        """sum_{i=1}^{min(k,|y|)} 1/log2(i+1) per document; 0 for documents without labels."""
+        table = np.concatenate(([0.0], np.cumsum(_discounts(k))))
+        return table[np.minimum(self.n_true, k)]
+
+    def precision(self, k: int, empty: str) -> float:
+        return self._mean(self.hits[:, :k].sum(axis=1) / k, empty)
+
+    def ndcg(self, k: int, empty: str) -> float:
+        dcg = (self.hits[:, :k] * _discounts(self.K)[:k]).sum(axis=1)
+        idcg = self._idcg(k)
+        return self._mean(np.divide(dcg, idcg, out=np.zeros_like(dcg), where=idcg > 0), empty)
+
+    def recall(self, k: int, empty: str) -> float:
+        found = self.hits[:, :k].sum(axis=1)
+        r = np.divide(found, self.n_true, out=np.zeros(found.shape), where=self.n_true > 0)
+        return self._mean(r, empty)
+
+    def fn(self, k: int, empty: str) -> float:
+        found = self.hits[:, :k].sum(axis=1)
+        miss = np.divide(self.n_true - found, self.n_true, out=np.zeros(found.shape),
+                         where=self.n_true > 0)
+        return self._mean(miss, empty)
+
+    def _require_weight(self):
+        if self.weight is None:
+            raise ValueError("propensity-scored metrics need propensities: pass train_y= or "
+                             "label_frequency= (with n_train=) to evaluate, or propensity= here")
+
+    def _ps_normalise(self, num: np.ndarray, ideal: np.ndarray, normalize: str, empty: str) -> float:
+        if normalize == "dataset":
+            return self._ratio(num, ideal)
+        if normalize == "none":
+            return self._mean(num, empty)
+        # "document": each document's own ratio, documents without labels score 0 (or are skipped)
+        r = np.divide(num, ideal, out=np.zeros_like(num), where=ideal > 0)
+        return self._mean(r, empty)
+
+    def psp(self, k: int, normalize: str, empty: str) -> float:
+        self._require_weight()
+        num = self.w_hits[:, :k].sum(axis=1) / k
+        ideal = self.ideal_w[:, :k].sum(axis=1) / k
+        return self._ps_normalise(num, ideal, normalize, empty)
+
+    def psndcg(self, k: int, normalize: str, empty: str) -> float:
+        self._require_weight()
+        disc = _discounts(self.K)[:k]
+        idcg = self._idcg(k)
+        safe = np.where(idcg > 0, idcg, 1.0)  # documents without labels: both numbers are 0
+        num = (self.w_hits[:, :k] * disc).sum(axis=1) / safe
+        ideal = (self.ideal_w[:, :k] * disc).sum(axis=1) / safe
+        return self._ps_normalise(num, ideal, normalize, empty)
+
+
+def _score(pred, true, ks, *, propensity=None, filter=None) -> tuple[_Scored, tuple[int, ...]]:
+    ks = _check_ks(ks)
+    y = _as_truth(true)
+    n, L = y.shape
+    if filter is not None:
+        parts = _split_pred(pred, L)
+        pred = filter_predictions(parts[1] if parts[0] == "csr" else (parts[1], parts[2]), filter,
+                                  n_labels=L)
+    parts = _split_pred(pred, L)
+    K = max(ks)
+    ids = _rank_csr(parts[1], K) if parts[0] == "csr" else _rank_arrays(parts[1], parts[2], K)
+    weight = None
+    if propensity is not None:
+        p = np.asarray(propensity, dtype=np.float64)
+        if p.shape != (L,):
+            raise ValueError(f"propensity has shape {p.shape}, expected ({L},) — one per label")
+        if np.any(~(p > 0)):
+            raise ValueError("propensities must be > 0 (use metrics.propensities to compute them)")
+        weight = 1.0 / p
+    return _Scored(ids, y, weight), ks
+
+
+# --------------------------------------------------------------------------------------------
+# public metrics
+# --------------------------------------------------------------------------------------------
+def precision_at_k(pred, true, ks: Sequence[int] = (1, 3, 5), *, empty: str = "count",
+                   filter=None) -> dict[int, float]:
+    """P@k = (1/k) · #relevant labels among the top k predictions, averaged over documents.
+
+    pred: see the module docstring (sparse scores, (ids, scores) or ranked ids). true: sparse
+    (N × L). ks: the cut-offs. empty: "count" (default; documents without labels score 0 and stay
+    in the average, as pyxclib) or "skip". filter: optional excluded pairs (``filter_predictions``).
+    Returns {k: fraction in [0, 1]}.
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    _check_empty(empty)
+    s, ks = _score(pred, true, ks, filter=filter)
+    return {k: s.precision(k, empty) for k in ks}
+
+
+def ndcg_at_k(pred, true, ks: Sequence[int] = (1, 3, 5), *, empty: str = "count",
+              filter=None) -> dict[int, float]:
+    """nDCG@k = Σ_{r≤k} y_(r)/log2(r+1) ÷ Σ_{r≤min(k,|y|)} 1/log2(r+1), averaged over documents.
+
+    Shapes and options as ``precision_at_k``; a document without labels scores 0 (its ideal DCG
+    is 0), as in pyxclib. Returns {k: fraction in [0, 1]}.
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    _check_empty(empty)
+    s, ks = _score(pred, true, ks, filter=filter)
+    return {k: s.ndcg(k, empty) for k in ks}
+
+
+def recall_at_k(pred, true, ks: Sequence[int] = (1, 3, 5), *, empty: str = "count",
+                filter=None) -> dict[int, float]:
+    """R@k = #relevant labels among the top k ÷ |y|, averaged over documents (0 when |y| = 0).
+
+    Shapes and options as ``precision_at_k``. Returns {k: fraction in [0, 1]}.
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    _check_empty(empty)
+    s, ks = _score(pred, true, ks, filter=filter)
+    return {k: s.recall(k, empty) for k in ks}
+
+
+def fn_at_k(pred, true, ks: Sequence[int] = (1, 3, 5), *, empty: str = "count",
+            filter=None) -> dict[int, float]:
+    """FN@k = 1 − #relevant labels among the top k ÷ |y| (RAMEN App. D), averaged over documents.
+
+    A document without labels has missed nothing and scores 0, so with empty="count"
+    FN@k + R@k = 1 − (share of documents without labels); with "skip" they sum to 1.
+    Shapes and options as ``precision_at_k``. Returns {k: fraction in [0, 1]} (lower is better).
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    _check_empty(empty)
+    s, ks = _score(pred, true, ks, filter=filter)
+    return {k: s.fn(k, empty) for k in ks}
+
+
+def psp_at_k(pred, true, propensity, ks: Sequence[int] = (1, 3, 5), *, normalize: str = "dataset",
+             empty: str = "count", filter=None) -> dict[int, float]:
+    """Propensity-scored precision PSP@k: hits weighted by 1/p_l, normalised as in pyxclib.
+
+    Per document, psp_i = (1/k) Σ_{top k} y_l / p_l, and ideal_i is the same sum for the best
+    possible ranking of that document (its relevant labels ordered by 1/p_l, at most k of them).
+    normalize="dataset" (default, pyxclib's ``psprecision``): Σ_i psp_i ÷ Σ_i ideal_i — one ratio
+    of sums over the whole test set, *not* a mean of per-document ratios; "document": mean over
+    documents of psp_i / ideal_i; "none": the paper's raw formula, mean of psp_i (not bounded by 1).
+    propensity: (L,) from ``propensities``. Other arguments as ``precision_at_k``.
+    Returns {k: value}; in [0, 1] unless normalize="none".
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    _check_empty(empty)
+    if normalize not in _NORMALIZE_CHOICES:
+        raise ValueError(f"normalize={normalize!r}: choose one of {_NORMALIZE_CHOICES}")
+    s, ks = _score(pred, true, ks, propensity=propensity, filter=filter)
+    return {k: s.psp(k, normalize, empty) for k in ks}
+
+
+def psndcg_at_k(pred, true, propensity, ks: Sequence[int] = (1, 3, 5), *,
+                normalize: str = "dataset", empty: str = "count", filter=None) -> dict[int, float]:
+    """Propensity-scored nDCG@k, normalised as in pyxclib's ``psndcg``.
+
+    Per document, num_i = Σ_{r≤k} (y/p)_(r)/log2(r+1) ÷ Σ_{r≤min(k,|y|)} 1/log2(r+1) (the
+    binary ideal DCG, as in the paper's PSnDCG), and ideal_i is num_i for the best ranking (relevant
+    labels by 1/p_l). normalize="dataset" (default): Σ num_i ÷ Σ ideal_i; "document": mean of
+    num_i/ideal_i; "none": mean of num_i. Other arguments as ``psp_at_k``.
+    Returns {k: value}; in [0, 1] unless normalize="none".
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    _check_empty(empty)
+    if normalize not in _NORMALIZE_CHOICES:
+        raise ValueError(f"normalize={normalize!r}: choose one of {_NORMALIZE_CHOICES}")
+    s, ks = _score(pred, true, ks, propensity=propensity, filter=filter)
+    return {k: s.psndcg(k, normalize, empty) for k in ks}
+
+
+def _collect(s: _Scored, ks, empty: str, normalize: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for k in ks:
+        out[f"P@{k}"] = s.precision(k, empty)
+    for k in ks:
+        out[f"nDCG@{k}"] = s.ndcg(k, empty)
+    if s.weight is not None:
+        for k in ks:
+            out[f"PSP@{k}"] = s.psp(k, normalize, empty)
+        for k in ks:
+            out[f"PSnDCG@{k}"] = s.psndcg(k, normalize, empty)
+    for k in ks:
+        out[f"R@{k}"] = s.recall(k, empty)
+    for k in ks:
+        out[f"FN@{k}"] = s.fn(k, empty)
+    return out
+
+
+def evaluate(pred, true, *, train_y=None, label_frequency=None, n_train: int | None = None,
+             a: float = 0.55, b: float = 1.5, ks: Sequence[int] = (1, 3, 5), filter=None,
+             empty: str = "count", normalize: str = "dataset") -> dict[str, float]:
+    """Every metric of RAMEN App. D at once, from a single ranking of the predictions.
+
+    pred: sparse (N × L) scores, (ids, scores) (N × m, -1 padded) or ranked int ids. true: sparse
+    (N × L) test ground truth. train_y (sparse N_train × L) or label_frequency (L,) with n_train:
+    enable PSP@k and PSnDCG@k with Jain et al. propensities (constants a, b; default the
+    Wikipedia pair, see ``PROPENSITY_CONSTANTS``). filter: excluded (document, label) pairs,
+    removed before ranking (``filter_predictions``). empty, normalize: as in ``psp_at_k``.
+    Returns {"P@1": ..., "nDCG@1": ..., "PSP@1": ..., "PSnDCG@1": ..., "R@1": ..., "FN@1": ...}
+    for every k in ks (in that order), values as fractions in [0, 1].
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    _check_empty(empty)
+    if normalize not in _NORMALIZE_CHOICES:
+        raise ValueError(f"normalize={normalize!r}: choose one of {_NORMALIZE_CHOICES}")
+    if train_y is not None and label_frequency is not None:
+        raise ValueError("give train_y or label_frequency, not both")
+    propensity = None
+    if train_y is not None:
+        propensity = propensities(train_y, a, b)
+    elif label_frequency is not None:
+        propensity = propensities(label_frequency, a, b, n_train=n_train)
+    s, ks = _score(pred, true, ks, propensity=propensity, filter=filter)
+    return _collect(s, ks, empty, normalize)
+
+
+# --------------------------------------------------------------------------------------------
+# label quantiles (RAMEN App. D.1)
+# --------------------------------------------------------------------------------------------
+def label_quantiles(label_frequency, n_bins: int = 5) -> np.ndarray:
+    """Equal-volume label bins (RAMEN App. D.1): bin 0 = tail (rarest) … n_bins − 1 = head.
+
+    label_frequency: (L,) training documents per label (``XCDataset.label_frequency()``).
+    Labels are sorted by decreasing frequency (ties: lower label id first) and cut where the
+    running volume V_l = Σ n_l crosses multiples of V_total / n_bins, so every bin holds about the
+    same number of training (document, label) pairs: few head labels, many tail labels. A label
+    goes to the head-side bin in which its running volume *starts* (the paper's "collect until the
+    bin's volume exceeds V/5"), hence each bin's volume is within max n_l of V/n_bins. Labels never
+    seen in training (n_l = 0) land in bin 0. A single label heavier than 2V/n_bins leaves a bin
+    empty. Returns int64 (L,) bin ids.
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    freq = np.asarray(label_frequency)
+    if freq.ndim != 1:
+        raise ValueError(f"label_frequency must be a vector (L,), got shape {freq.shape}")
+    if n_bins < 1:
+        raise ValueError(f"n_bins must be ≥ 1, got {n_bins}")
+    freq = freq.astype(np.float64)
+    if np.any(freq < 0) or not np.all(np.isfinite(freq)):
+        raise ValueError("label_frequency must hold finite counts ≥ 0")
+    total = freq.sum()
+    if total <= 0:
+        raise ValueError("label_frequency sums to 0: no training pairs to split into quantiles")
+    order = np.argsort(-freq, kind="stable")
+    start = np.concatenate(([0.0], np.cumsum(freq[order])[:-1]))
+    head_bin = np.minimum((start * n_bins / total).astype(np.int64), n_bins - 1)
+    bins = np.empty(freq.size, dtype=np.int64)
+    bins[order] = n_bins - 1 - head_bin
+    return bins
+
+
+def _restrict_truth(y: sp.csr_matrix, in_bin: np.ndarray) -> sp.csr_matrix:
+    keep = in_bin[y.indices]
+    rows = np.repeat(np.arange(y.shape[0]), np.diff(y.indptr))
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows[keep], minlength=y.shape[0]))))
+    return sp.csr_matrix((y.data[keep], y.indices[keep], indptr), shape=y.shape)
+
+
+def quantile_metrics(pred, true, bins, ks: Sequence[int] = (1, 3, 5), *, mode: str = "restrict",
+                     train_y=None, label_frequency=None, n_train: int | None = None,
+                     a: float = 0.55, b: float = 1.5, filter=None, empty: str = "count",
+                     normalize: str = "dataset") -> dict[int, dict[str, float]]:
+    """``evaluate`` restricted to the labels of each bin (RAMEN Fig. 3 / Tables 4 and 8).
+
+    bins: (L,) bin id per label (``label_quantiles``). Both sides are restricted to bin b's labels:
+    the ground truth keeps only its labels in b, and the predictions —
+
+    * mode="restrict" (default): keep only predictions of labels in b, then rank them, so each bin
+      is judged on its own top-k list ("how well does the model rank tail labels?");
+    * mode="contribution": rank all predictions first, then count only the hits whose label is in
+      b at their original rank, so P@k over the bins adds up to the overall P@k ("how much of the
+      overall P@k does the tail contribute?").
+
+    The paper does not spell out which of the two it plots; "restrict" follows the statement that
+    metrics are computed on each quantile's labels. Documents whose truth has no label in b are
+    handled by ``empty`` (with "count" they score 0; "skip" averages over the documents that have).
+    Other arguments as ``evaluate``. Returns {bin id: metrics dict}, bin 0 = tail.
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    _check_empty(empty)
+    if mode not in ("restrict", "contribution"):
+        raise ValueError(f"mode={mode!r}: choose 'restrict' or 'contribution'")
+    ks = _check_ks(ks)
+    y = _as_truth(true)
+    n, L = y.shape
+    bins = np.asarray(bins)
+    if bins.shape != (L,) or not np.issubdtype(bins.dtype, np.integer):
+        raise ValueError(f"bins must be an int vector with one bin id per label ({L},), got "
+                         f"shape {bins.shape} dtype {bins.dtype}")
+    if train_y is not None and label_frequency is not None:
+        raise ValueError("give train_y or label_frequency, not both")
+    weight = None
+    if train_y is not None:
+        weight = 1.0 / propensities(train_y, a, b)
+    elif label_frequency is not None:
+        weight = 1.0 / propensities(label_frequency, a, b, n_train=n_train)
+    parts = _split_pred(pred, L)
+    if filter is not None:
+        filtered = filter_predictions(parts[1] if parts[0] == "csr" else (parts[1], parts[2]),
+                                      filter, n_labels=L)
+        parts = _split_pred(filtered, L)
+    K = max(ks)
+    if mode == "contribution":
+        ids_all = _rank_csr(parts[1], K) if parts[0] == "csr" else _rank_arrays(parts[1], parts[2], K)
+    out: dict[int, dict[str, float]] = {}
+    for b_id in np.unique(bins):  # a handful of bins: the loop is over bins, not documents
+        in_bin = bins == b_id
+        y_b = _restrict_truth(y, in_bin)
+        if mode == "contribution":
+            ids = np.where((ids_all >= 0) & in_bin[np.maximum(ids_all, 0)], ids_all, -1)
+        elif parts[0] == "csr":
+            ids = _rank_csr(_restrict_truth(parts[1], in_bin), K)
+        else:
+            p_ids = parts[1]
+            kept = np.where((p_ids >= 0) & in_bin[np.maximum(p_ids, 0)], p_ids, -1)
+            ids = _rank_arrays(kept, parts[2], K)
+        out[int(b_id)] = _collect(_Scored(ids, y_b, weight), ks, empty, normalize)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# presentation
+# --------------------------------------------------------------------------------------------
+def format_table(results_by_method: dict[str, dict[str, float]], *, columns: Iterable[str] | None = None,
+                 decimals: int = 2) -> str:
+    """An aligned text table, in percent, of ``evaluate`` results for several methods.
+
+    results_by_method: {"RAMEN": {"P@1": 0.352, ...}, "ANCE": {...}}. columns: which metrics and in
+    which order (default: the union of keys, in the order they first appear). NaN prints as "–".
+    Returns the table as one string (print it).
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    if not results_by_method:
+        raise ValueError("format_table needs at least one method's results")
+    if columns is None:
+        columns = []
+        for res in results_by_method.values():
+            columns.extend(c for c in res if c not in columns)
+    columns = list(columns)
+    head = ["method", *columns]
+    rows = []
+    for name, res in results_by_method.items():
+        cells = [str(name)]
+        for c in columns:
+            v = res.get(c, float("nan"))
+            cells.append("–" if v is None or not np.isfinite(v) else f"{100 * v:.{decimals}f}")
+        rows.append(cells)
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+
+    def line(cells):
+        return "  ".join([cells[0].ljust(widths[0])] +
+                         [c.rjust(w) for c, w in zip(cells[1:], widths[1:])])
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(head), rule, *(line(r) for r in rows)])
