@@ -1,0 +1,612 @@
+"""Anchor graphs: densification by random walks with restart, cosine pruning, neighbourhoods.
+
+RAMEN regularises its encoder with bipartite metadata graphs E_XA (documents → anchors) and
+E_ZA (labels → anchors). Raw links miss edges, so the paper (App. B) densifies each graph with a
+random walk with restart (400 hops, restart probability 0.8, keep the most visited anchors), and
+because walks also bring noisy edges it prunes every edge whose cosine under the current encoder
+is not positive. This module holds those two operations, the exact expected-visit distribution
+the walk samples (personalised PageRank), and small helpers the book uses to look at graphs.
+
+All graphs are ``scipy.sparse.csr_matrix`` (rows = nodes, i.e. documents or labels; columns =
+anchors). Nothing here imports torch or plotly: figures live in ``ramen_edu.graph_views``.
+
+Taught in: book/02_anchor_graphs.ipynb
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "PruneRecord",
+    "anchor_hop_distance",
+    "build_bipartite",
+    "degree_stats",
+    "densify_anchor_set",
+    "neighbourhood_graph",
+    "personalized_pagerank",
+    "prune_edges",
+    "random_walk_with_restart",
+    "split_bipartite",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------------------------
+def _check_adj(adj, name: str = "adj") -> sp.csr_matrix:
+    """The structure of ``adj`` as a canonical csr (sorted indices, no explicit zeros)."""
+    if not sp.issparse(adj):
+        raise TypeError(
+            f"{name} must be a scipy.sparse csr matrix (n_nodes × n_anchors), got "
+            f"{type(adj).__name__}; convert with scipy.sparse.csr_matrix({name})")
+    if adj.format != "csr":
+        raise TypeError(
+            f"{name} must be in csr format (rows = nodes), got {adj.format!r}; "
+            f"convert with {name}.tocsr()")
+    if adj.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got shape {adj.shape}")
+    out = adj.copy()
+    out.sum_duplicates()
+    out.eliminate_zeros()
+    out.sort_indices()
+    if out.nnz and out.data.min() < 0:
+        raise ValueError(f"{name} has negative edge weights; anchor graphs hold 0/1 or positive weights")
+    return out
+
+
+def _check_restart(restart: float) -> float:
+    restart = float(restart)
+    if not 0.0 < restart <= 1.0:
+        raise ValueError(
+            f"restart must be a probability in (0, 1], got {restart}; the paper uses 0.8 (App. B)")
+    return restart
+
+
+# --------------------------------------------------------------------------------------------
+# random walk with restart
+# --------------------------------------------------------------------------------------------
+def _uniform_neighbour(indptr: np.ndarray, indices: np.ndarray, deg: np.ndarray, cur: np.ndarray,
+                       rng: np.random.Generator) -> np.ndarray:
+    """One uniformly random neighbour of each position in ``cur`` (all positions have deg ≥ 1)."""
+    d = deg[cur]
+    off = (rng.random(len(cur)) * d).astype(np.int64)
+    # u < 1 so u*d < d in exact arithmetic; rounding can still give d for large d
+    np.minimum(off, d - 1, out=off)
+    return indices[indptr[cur] + off]
+
+
+def _run_lengths(sorted_rows: np.ndarray):
+    """Run-length encoding of every row of a row-sorted 2-D array: (row, value, count), row-major."""
+    n_rows, width = sorted_rows.shape
+    new = np.ones(sorted_rows.shape, dtype=bool)
+    np.not_equal(sorted_rows[:, 1:], sorted_rows[:, :-1], out=new[:, 1:])
+    start = np.flatnonzero(new)
+    count = np.diff(np.append(start, n_rows * width))
+    return start // width, sorted_rows.ravel()[start], count
+
+
+def _top_k_per_row(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, k: int, n_rows: int):
+    """Keep the k largest values per row; ties go to the smaller column id.
+
+    Input sorted by (row, col). Returns the kept (rows, cols, vals), still sorted by (row, col)."""
+    order = np.lexsort((cols, -vals, rows))  # by row, then value descending, then column
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    first = np.searchsorted(rows, np.arange(n_rows))
+    rank = np.arange(len(rows)) - first[rows]
+    keep = rank < k
+    rows, cols, vals = rows[keep], cols[keep], vals[keep]
+    back = np.lexsort((cols, rows))
+    return rows[back], cols[back], vals[back]
+
+
+def random_walk_with_restart(adj, *, hops: int = 400, restart: float = 0.8, top_k: int = 10,
+                             seed: int = 0, nodes=None, chunk_size: int | None = None,
+                             return_counts: bool = False) -> sp.csr_matrix:
+    """Densify a bipartite node–anchor graph by random walks with restart (RAMEN App. B).
+
+    The walk, precisely. One walker per start node s (every row of ``adj``, or those in
+    ``nodes``). A *hop* goes node → anchor → node: from its current node the walker steps to a
+    uniformly random anchor of that node — this anchor is the one *counted* — and from the anchor
+    to a uniformly random node of that anchor. Before every hop after the first, with
+    probability ``restart`` the walker jumps back to s. So a walk of ``hops`` hops counts exactly
+    ``hops`` anchor visits; with restart 0.8, 80% of the hops leave from s itself (its own
+    anchors), about 16% from a node one shared anchor away, 3% from two away, and so on. Edge
+    weights are ignored (every edge is equally likely); only the structure matters.
+
+    adj:    csr (n_nodes × n_anchors), e.g. a document→anchor graph, or documents and labels
+            stacked by :func:`build_bipartite`.
+    nodes:  optional int array of start nodes (default: all rows); other rows come back empty.
+    chunk_size: walkers simulated together (default keeps ~16M visits, ~70 MB, per chunk).
+    return_counts: return the raw visit counts instead of frequencies.
+
+    Returns csr (n_nodes × n_anchors) float32: for every start node the ``top_k`` most visited
+    anchors (ties: smaller anchor id first), value = visits / hops (visit frequency). A node with
+    no anchors (isolated) gets an empty row; an anchor with no nodes (dangling) is never visited.
+    Same ``seed`` (and chunk_size) → the same result. As hops → ∞ the frequencies converge to
+    :func:`personalized_pagerank` (error ~ 1/sqrt(hops)).
+
+    Vectorised: one array of current positions for all walkers of a chunk, neighbours sampled
+    through the CSR ``indptr`` with random offsets; the only Python loop is over hops.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    adj = _check_adj(adj)
+    restart = _check_restart(restart)
+    if int(hops) < 1:
+        raise ValueError(f"hops must be ≥ 1, got {hops}; the paper uses 400 (App. B)")
+    if int(top_k) < 1:
+        raise ValueError(f"top_k must be ≥ 1, got {top_k}; the reference code keeps 10")
+    hops, top_k = int(hops), int(top_k)
+    n_nodes, n_anchors = adj.shape
+    index_dtype = np.int32 if max(n_nodes, n_anchors, adj.nnz) < 2**31 - 1 else np.int64
+    indptr = adj.indptr.astype(np.int64)
+    indices = adj.indices.astype(index_dtype)
+    adj_t = adj.T.tocsr()  # anchor → node, to sample the way back
+    indptr_t = adj_t.indptr.astype(np.int64)
+    indices_t = adj_t.indices.astype(index_dtype)
+    deg = np.diff(indptr)
+    deg_t = np.diff(indptr_t)
+
+    if nodes is None:
+        starts_all = np.arange(n_nodes, dtype=index_dtype)
+    else:
+        starts_all = np.asarray(nodes).ravel()
+        if starts_all.size and (not np.issubdtype(starts_all.dtype, np.integer)
+                                or starts_all.min() < 0 or starts_all.max() >= n_nodes):
+            raise ValueError(f"nodes must be integer row ids in [0, {n_nodes})")
+        starts_all = np.unique(starts_all).astype(index_dtype)
+    starts_all = starts_all[deg[starts_all] > 0]  # isolated nodes: nothing to walk, empty rows
+
+    if chunk_size is None:
+        chunk_size = max(1, (1 << 24) // hops)
+    rng = np.random.default_rng(seed)
+    out_rows, out_cols, out_vals = [], [], []
+    for lo in range(0, len(starts_all), int(chunk_size)):
+        starts = starts_all[lo:lo + int(chunk_size)]
+        c = len(starts)
+        visits = np.empty((hops, c), dtype=index_dtype)  # row t = hop t: contiguous writes
+        cur = starts.copy()
+        for t in range(hops):
+            if t:
+                back = rng.random(c) < restart
+                cur[back] = starts[back]
+            anchor = _uniform_neighbour(indptr, indices, deg, cur, rng)
+            visits[t] = anchor
+            cur = _uniform_neighbour(indptr_t, indices_t, deg_t, anchor, rng)
+        visits = np.ascontiguousarray(visits.T)
+        visits.sort(axis=1)  # each walker's visits sorted: counting is then run-length encoding
+        local, cols, counts = _run_lengths(visits)
+        del visits
+        local, cols, counts = _top_k_per_row(local.astype(np.int64), cols.astype(np.int64), counts,
+                                             top_k, c)
+        rows = starts[local].astype(np.int64)
+        out_rows.append(rows)
+        out_cols.append(cols)
+        out_vals.append(counts)
+    if out_rows:
+        rows, cols, vals = (np.concatenate(x) for x in (out_rows, out_cols, out_vals))
+    else:
+        rows = cols = vals = np.zeros(0, dtype=np.int64)
+    vals = vals.astype(np.float32) if return_counts else (vals / hops).astype(np.float32)
+    return sp.csr_matrix((vals, (rows, cols)), shape=(n_nodes, n_anchors))
+
+
+def _transition_matrices(adj: sp.csr_matrix):
+    """Row-stochastic node→anchor (n × M) and anchor→node (M × n) matrices of uniform steps."""
+    ones = adj.copy()
+    ones.data = np.ones_like(ones.data, dtype=np.float64)
+
+    def row_normalise(m: sp.csr_matrix) -> sp.csr_matrix:
+        deg = np.asarray(m.sum(axis=1)).ravel()
+        inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
+        return sp.diags(inv) @ m
+
+    return row_normalise(ones).tocsr(), row_normalise(ones.T.tocsr()).tocsr()
+
+
+def personalized_pagerank(adj, *, restart: float = 0.8, tol: float = 1e-10, max_iter: int = 200,
+                          nodes=None, chunk_size: int = 2048) -> np.ndarray:
+    """The exact anchor-visit distribution that :func:`random_walk_with_restart` samples.
+
+    With P = D_n⁻¹A (node → anchor) and Q = D_a⁻¹Aᵀ (anchor → node), the node a hop leaves from
+    has, in the long run, the distribution x_s = r·e_s + (1 − r)·x_s P Q (personalised PageRank
+    with restart r on the two-step node graph), and the anchor it counts is y_s = x_s P. Solved by
+    power iteration — the error shrinks by a factor (1 − r) per iteration, so restart 0.8 reaches
+    1e-10 in about 15 — for a chunk of start nodes at once as a sparse × dense product.
+
+    adj:   csr (n_nodes × n_anchors); weights ignored, as in the walk.
+    nodes: start nodes (default all rows). The result is dense, len(nodes) × n_anchors float64,
+           so ask for a subset on big graphs.
+    Returns Y with Y[i] = y_{nodes[i]}: rows sum to 1, except all-zero rows for isolated nodes.
+    (The sampled walk leaves its first hop from s exactly rather than from x_s; that start-up
+    bias is O(1/hops) in total variation, far below the O(1/sqrt(hops)) sampling noise.)
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    adj = _check_adj(adj)
+    restart = _check_restart(restart)
+    if int(max_iter) < 1:
+        raise ValueError(f"max_iter must be ≥ 1, got {max_iter}")
+    n_nodes, n_anchors = adj.shape
+    nodes = np.arange(n_nodes) if nodes is None else np.asarray(nodes).ravel()
+    if nodes.size and (not np.issubdtype(nodes.dtype, np.integer) or nodes.min() < 0
+                       or nodes.max() >= n_nodes):
+        raise ValueError(f"nodes must be integer row ids in [0, {n_nodes})")
+    p, q = _transition_matrices(adj)
+    p_t, q_t = p.T.tocsr(), q.T.tocsr()  # iterate on columns: Xᵀ ← r·Eᵀ + (1 − r)·Qᵀ(Pᵀ Xᵀ)
+    out = np.zeros((len(nodes), n_anchors))
+    for lo in range(0, len(nodes), int(chunk_size)):
+        chunk = nodes[lo:lo + int(chunk_size)]
+        e = np.zeros((n_nodes, len(chunk)))
+        e[chunk, np.arange(len(chunk))] = 1.0
+        x = e
+        for _ in range(int(max_iter)):
+            x_new = restart * e + (1.0 - restart) * (q_t @ (p_t @ x))
+            delta = np.abs(x_new - x).max()
+            x = x_new
+            if delta < tol:
+                break
+        out[lo:lo + len(chunk)] = (p_t @ x).T
+    return out
+
+
+def anchor_hop_distance(adj, node: int, *, max_distance: int = 10) -> np.ndarray:
+    """How many node→anchor steps a walk from ``node`` needs to first reach each anchor.
+
+    Distance 1: the node's own anchors; distance d + 1: anchors of the nodes that share a
+    distance-d anchor, not seen before. Returns int64 (n_anchors,), −1 where unreachable within
+    ``max_distance``. Used to show that restart 0.8 keeps most visits 1–2 hops away.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    adj = _check_adj(adj)
+    n_nodes, n_anchors = adj.shape
+    if not 0 <= int(node) < n_nodes:
+        raise ValueError(f"node {node} is out of range [0, {n_nodes})")
+    structure = adj.astype(bool).astype(np.int8)
+    structure_t = structure.T.tocsr()
+    dist = np.full(n_anchors, -1, dtype=np.int64)
+    frontier_nodes = np.zeros(n_nodes, dtype=bool)
+    frontier_nodes[int(node)] = True
+    seen_nodes = frontier_nodes.copy()
+    for d in range(1, int(max_distance) + 1):
+        reached = np.asarray(structure_t @ frontier_nodes.astype(np.int8)).ravel() > 0
+        new = reached & (dist < 0)
+        if not new.any():
+            break
+        dist[new] = d
+        nxt = np.asarray(structure @ new.astype(np.int8)).ravel() > 0
+        frontier_nodes = nxt & ~seen_nodes
+        seen_nodes |= frontier_nodes
+    return dist
+
+
+# --------------------------------------------------------------------------------------------
+# stacking documents and labels, statistics
+# --------------------------------------------------------------------------------------------
+def build_bipartite(doc_anchor, label_anchor=None) -> sp.csr_matrix:
+    """One node–anchor graph from an anchor set's two halves: rows = documents, then labels.
+
+    doc_anchor: csr (N × M); label_anchor: csr (L × M) or None. Returns csr ((N + L) × M), so a
+    walk from a document can pass through labels that share its anchors (and vice versa).
+    Split the result back with :func:`split_bipartite`.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    doc_anchor = _check_adj(doc_anchor, "doc_anchor")
+    if label_anchor is None:
+        return doc_anchor
+    label_anchor = _check_adj(label_anchor, "label_anchor")
+    if label_anchor.shape[1] != doc_anchor.shape[1]:
+        raise ValueError(f"doc_anchor has {doc_anchor.shape[1]} anchors but label_anchor has "
+                         f"{label_anchor.shape[1]}; both must index the same anchor set")
+    return sp.vstack([doc_anchor, label_anchor], format="csr")
+
+
+def split_bipartite(adj, n_docs: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Inverse of :func:`build_bipartite`: (first n_docs rows, remaining rows), both csr.
+
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    adj = sp.csr_matrix(adj)
+    if not 0 <= int(n_docs) <= adj.shape[0]:
+        raise ValueError(f"n_docs={n_docs} but the graph has {adj.shape[0]} rows")
+    return adj[:int(n_docs)].tocsr(), adj[int(n_docs):].tocsr()
+
+
+def densify_anchor_set(anchor_set, *, hops: int = 400, restart: float = 0.8, top_k: int = 10,
+                       seed: int = 0):
+    """An AnchorSet whose doc_anchor and label_anchor are replaced by their RWR densification.
+
+    Documents and labels are walked together (:func:`build_bipartite`), so a document can reach
+    anchors of labels that share its anchors. Returns a new ``AnchorSet`` named like the input;
+    values are visit frequencies. Test documents are not in an AnchorSet, so none can leak in.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    from ramen_edu.data.dataset import AnchorSet
+
+    stacked = build_bipartite(anchor_set.doc_anchor, anchor_set.label_anchor)
+    dense = random_walk_with_restart(stacked, hops=hops, restart=restart, top_k=top_k, seed=seed)
+    docs, labels = split_bipartite(dense, anchor_set.doc_anchor.shape[0])
+    return AnchorSet(anchor_set.name, anchor_set.texts, docs, labels)
+
+
+def degree_stats(adj) -> dict:
+    """Shape and degree statistics of a node–anchor graph (the numbers of a dataset card).
+
+    Returns a dict: nodes, anchors, edges, density, node-degree mean/median/p99/max, isolated
+    nodes, anchor-degree mean/median/p99/max, dangling anchors (no nodes), and the share of
+    edges held by the 1% most linked anchors (how heavy the tail is).
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    adj = _check_adj(adj)
+    n, m = adj.shape
+    dn = np.diff(adj.indptr)
+    da = np.bincount(adj.indices, minlength=m)
+
+    def describe(d: np.ndarray) -> dict:
+        if d.size == 0:
+            return {"mean": 0.0, "median": 0.0, "p99": 0.0, "max": 0}
+        return {"mean": float(d.mean()), "median": float(np.median(d)),
+                "p99": float(np.percentile(d, 99)), "max": int(d.max())}
+
+    top = np.sort(da)[::-1][:max(1, m // 100)] if m else np.zeros(0)
+    return {
+        "nodes": n, "anchors": m, "edges": int(adj.nnz),
+        "density": float(adj.nnz / (n * m)) if n and m else 0.0,
+        "node_degree": describe(dn), "isolated_nodes": int((dn == 0).sum()),
+        "anchor_degree": describe(da), "dangling_anchors": int((da == 0).sum()),
+        "edge_share_top1pct_anchors": float(top.sum() / adj.nnz) if adj.nnz else 0.0,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# pruning
+# --------------------------------------------------------------------------------------------
+@dataclass
+class PruneRecord:
+    """What :func:`prune_edges` did, kept for the book's pruned-edge explorer.
+
+    cut_rows, cut_cols: int64 (n_cut,) the removed edges; cut_cosine: float32 (n_cut,) their cosines.
+    kept_cosine:        float32 (n_kept,) cosines of the kept edges, in the kept csr's data order.
+    """
+
+    threshold: float
+    n_edges: int
+    cut_rows: np.ndarray
+    cut_cols: np.ndarray
+    cut_cosine: np.ndarray
+    kept_cosine: np.ndarray
+
+    @property
+    def n_cut(self) -> int:
+        return int(len(self.cut_rows))
+
+    @property
+    def n_kept(self) -> int:
+        return int(len(self.kept_cosine))
+
+    @property
+    def fraction_cut(self) -> float:
+        return self.n_cut / self.n_edges if self.n_edges else 0.0
+
+    def summary(self) -> dict:
+        """Counts and cosine quartiles of kept and cut edges."""
+        def quartiles(x):
+            return [float(v) for v in np.percentile(x, [25, 50, 75])] if len(x) else []
+
+        return {"threshold": self.threshold, "edges": self.n_edges, "kept": self.n_kept,
+                "cut": self.n_cut, "fraction_cut": round(self.fraction_cut, 4),
+                "kept_cosine_quartiles": quartiles(self.kept_cosine),
+                "cut_cosine_quartiles": quartiles(self.cut_cosine)}
+
+    def __repr__(self) -> str:
+        return (f"PruneRecord(threshold={self.threshold}: kept {self.n_kept:,} of {self.n_edges:,} "
+                f"edges, cut {self.n_cut:,} = {self.fraction_cut:.1%})")
+
+
+def _unit_rows(emb, name: str, n: int) -> np.ndarray:
+    """Embeddings as float32 unit rows; validates shape and finiteness, renormalises if needed."""
+    if hasattr(emb, "detach"):  # a torch tensor, without importing torch here
+        emb = emb.detach().cpu().numpy()
+    emb = np.asarray(emb, dtype=np.float32)
+    if emb.ndim != 2 or emb.shape[0] != n:
+        raise ValueError(f"{name} has shape {emb.shape}, expected ({n}, D): one embedding per "
+                         f"{'row (node)' if name == 'row_emb' else 'column (anchor)'} of adj")
+    norms = np.linalg.norm(emb, axis=1)
+    if not np.all(np.isfinite(norms)):
+        raise ValueError(f"{name} row {int(np.flatnonzero(~np.isfinite(norms))[0])} is not finite")
+    if n and norms.min() == 0.0:
+        raise ValueError(f"{name} row {int(np.argmin(norms))} is the zero vector: its cosine is "
+                         "undefined; embed a non-empty text for it")
+    if n and np.abs(norms - 1.0).max() > 1e-3:  # tolerate float32 rounding, renormalise the rest
+        emb = emb / norms[:, None]
+    return emb
+
+
+def edge_cosines(adj, row_emb, col_emb, *, chunk_size: int = 1 << 17) -> np.ndarray:
+    """cos(row_emb[i], col_emb[j]) for every stored edge (i, j) of ``adj``, in csr data order.
+
+    adj: csr (n × M); row_emb (n × D), col_emb (M × D), normalised defensively.
+    Returns float32 (nnz,). Vectorised: row-wise dots of gathered embeddings, chunked over edges.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    adj = _check_adj(adj)
+    n, m = adj.shape
+    row_emb = _unit_rows(row_emb, "row_emb", n)
+    col_emb = _unit_rows(col_emb, "col_emb", m)
+    if row_emb.shape[1] != col_emb.shape[1]:
+        raise ValueError(f"row_emb has dimension {row_emb.shape[1]} but col_emb {col_emb.shape[1]}; "
+                         "embed nodes and anchors with the same encoder")
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(adj.indptr))
+    out = np.empty(adj.nnz, dtype=np.float32)
+    for lo in range(0, adj.nnz, int(chunk_size)):
+        hi = lo + int(chunk_size)
+        out[lo:hi] = np.einsum("ij,ij->i", row_emb[rows[lo:hi]], col_emb[adj.indices[lo:hi]])
+    return out
+
+
+def prune_edges(adj, row_emb, col_emb, *, threshold: float = 0.0,
+                chunk_size: int = 1 << 17) -> tuple[sp.csr_matrix, PruneRecord]:
+    """Keep an edge (i, j) only when cos(row_emb[i], col_emb[j]) > threshold (strictly).
+
+    RAMEN App. B: edges whose endpoints the current encoder embeds at a cosine ≤ 0 are noise;
+    training re-prunes every few epochs, so this is vectorised over edges.
+    adj: csr (n × M); row_emb: (n × D) node embeddings; col_emb: (M × D) anchor embeddings
+    (numpy or torch; L2-normalised here if they are not).
+    Returns (kept csr (n × M) with the original weights of the kept edges, PruneRecord).
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    adj = _check_adj(adj)
+    threshold = float(threshold)
+    if not -1.0 <= threshold < 1.0:
+        raise ValueError(f"threshold must be a cosine in [-1, 1), got {threshold}; the paper uses 0")
+    cos = edge_cosines(adj, row_emb, col_emb, chunk_size=chunk_size)
+    keep = cos > threshold
+    rows = np.repeat(np.arange(adj.shape[0], dtype=np.int64), np.diff(adj.indptr))
+    kept = sp.csr_matrix((adj.data[keep], (rows[keep], adj.indices[keep])), shape=adj.shape)
+    kept.sort_indices()
+    cut = ~keep
+    record = PruneRecord(threshold=threshold, n_edges=int(adj.nnz), cut_rows=rows[cut],
+                         cut_cols=adj.indices[cut].astype(np.int64), cut_cosine=cos[cut],
+                         kept_cosine=cos[keep])
+    return kept, record
+
+
+# --------------------------------------------------------------------------------------------
+# neighbourhoods (for looking at graphs)
+# --------------------------------------------------------------------------------------------
+def _resolve(which, texts: list[str], what: str) -> int:
+    if isinstance(which, (int, np.integer)):
+        if not 0 <= int(which) < len(texts):
+            raise ValueError(f"{what} index {which} is out of range [0, {len(texts)})")
+        return int(which)
+    if isinstance(which, str):
+        try:
+            return texts.index(which)
+        except ValueError:
+            raise ValueError(f"no {what} with text {which!r}; test documents are not in the "
+                             "anchor graphs (leak rule), look them up in the article graph instead"
+                             ) from None
+    raise TypeError(f"{what} must be an index or a text, got {type(which).__name__}")
+
+
+def neighbourhood_graph(dataset, *, document=None, label=None, anchor_set=None,
+                        max_nodes: int = 40, same_article: bool = True):
+    """The neighbourhood of one training document or one label, as a typed ``networkx.Graph``.
+
+    Rings, added in this order until ``max_nodes`` nodes are in: 0 — the centre; 1 — its labels
+    (or, for a label, its documents) and its anchors; 2 — nodes that ARE those anchors (a
+    document or label with exactly the anchor's text, edge kind ``same article``, when
+    ``same_article``), then the anchors' other documents and labels (taken round-robin over
+    anchors, so one popular anchor cannot fill the budget); 3 — labels of ring-2 documents.
+    Edges between any two nodes already in the graph are added too (ground truth and anchor).
+
+    dataset: XCDataset; document: training-document index or text; label: label index or text
+    (give exactly one); anchor_set: a name, a list of names, or None for every set.
+    Node ids are ``"document:i"``, ``"label:l"``, ``"<set>:a"``; node attributes: kind
+    (``document``, ``label`` or the anchor-set name), index, text, ring. Edge attribute: kind
+    (``label`` for ground truth, the anchor-set name, or ``same article``).
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    import networkx as nx
+
+    if (document is None) == (label is None):
+        raise ValueError("give exactly one of document= or label=")
+    if int(max_nodes) < 1:
+        raise ValueError(f"max_nodes must be ≥ 1, got {max_nodes}")
+    if anchor_set is None:
+        names = list(dataset.anchors)
+    else:
+        names = [anchor_set] if isinstance(anchor_set, str) else list(anchor_set)
+        for name in names:
+            if name not in dataset.anchors:
+                raise ValueError(f"no anchor set {name!r}; the dataset has {sorted(dataset.anchors)}")
+    y = dataset.train_y.tocsr()
+    y_t = y.T.tocsr()
+    graphs = {name: (dataset.anchors[name].doc_anchor, dataset.anchors[name].doc_anchor.T.tocsr(),
+                     dataset.anchors[name].label_anchor,
+                     dataset.anchors[name].label_anchor.T.tocsr()) for name in names}
+    g = nx.Graph()
+
+    def text_of(kind: str, index: int) -> str:
+        if kind == "document":
+            return dataset.train_texts[index]
+        if kind == "label":
+            return dataset.label_texts[index]
+        return dataset.anchors[kind].texts[index]
+
+    def add(kind: str, index: int, ring: int) -> str | None:
+        node = f"{kind}:{index}"
+        if node in g:
+            return node
+        if g.number_of_nodes() >= int(max_nodes):
+            return None
+        g.add_node(node, kind=kind, index=int(index), text=text_of(kind, index), ring=ring)
+        return node
+
+    if document is not None:
+        centre_kind, centre = "document", _resolve(document, dataset.train_texts, "training document")
+        ring1 = [("label", int(j)) for j in y.indices[y.indptr[centre]:y.indptr[centre + 1]]]
+    else:
+        centre_kind, centre = "label", _resolve(label, dataset.label_texts, "label")
+        ring1 = [("document", int(i)) for i in y_t.indices[y_t.indptr[centre]:y_t.indptr[centre + 1]]]
+    add(centre_kind, centre, 0)
+    anchors = []
+    for name, (da, _, la, _) in graphs.items():
+        m = da if centre_kind == "document" else la
+        anchors += [(name, int(a)) for a in m.indices[m.indptr[centre]:m.indptr[centre + 1]]]
+    for kind, index in ring1 + anchors:
+        add(kind, index, 1)
+
+    if same_article and anchors:
+        doc_ids = {t: i for i, t in enumerate(dataset.train_texts)}
+        label_ids = {t: j for j, t in enumerate(dataset.label_texts)}
+        for name, a in anchors:
+            t = dataset.anchors[name].texts[a]
+            for kind, ids in (("document", doc_ids), ("label", label_ids)):
+                if t in ids and (kind, ids[t]) != (centre_kind, centre):
+                    add(kind, ids[t], 2)
+
+    # the anchors' other members, round-robin so every anchor shows some of its neighbours
+    members = []
+    for name, a in anchors:
+        _, da_t, _, la_t = graphs[name]
+        lst = [("document", int(i)) for i in da_t.indices[da_t.indptr[a]:da_t.indptr[a + 1]]]
+        lst += [("label", int(j)) for j in la_t.indices[la_t.indptr[a]:la_t.indptr[a + 1]]]
+        members.append([x for x in lst if x != (centre_kind, centre)])
+    for rank in range(max((len(x) for x in members), default=0)):
+        if g.number_of_nodes() >= int(max_nodes):
+            break
+        for lst in members:
+            if rank < len(lst):
+                add(*lst[rank], 2)
+    for node, attrs in list(g.nodes(data=True)):
+        if attrs["kind"] == "document" and attrs["ring"] == 2:
+            i = attrs["index"]
+            for j in y.indices[y.indptr[i]:y.indptr[i + 1]]:
+                add("label", int(j), 3)
+
+    # every edge between nodes present: ground truth, anchor edges, same-article identities
+    present = {(d["kind"], d["index"]): n for n, d in g.nodes(data=True)}
+    for (kind, index), node in present.items():
+        if kind == "document":
+            for j in y.indices[y.indptr[index]:y.indptr[index + 1]]:
+                if ("label", int(j)) in present:
+                    g.add_edge(node, present[("label", int(j))], kind="label")
+        if kind in ("document", "label"):
+            for name, (da, _, la, _) in graphs.items():
+                m = da if kind == "document" else la
+                for a in m.indices[m.indptr[index]:m.indptr[index + 1]]:
+                    if (name, int(a)) in present:
+                        g.add_edge(node, present[(name, int(a))], kind=name)
+    if same_article:
+        by_text = {}
+        for node, d in g.nodes(data=True):
+            by_text.setdefault(d["text"], []).append((node, d["kind"]))
+        for nodes_ in by_text.values():
+            anchor_nodes = [n for n, k in nodes_ if k not in ("document", "label")]
+            other = [n for n, k in nodes_ if k in ("document", "label")]
+            for a in anchor_nodes:
+                for o in other:
+                    g.add_edge(a, o, kind="same article")
+    return g

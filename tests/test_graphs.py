@@ -1,0 +1,294 @@
+"""Tests of ramen_edu.graphs: random walks with restart, personalised PageRank, pruning,
+neighbourhoods, and the errors bad inputs raise."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from ramen_edu.data.dataset import AnchorSet, XCDataset
+from ramen_edu.graphs import (
+    anchor_hop_distance,
+    build_bipartite,
+    degree_stats,
+    densify_anchor_set,
+    edge_cosines,
+    neighbourhood_graph,
+    personalized_pagerank,
+    prune_edges,
+    random_walk_with_restart,
+    split_bipartite,
+)
+
+
+def random_bipartite(n=60, m=40, density=0.08, seed=2) -> sp.csr_matrix:
+    a = sp.random(n, m, density=density, random_state=seed, format="csr")
+    a.data[:] = 1.0
+    return a
+
+
+def path_graph() -> sp.csr_matrix:
+    """node0 - a0 - node1 - a1 - node2 - a2 ; node3 isolated; anchor a3 dangling."""
+    rows = [0, 1, 1, 2, 2]
+    cols = [0, 0, 1, 1, 2]
+    return sp.csr_matrix((np.ones(5), (rows, cols)), shape=(4, 4))
+
+
+# --- random walk with restart ---------------------------------------------------------------
+def test_rwr_converges_to_personalized_pagerank():
+    adj = random_bipartite()
+    exact = personalized_pagerank(adj)
+    errors = {}
+    for hops in (400, 20000):
+        walk = random_walk_with_restart(adj, hops=hops, top_k=adj.shape[1], seed=3).toarray()
+        errors[hops] = np.abs(walk - exact).sum(axis=1).mean()
+        # Each frequency is a mean of `hops` visit indicators with variance ≤ 1/4, nearly
+        # independent because 80% of hops restart (variance inflation well below 2), so its
+        # standard deviation is ≤ sqrt(0.5 / hops); 6 of them bounds the max over 2,400 entries.
+        assert np.abs(walk - exact).max() < 6 * np.sqrt(0.5 / hops)
+    # 50x the hops: the error should shrink by ~sqrt(50) ≈ 7; demand at least a factor 3
+    assert errors[20000] < errors[400] / 3
+
+
+def test_ppr_rows_are_distributions_and_match_hand_computation():
+    adj = path_graph()
+    ppr = personalized_pagerank(adj, restart=0.8)
+    np.testing.assert_allclose(ppr[:3].sum(axis=1), 1.0, atol=1e-9)
+    assert np.all(ppr[3] == 0)  # isolated node
+    assert np.all(ppr[:, 3] == 0)  # dangling anchor
+    # node 0 has one anchor a0 → every hop leaving node 0 counts a0; a hop leaves node 0 with
+    # the stationary probability x0 solving x0 = 0.8 + 0.2·(x0·½ + x1·½·... ) — check the fixed
+    # point directly instead: y = x P with x = r e + (1-r) x P Q
+    p = np.diag(1 / np.maximum(adj.sum(1).A1, 1)) @ adj.toarray()
+    q = np.diag(1 / np.maximum(adj.sum(0).A1, 1)) @ adj.toarray().T
+    x = np.linalg.solve(np.eye(4) - 0.2 * (p @ q).T, 0.8 * np.eye(4)[0])
+    np.testing.assert_allclose(ppr[0], x @ p, atol=1e-9)
+
+
+def test_rwr_top_k_properties():
+    adj = random_bipartite(n=80, m=50, density=0.15)
+    walk = random_walk_with_restart(adj, hops=300, top_k=4, seed=0)
+    counts = random_walk_with_restart(adj, hops=300, top_k=50, seed=0, return_counts=True)
+    assert walk.shape == adj.shape and walk.dtype == np.float32
+    assert walk.getnnz(axis=1).max() <= 4
+    # the counted visits of each walk sum to `hops`
+    np.testing.assert_allclose(counts.sum(axis=1).A1[np.diff(adj.indptr) > 0], 300)
+    # top_k keeps exactly the largest counts of the full walk (same seed → same walk)
+    full = counts.toarray()
+    for i in range(adj.shape[0]):
+        kept = walk[i].indices
+        if len(kept) == 0:
+            continue
+        assert full[i, kept].min() >= np.sort(full[i])[::-1][min(4, (full[i] > 0).sum()) - 1]
+        np.testing.assert_allclose(walk[i].data, full[i, kept] / 300, rtol=1e-6)
+    # frequencies: every node's own anchors are visited (80% of hops leave from it)
+    own = adj.multiply(full > 0)
+    assert own.nnz == adj.nnz
+
+
+def test_rwr_ties_go_to_the_smaller_anchor():
+    # one node, three anchors, nobody else: each hop picks one of its 3 anchors uniformly
+    adj = sp.csr_matrix(np.ones((1, 3)))
+    counts = random_walk_with_restart(adj, hops=3, top_k=3, seed=5, return_counts=True).toarray()[0]
+    walk = random_walk_with_restart(adj, hops=3, top_k=1, seed=5, return_counts=True)
+    best = counts.max()
+    assert walk.indices[0] == np.flatnonzero(counts == best)[0]
+
+
+def test_rwr_seeding():
+    adj = random_bipartite()
+    a = random_walk_with_restart(adj, hops=50, seed=7)
+    b = random_walk_with_restart(adj, hops=50, seed=7)
+    c = random_walk_with_restart(adj, hops=50, seed=8)
+    assert (a != b).nnz == 0
+    assert (a != c).nnz > 0
+
+
+def test_rwr_isolated_nodes_and_dangling_anchors():
+    adj = path_graph()
+    walk = random_walk_with_restart(adj, hops=200, top_k=10, seed=0)
+    assert walk[3].nnz == 0  # isolated node: empty row
+    assert walk[:, 3].nnz == 0  # dangling anchor: never visited
+    assert walk[0, 0] > 0.75  # node 0's only anchor gets every hop leaving node 0 (≥ 80%)
+    # node 0 reaches a2 only three hops out: possible but rare; a1 two hops out is common
+    assert walk[0, 1] > walk[0, 2]
+
+
+def test_rwr_start_nodes_subset_and_chunks_agree_on_structure():
+    adj = random_bipartite()
+    some = random_walk_with_restart(adj, hops=100, nodes=[3, 5], seed=0)
+    assert set(np.flatnonzero(some.getnnz(axis=1))) <= {3, 5}
+    chunked = random_walk_with_restart(adj, hops=100, seed=0, chunk_size=7)
+    assert chunked.shape == adj.shape and chunked.getnnz(axis=1).max() <= 10
+
+
+def test_restart_one_only_counts_own_anchors():
+    adj = random_bipartite()
+    walk = random_walk_with_restart(adj, hops=100, restart=1.0, top_k=50, seed=0)
+    assert (walk.astype(bool) > adj.astype(bool)).nnz == 0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"restart": -0.1}, "restart"), ({"restart": 0.0}, "restart"), ({"restart": 1.5}, "restart"),
+    ({"top_k": 0}, "top_k"), ({"hops": 0}, "hops"), ({"nodes": [99]}, "nodes"),
+])
+def test_rwr_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        random_walk_with_restart(random_bipartite(), **kwargs)
+
+
+def test_graph_functions_reject_non_csr():
+    dense = random_bipartite().toarray()
+    with pytest.raises(TypeError, match="scipy.sparse"):
+        random_walk_with_restart(dense)
+    with pytest.raises(TypeError, match="tocsr"):
+        personalized_pagerank(sp.coo_matrix(dense))
+    with pytest.raises(TypeError, match="csr"):
+        prune_edges(sp.csc_matrix(dense), np.ones((60, 2)), np.ones((40, 2)))
+    neg = random_bipartite()
+    neg.data[0] = -1
+    with pytest.raises(ValueError, match="negative"):
+        random_walk_with_restart(neg)
+
+
+def test_hop_distance():
+    d = anchor_hop_distance(path_graph(), 0)
+    assert d.tolist() == [1, 2, 3, -1]
+    assert anchor_hop_distance(path_graph(), 3).tolist() == [-1, -1, -1, -1]
+
+
+# --- stacking, densifying, statistics --------------------------------------------------------
+def test_build_and_split_bipartite_and_densify():
+    docs = sp.csr_matrix(np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32))
+    labels = sp.csr_matrix(np.array([[1, 1, 0], [0, 0, 1]], dtype=np.float32))
+    stacked = build_bipartite(docs, labels)
+    assert stacked.shape == (4, 3)
+    d, lab = split_bipartite(stacked, 2)
+    assert (d != docs).nnz == 0 and (lab != labels).nnz == 0
+    with pytest.raises(ValueError, match="same anchor set"):
+        build_bipartite(docs, sp.csr_matrix(np.ones((2, 4))))
+    dense = densify_anchor_set(AnchorSet("links", ["a", "b", "c"], docs, labels), hops=400, top_k=3)
+    # document 0 reaches anchor 1 only through label 0, which links anchors 0 and 1
+    assert dense.doc_anchor[0, 1] > 0 and dense.doc_anchor[0, 2] == 0
+    assert dense.name == "links" and dense.label_anchor.shape == (2, 3)
+
+
+def test_degree_stats():
+    s = degree_stats(path_graph())
+    assert s["edges"] == 5 and s["isolated_nodes"] == 1 and s["dangling_anchors"] == 1
+    assert s["node_degree"]["max"] == 2 and s["anchor_degree"]["max"] == 2
+
+
+# --- pruning --------------------------------------------------------------------------------
+def unit(angle_deg):
+    a = np.deg2rad(angle_deg)
+    return np.array([np.cos(a), np.sin(a)], dtype=np.float32)
+
+
+def test_prune_threshold_is_strict_and_record_is_complete():
+    # node 0 at 0°, anchors at 0°, 90° (cos 0 exactly), 120° (cos -0.5), 60° (cos 0.5)
+    rows = np.array([unit(0), unit(90)])
+    cols = np.array([unit(0), unit(90), unit(120), unit(60)])
+    adj = sp.csr_matrix(np.array([[1, 1, 1, 1], [1, 0, 0, 2]], dtype=np.float32))
+    cos = edge_cosines(adj, rows, cols)
+    np.testing.assert_allclose(cos, [1, 0, -0.5, 0.5, 0, np.cos(np.deg2rad(30))], atol=1e-6)
+    kept, rec = prune_edges(adj, rows, cols, threshold=0.0)
+    # cos exactly 0 (orthogonal) is NOT > 0: cut (up to float rounding of cos 90°)
+    cos90 = float(unit(0) @ unit(90))
+    expect_cut = {(0, 2)} | ({(0, 1), (1, 0)} if cos90 <= 0 else set())
+    assert set(zip(rec.cut_rows.tolist(), rec.cut_cols.tolist())) == expect_cut
+    assert kept[1, 3] == 2  # weights of kept edges are kept
+    assert rec.n_edges == 6 and rec.n_kept + rec.n_cut == 6 and rec.n_kept == kept.nnz
+    assert rec.fraction_cut == pytest.approx(rec.n_cut / 6)
+    assert np.all(rec.kept_cosine > 0) and np.all(rec.cut_cosine <= 0)
+    kept_half, rec_half = prune_edges(adj, rows, cols, threshold=0.5)
+    assert (0, 3) not in set(zip(*kept_half.nonzero()))  # cos 0.5 is not > 0.5
+    assert "kept" in rec_half.summary()
+
+
+def test_prune_normalises_embeddings_and_accepts_torch():
+    torch = pytest.importorskip("torch")
+    rows = np.array([[3.0, 0.0]])
+    cols = np.array([[0.0, 5.0], [2.0, 2.0]])
+    adj = sp.csr_matrix(np.ones((1, 2)))
+    np.testing.assert_allclose(edge_cosines(adj, rows, cols), [0, np.sqrt(0.5)], atol=1e-6)
+    kept, _ = prune_edges(adj, torch.tensor(rows), torch.tensor(cols))
+    assert kept.indices.tolist() == [1]
+
+
+def test_prune_chunks_agree_with_dense_computation():
+    rng = np.random.default_rng(0)
+    adj = random_bipartite(n=200, m=150, density=0.1)
+    r, c = rng.normal(size=(200, 16)), rng.normal(size=(150, 16))
+    rn, cn = r / np.linalg.norm(r, axis=1, keepdims=True), c / np.linalg.norm(c, axis=1, keepdims=True)
+    full = rn @ cn.T
+    kept, rec = prune_edges(adj, r, c, chunk_size=17)
+    want = sp.csr_matrix(adj.multiply(full > 0))
+    want.eliminate_zeros()
+    assert (kept.astype(bool) != want.astype(bool)).nnz == 0
+    assert rec.n_cut == adj.nnz - want.nnz
+
+
+@pytest.mark.parametrize("rows, cols, match", [
+    (np.ones((3, 4)), np.ones((40, 4)), "row_emb has shape"),
+    (np.ones((60, 4)), np.ones((40, 5)), "dimension"),
+    (np.ones((60, 4)), np.ones((39, 4)), "col_emb has shape"),
+    (np.zeros((60, 4)), np.ones((40, 4)), "zero vector"),
+    (np.full((60, 4), np.nan), np.ones((40, 4)), "not finite"),
+])
+def test_prune_bad_embeddings(rows, cols, match):
+    with pytest.raises(ValueError, match=match):
+        prune_edges(random_bipartite(), rows, cols)
+
+
+def test_prune_bad_threshold():
+    with pytest.raises(ValueError, match="threshold"):
+        prune_edges(random_bipartite(), np.ones((60, 2)), np.ones((40, 2)), threshold=1.0)
+
+
+# --- neighbourhoods -------------------------------------------------------------------------
+def tiny_dataset() -> XCDataset:
+    # documents: Cladistics, Clade, Monophyly; labels: Common descent, Crown group, Paraphyly
+    # anchors (articles mentioned): Clade, Phylogenetics, Crown group
+    train_texts = ["Cladistics", "Clade", "Monophyly"]
+    labels = ["Common descent", "Crown group", "Paraphyly"]
+    y = sp.csr_matrix(np.array([[1, 0, 0], [0, 1, 1], [0, 1, 0]], dtype=np.float32))
+    doc_anchor = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 0], [1, 0, 1]], dtype=np.float32))
+    label_anchor = sp.csr_matrix(np.array([[0, 1, 0], [1, 0, 0], [1, 0, 0]], dtype=np.float32))
+    links = AnchorSet("mentions", ["Clade", "Phylogenetics", "Crown group"], doc_anchor, label_anchor)
+    return XCDataset("tiny", train_texts, ["Test doc"], labels, y,
+                     sp.csr_matrix((1, 3), dtype=np.float32), anchors={"mentions": links})
+
+
+def test_neighbourhood_graph_of_a_document():
+    ds = tiny_dataset()
+    g = neighbourhood_graph(ds, document="Cladistics")
+    kinds = {n: d["kind"] for n, d in g.nodes(data=True)}
+    assert g.nodes["document:0"]["ring"] == 0 and g.nodes["document:0"]["text"] == "Cladistics"
+    assert kinds["label:0"] == "label" and kinds["mentions:0"] == "mentions"
+    # the anchor "Clade" IS the training document Clade: joined by a same-article edge,
+    # and Clade's label Crown group (missing from Cladistics) enters the neighbourhood
+    assert g.edges["mentions:0", "document:1"]["kind"] == "same article"
+    assert "label:1" in g and g.edges["document:1", "label:1"]["kind"] == "label"
+    assert not g.has_edge("document:0", "label:1")
+    assert g.edges["document:0", "mentions:0"]["kind"] == "mentions"
+
+
+def test_neighbourhood_graph_of_a_label_and_budget():
+    ds = tiny_dataset()
+    g = neighbourhood_graph(ds, label=1, max_nodes=3)
+    assert g.number_of_nodes() == 3 and g.nodes["label:1"]["ring"] == 0
+    full = neighbourhood_graph(ds, label="Crown group")
+    assert {"document:1", "document:2", "mentions:0"} <= set(full)
+
+
+def test_neighbourhood_graph_bad_inputs():
+    ds = tiny_dataset()
+    with pytest.raises(ValueError, match="exactly one"):
+        neighbourhood_graph(ds)
+    with pytest.raises(ValueError, match="leak"):
+        neighbourhood_graph(ds, document="Test doc")
+    with pytest.raises(ValueError, match="no anchor set"):
+        neighbourhood_graph(ds, document=0, anchor_set="category")
+    with pytest.raises(ValueError, match="out of range"):
+        neighbourhood_graph(ds, label=7)
