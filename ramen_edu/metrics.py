@@ -164,13 +164,21 @@ def _rank_csr(x: sp.csr_matrix, k: int) -> np.ndarray:
         # Rows of similar length (the usual top-m retrieval output): sort a padded (N × width)
         # block row-wise. A stable sort on −score keeps the ascending label order of a canonical
         # csr among equal scores, which is the tie-break; padding (+inf) sorts last.
-        rows = np.repeat(np.arange(n), counts)
-        cols = np.arange(x.nnz) - np.repeat(x.indptr[:-1], counts)
-        neg = np.full((n, width), np.inf)
-        neg[rows, cols] = -x.data.astype(np.float64)
-        lab = np.full((n, width), -1, dtype=np.int64)
-        lab[rows, cols] = x.indices
+        # (float32 scores stay float32 and ids int32: negation is exact, memory is halved)
+        dtype = x.data.dtype if x.data.dtype in (np.float32, np.float64) else np.float64
+        if np.all(counts == width):  # every row full: a reshape, no scatter
+            neg = -x.data.astype(dtype, copy=False).reshape(n, width)
+            lab = x.indices.reshape(n, width)
+        else:
+            rows = np.repeat(np.arange(n, dtype=np.int32), counts)
+            cols = (np.arange(x.nnz, dtype=np.int64) - np.repeat(x.indptr[:-1], counts)).astype(np.int32)
+            neg = np.full((n, width), np.inf, dtype=dtype)
+            neg[rows, cols] = -x.data
+            lab = np.full((n, width), -1, dtype=x.indices.dtype)
+            lab[rows, cols] = x.indices
+            del rows, cols
         order = np.argsort(neg, axis=1, kind="stable")[:, :k]
+        del neg
         top = np.take_along_axis(lab, order, axis=1)
         out[:, :top.shape[1]] = top
         return out
@@ -192,13 +200,11 @@ def _rank_arrays(ids: np.ndarray, scores: np.ndarray | None, k: int) -> np.ndarr
         pad = ids < 0
         if np.any(~np.isfinite(scores[~pad])):
             raise ValueError("scores holds NaN or infinite values at predicted (non -1) ids")
-        # lexsort semantics row-wise: first order by label id, then a stable sort on −score.
-        # Padding gets id +big and score −inf so it lands last.
+        # row-wise lexsort: by −score, ties by label id; padding (score +inf after negation,
+        # id +big) lands last
         key_id = np.where(pad, np.iinfo(np.int64).max, ids)
-        o1 = np.argsort(key_id, axis=1, kind="stable")
         neg = np.where(pad, np.inf, -scores)
-        o2 = np.argsort(np.take_along_axis(neg, o1, axis=1), axis=1, kind="stable")
-        ids = np.take_along_axis(np.take_along_axis(ids, o1, axis=1), o2, axis=1)
+        ids = np.take_along_axis(ids, np.lexsort((key_id, neg), axis=-1), axis=1)
     else:
         # already ranked: only move the -1 padding to the end, keeping the order of the rest
         o = np.argsort(ids < 0, axis=1, kind="stable")
@@ -279,6 +285,28 @@ def _filter_keys(filt, n_docs: int, n_labels: int) -> np.ndarray:
     return np.unique(_pair_keys(pairs[:, 0], pairs[:, 1], n_labels))
 
 
+def _member(queries: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """queries ∈ sorted_keys, by binary search: no sort of the (large) query array."""
+    if sorted_keys.size == 0:
+        return np.zeros(queries.shape, dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, queries), sorted_keys.size - 1)
+    return sorted_keys[pos] == queries
+
+
+def _filter_csr(x: sp.csr_matrix, filt) -> sp.csr_matrix:
+    """filter_predictions for a canonical csr (no copy when nothing is removed)."""
+    n, L = x.shape
+    keys = _filter_keys(filt, n, L)
+    if keys.size == 0 or x.nnz == 0:
+        return x
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(x.indptr))
+    keep = ~_member(rows * L + x.indices, keys)
+    counts = np.bincount(rows[keep], minlength=n)
+    del rows
+    indptr = np.concatenate(([0], np.cumsum(counts))).astype(x.indptr.dtype)
+    return sp.csr_matrix((x.data[keep], x.indices[keep], indptr), shape=x.shape)
+
+
 def filter_predictions(pred, filt, *, n_labels: int | None = None):
     """Remove excluded (document, label) pairs from predictions before ranking and scoring.
 
@@ -292,16 +320,7 @@ def filter_predictions(pred, filt, *, n_labels: int | None = None):
     Taught in: book/01_extreme_classification.ipynb
     """
     if sp.issparse(pred):
-        x = _as_score_csr(pred)
-        n, L = x.shape
-        keys = _filter_keys(filt, n, L)
-        if keys.size == 0 or x.nnz == 0:
-            return x
-        rows = np.repeat(np.arange(n), np.diff(x.indptr))
-        drop = np.isin(_pair_keys(rows, x.indices, L), keys, assume_unique=False)
-        keep = ~drop
-        indptr = np.concatenate(([0], np.cumsum(np.bincount(rows[keep], minlength=n))))
-        return sp.csr_matrix((x.data[keep], x.indices[keep], indptr), shape=x.shape)
+        return _filter_csr(_as_score_csr(pred), filt)
     if isinstance(pred, tuple) and len(pred) == 2:
         ids = np.asarray(pred[0]).astype(np.int64)
         if n_labels is None:
@@ -311,7 +330,7 @@ def filter_predictions(pred, filt, *, n_labels: int | None = None):
         _check_ids(ids, n_labels, "pred ids")
         keys = _filter_keys(filt, ids.shape[0], n_labels)
         rows = np.broadcast_to(np.arange(ids.shape[0])[:, None], ids.shape)
-        drop = (ids >= 0) & np.isin(_pair_keys(rows, np.maximum(ids, 0), n_labels), keys)
+        drop = (ids >= 0) & _member(_pair_keys(rows, np.maximum(ids, 0), n_labels), keys)
         return np.where(drop, -1, ids), pred[1]
     raise TypeError(f"filter_predictions takes a sparse score matrix or an (ids, scores) tuple, "
                     f"got {type(pred).__name__}")
@@ -338,11 +357,7 @@ class _Scored:
         rows = np.repeat(np.arange(n, dtype=np.int64), self.n_true)
         truth_keys = _pair_keys(rows, y.indices, L)
         pk = _pair_keys(np.arange(n)[:, None], np.maximum(ids, 0), L)
-        if truth_keys.size:
-            pos = np.minimum(np.searchsorted(truth_keys, pk), truth_keys.size - 1)
-            self.hits = (ids >= 0) & (truth_keys[pos] == pk)
-        else:
-            self.hits = np.zeros(ids.shape, dtype=bool)
+        self.hits = (ids >= 0) & _member(pk, truth_keys)
         self.weight = weight
         if weight is not None:
             self.w_hits = np.where(self.hits, weight[np.maximum(ids, 0)], 0.0)
@@ -417,15 +432,20 @@ class _Scored:
         return self._ps_normalise(num, ideal, normalize, empty)
 
 
+def _apply_filter(parts, filt, n_labels: int):
+    if parts[0] == "csr":
+        return ("csr", _filter_csr(parts[1], filt))
+    ids, _ = filter_predictions((parts[1], None), filt, n_labels=n_labels)
+    return ("arrays", ids, parts[2])
+
+
 def _score(pred, true, ks, *, propensity=None, filter=None) -> tuple[_Scored, tuple[int, ...]]:
     ks = _check_ks(ks)
     y = _as_truth(true)
     n, L = y.shape
-    if filter is not None:
-        parts = _split_pred(pred, L)
-        pred = filter_predictions(parts[1] if parts[0] == "csr" else (parts[1], parts[2]), filter,
-                                  n_labels=L)
     parts = _split_pred(pred, L)
+    if filter is not None:
+        parts = _apply_filter(parts, filter, L)
     K = max(ks)
     ids = _rank_csr(parts[1], K) if parts[0] == "csr" else _rank_arrays(parts[1], parts[2], K)
     weight = None
@@ -662,9 +682,7 @@ def quantile_metrics(pred, true, bins, ks: Sequence[int] = (1, 3, 5), *, mode: s
         weight = 1.0 / propensities(label_frequency, a, b, n_train=n_train)
     parts = _split_pred(pred, L)
     if filter is not None:
-        filtered = filter_predictions(parts[1] if parts[0] == "csr" else (parts[1], parts[2]),
-                                      filter, n_labels=L)
-        parts = _split_pred(filtered, L)
+        parts = _apply_filter(parts, filter, L)
     K = max(ks)
     if mode == "contribution":
         ids_all = _rank_csr(parts[1], K) if parts[0] == "csr" else _rank_arrays(parts[1], parts[2], K)

@@ -1,0 +1,150 @@
+"""Benchmark ramen_edu.metrics.evaluate at XC scale: time and peak memory.
+
+Default problem: 100,000 test documents × 300,000 labels, 100 scored predictions per document,
+a long-tailed ground truth of ~5 labels per document (Zipf-like label popularity, some documents
+without labels), propensities from a long-tailed training frequency vector, every metric at
+k = 1, 3, 5. Scenarios:
+
+* csr        — predictions as a sparse (N × L) score matrix (rows ~100 entries, tied scores);
+* csr+filter — the same with one excluded (document, label) pair per document;
+* arrays     — the same predictions as (ids, scores) (N × 100) arrays, -1 padded;
+* csr ragged — one document with 20,000 predictions, which takes the global-sort path.
+
+Memory: tracemalloc peak of the evaluate call (numpy buffers are traced) and the process's
+max RSS (resource.getrusage, includes the generated data). Run:
+    nice -n 10 .venv/bin/python benchmarks/bench_metrics.py [--docs N] [--labels L] [--preds M]
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import time
+import tracemalloc
+
+import numpy as np
+import scipy.sparse as sp
+
+from ramen_edu import metrics as M
+
+
+def zipf_labels(rng, size, n_labels, s=1.0):
+    """Label ids with popularity ∝ 1/rank^s, ranks shuffled over ids (inverse-CDF sampling)."""
+    p = 1.0 / np.arange(1, n_labels + 1) ** s
+    cdf = np.cumsum(p / p.sum())
+    ranks = np.minimum(np.searchsorted(cdf, rng.uniform(size=size)), n_labels - 1)
+    return rng.permutation(n_labels)[ranks]
+
+
+def _is_true(pred, true):
+    """Which stored predictions are relevant: binary search of (row·L + label) keys."""
+    L = pred.shape[1]
+    pk = np.repeat(np.arange(pred.shape[0], dtype=np.int64), np.diff(pred.indptr)) * L + pred.indices
+    tk = np.repeat(np.arange(true.shape[0], dtype=np.int64), np.diff(true.indptr)) * L + true.indices
+    pos = np.minimum(np.searchsorted(tk, pk), tk.size - 1)
+    return tk[pos] == pk
+
+
+def make_problem(n_docs, n_labels, n_preds, seed=0):
+    rng = np.random.default_rng(seed)
+    per_doc = rng.poisson(5, n_docs)  # ~5 labels per document, some with none
+    rows = np.repeat(np.arange(n_docs), per_doc)
+    true = sp.csr_matrix((np.ones(rows.size, np.float32), (rows, zipf_labels(rng, rows.size, n_labels))),
+                         shape=(n_docs, n_labels))
+    true.data[:] = 1
+    # predictions: n_preds draws from the same long tail plus, half the time, the true labels
+    prow = np.repeat(np.arange(n_docs), n_preds)
+    pcol = zipf_labels(rng, prow.size, n_labels, s=0.8)
+    t = true.tocoo()
+    take = rng.uniform(size=t.nnz) < 0.5
+    prow = np.concatenate([prow, t.row[take]])
+    pcol = np.concatenate([pcol, t.col[take]])
+    pred = sp.csr_matrix((np.ones(prow.size, np.float32), (prow, pcol)), shape=(n_docs, n_labels))
+    pred.sum_duplicates()  # a label drawn twice is one prediction
+    # scores rounded to 3 decimals (ties); true labels score higher on average, so that the
+    # metrics land in a realistic range instead of near zero
+    true.sum_duplicates()
+    is_true = _is_true(pred, true)
+    pred.data = np.round(rng.uniform(size=pred.nnz) + 0.3 * is_true, 3).astype(np.float32)
+    freq = np.bincount(zipf_labels(rng, 5 * 10 * n_docs, n_labels), minlength=n_labels)
+    return pred, true, freq
+
+
+def to_arrays(pred, m):
+    ids = M.top_k_ids(pred, m)
+    rows = np.arange(ids.shape[0])[:, None]
+    # scores at those ids by binary search in each row's sorted columns (vectorised)
+    keys = np.repeat(np.arange(pred.shape[0], dtype=np.int64), np.diff(pred.indptr)) * pred.shape[1] \
+        + pred.indices
+    q = rows * pred.shape[1] + np.maximum(ids, 0)
+    scores = np.where(ids >= 0, pred.data[np.minimum(np.searchsorted(keys, q), keys.size - 1)], 0.0)
+    return ids, scores.astype(np.float32)
+
+
+def measure(fn):
+    gc.collect()
+    t0 = time.perf_counter()
+    out = fn()
+    wall = time.perf_counter() - t0
+    del out
+    gc.collect()
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return wall, peak
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, default=100_000)
+    ap.add_argument("--labels", type=int, default=300_000)
+    ap.add_argument("--preds", type=int, default=100)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    pred, true, freq = make_problem(args.docs, args.labels, args.preds)
+    print(f"problem: {args.docs:,} docs × {args.labels:,} labels; predictions nnz {pred.nnz:,} "
+          f"({pred.nnz / args.docs:.1f}/doc), truth nnz {true.nnz:,} ({true.nnz / args.docs:.2f}/doc, "
+          f"{np.mean(np.diff(true.indptr) == 0):.1%} docs without labels); built in "
+          f"{time.perf_counter() - t0:.1f} s")
+    pred_bytes = pred.data.nbytes + pred.indices.nbytes + pred.indptr.nbytes
+    print(f"prediction csr size: {pred_bytes / 2**20:.0f} MiB")
+
+    kw = dict(label_frequency=freq, n_train=10 * args.docs, ks=(1, 3, 5))
+    top1 = M.top_k_ids(pred, 1)[:, 0]
+    filt = np.stack([np.arange(args.docs), np.maximum(top1, 0)], axis=1)[top1 >= 0]
+    ids, scores = to_arrays(pred, args.preds)
+    extra = np.arange(20_000) * (args.labels // 20_000)
+    ragged = sp.csr_matrix(
+        (np.concatenate([pred.data, np.full(extra.size, 0.5, np.float32)]),
+         (np.concatenate([np.repeat(np.arange(args.docs), np.diff(pred.indptr)), np.zeros(extra.size, int)]),
+          np.concatenate([pred.indices, extra]))), shape=pred.shape)
+    ragged.sum_duplicates()
+
+    scenarios = {
+        "csr": lambda: M.evaluate(pred, true, **kw),
+        "csr+filter": lambda: M.evaluate(pred, true, filter=filt, **kw),
+        "arrays": lambda: M.evaluate((ids, scores), true, **kw),
+        "csr ragged": lambda: M.evaluate(ragged, true, **kw),
+        "top_k_ids only": lambda: M.top_k_ids(pred, 5),
+    }
+    rows = []
+    results = {}
+    for name, fn in scenarios.items():
+        wall, peak = measure(fn)
+        rows.append((name, wall, peak))
+        if name != "top_k_ids only":
+            results[name] = fn()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print()
+    print(f"{'scenario':<16}{'time (s)':>10}{'peak traced (MiB)':>20}{'peak / pred csr':>17}")
+    for name, wall, peak in rows:
+        print(f"{name:<16}{wall:>10.2f}{peak / 2**20:>20.0f}{peak / pred_bytes:>17.1f}")
+    print(f"process max RSS: {rss:.0f} MiB (includes the generated data)")
+    print()
+    print(M.format_table(results, columns=[c for c in results["csr"] if not c.startswith("R@")]))
+
+
+if __name__ == "__main__":
+    main()
