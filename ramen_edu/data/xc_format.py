@@ -1,0 +1,507 @@
+"""Readers and writers for the Extreme Classification Repository file formats.
+
+The XC Repository (Bhatia et al., http://manikvarma.org/downloads/XC/XMLRepository.html)
+ships each benchmark as a folder of plain-text files; RAMEN's reference code reads the same
+layout plus one set of files per anchor set (the paper's §4 "anchor sets"). The format, in full
+(``data_samples/fixtures/README.md`` has the same text with worked examples):
+
+Text files (``trn_X.txt``, ``tst_X.txt``, ``Y.txt``, ``NAME_X.txt``)
+    UTF-8, one text per line, line *i* (1-based) is item *i − 1*. A final newline is written
+    and optional on read; ``\\r\\n`` line ends are accepted on read. A text cannot contain a
+    line break (``\\n`` or ``\\r``): the writer refuses such texts (it never escapes them, so a
+    file stays readable by every other XC tool) — replace line breaks by spaces first.
+    Other Unicode line separators (U+2028, U+0085, ...) are ordinary characters here.
+
+Sparse matrix files (``trn_X_Y.txt``, ``tst_X_Y.txt``, ``NAME_trn_X_Y.txt``, ``NAME_lbl_X_Y.txt``)
+    Line 1 is the header ``ROWS COLS``. Then exactly ROWS lines, one per row, each a
+    space-separated list of ``col:value`` pairs (0-based column id, then a float); an empty
+    line is an empty row. Column ids are integers in ``[0, COLS)``, at most once per row.
+
+Filter pairs (``filter_labels_test.txt``)
+    One ``doc_id label_id`` pair per line (test document, label): predictions that are removed
+    before scoring (a Wikipedia article never predicts itself). An empty file means no pairs.
+
+A dataset folder holds ``trn_X.txt``, ``tst_X.txt``, ``Y.txt``, ``trn_X_Y.txt``,
+``tst_X_Y.txt``, optionally ``filter_labels_test.txt``, per anchor set NAME the three files
+``NAME_X.txt`` (anchor texts), ``NAME_trn_X_Y.txt`` (training documents × anchors) and
+``NAME_lbl_X_Y.txt`` (labels × anchors), and ``dataset.json`` (name, anchor set names,
+propensity constants, format version). Folders straight from the XC Repository, without
+``dataset.json``, read too: anchor sets are then found by their file names.
+
+Every problem with a file raises :class:`XCFormatError`, whose message names the file, the
+1-based line and what was expected there.
+
+Taught in: book/01_extreme_classification.ipynb
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from ramen_edu.data.dataset import AnchorSet, XCDataset, as_csr
+
+FORMAT_VERSION = 1
+FORMAT_NAME = "ramen-edu XC folder"
+
+TRAIN_TEXTS, TEST_TEXTS, LABEL_TEXTS = "trn_X.txt", "tst_X.txt", "Y.txt"
+TRAIN_Y, TEST_Y, FILTER_FILE, META_FILE = "trn_X_Y.txt", "tst_X_Y.txt", "filter_labels_test.txt", "dataset.json"
+REQUIRED_FILES = (TRAIN_TEXTS, TEST_TEXTS, LABEL_TEXTS, TRAIN_Y, TEST_Y)
+ANCHOR_SUFFIXES = ("_X.txt", "_trn_X_Y.txt", "_lbl_X_Y.txt")
+# anchor set names become file-name prefixes; "trn"/"tst" would collide with trn_X.txt/tst_X.txt
+_ANCHOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*(?:_[A-Za-z0-9.-]+)*")
+_RESERVED_ANCHOR_NAMES = {"trn", "tst", "filter_labels", "Y", "X"}
+
+
+class XCFormatError(ValueError):
+    """A file does not follow the XC format. The message names the file, the 1-based line
+    (when one is to blame) and what was expected; ``path`` and ``line`` are kept as attributes.
+
+    Taught in: book/01_extreme_classification.ipynb
+    """
+
+    def __init__(self, path, line: int | None, problem: str, expected: str | None = None):
+        self.path, self.line, self.problem, self.expected = str(path), line, problem, expected
+        where = f"{self.path}, line {line}" if line is not None else self.path
+        message = f"{where}: {problem}"
+        if expected:
+            message += f"; expected {expected}"
+        super().__init__(message)
+
+
+class XCMissingFileError(XCFormatError, FileNotFoundError):
+    """A file a dataset folder must hold is absent (catchable as FileNotFoundError too)."""
+
+    def __init__(self, path, problem: str, expected: str | None = None):
+        XCFormatError.__init__(self, path, None, problem, expected)
+
+
+# --- low level: bytes -> text ---------------------------------------------------------------
+
+def _read_utf8(path: Path) -> tuple[str, bytes]:
+    """Whole file as text (strict UTF-8) and as bytes; a decode error names its line."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        bad = raw[err.start:err.end]
+        raise XCFormatError(path, line, f"byte(s) {bad!r} at offset {err.start} are not valid UTF-8 "
+                            "(is the file latin-1 or cp1252?)",
+                            "UTF-8 text; re-encode it, e.g. `iconv -f latin1 -t utf-8`") from None
+    return text, raw
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines separated by '\\n' only (str.splitlines would also split at U+2028, U+0085 ...)."""
+    if not text:
+        return []
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    if text.endswith("\n"):
+        text = text[:-1]
+    return text.split("\n")
+
+
+# --- text files -----------------------------------------------------------------------------
+
+def read_texts(path) -> list[str]:
+    """Read a text file of the XC format: one text per line (``trn_X.txt``, ``Y.txt``, ...).
+
+    path: file. Returns list[str] of length = number of lines (a final newline is optional,
+    ``\\r\\n`` line ends are accepted). Raises XCFormatError naming the line of a byte that is
+    not UTF-8.
+
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    path = Path(path)
+    text, raw = _read_utf8(path)
+    lone_cr = re.search("\r(?!\n)", text)
+    if lone_cr:
+        line = text.count("\n", 0, lone_cr.start()) + 1
+        raise XCFormatError(path, line, "a lone carriage return (\\r) inside a text",
+                            "one text per line with '\\n' (or '\\r\\n') line ends only")
+    return _split_lines(text)
+
+
+def write_texts(path, texts) -> None:
+    """Write texts one per line, UTF-8, with a final newline (the inverse of :func:`read_texts`).
+
+    texts: sequence of str. A text holding a line break ('\\n' or '\\r') raises ValueError naming
+    its index — it would silently shift every later line; replace line breaks by spaces first.
+
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    texts = list(texts)
+    joined = "\n".join(texts) if all(isinstance(t, str) for t in texts) else None
+    if joined is None:
+        i = next(i for i, t in enumerate(texts) if not isinstance(t, str))
+        raise TypeError(f"{path}: text {i} is a {type(texts[i]).__name__}, expected str")
+    # one cheap count on the joined string; the per-text search runs only to name the culprit
+    if joined.count("\n") != max(len(texts) - 1, 0) or "\r" in joined:
+        i = next(i for i, t in enumerate(texts) if "\n" in t or "\r" in t)
+        raise ValueError(f"{path}: text {i} contains a line break ({texts[i][:60]!r}); the XC text "
+                         "format has one text per line — replace line breaks by spaces, e.g. "
+                         "' '.join(text.split())")
+    if texts and texts[0].startswith("\ufeff"):
+        raise ValueError(f"{path}: text 0 starts with a byte-order mark (U+FEFF); strip it")
+    Path(path).write_bytes((joined + "\n").encode("utf-8") if texts else b"")
+
+
+# --- sparse matrices ------------------------------------------------------------------------
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_WHITESPACE = np.zeros(256, dtype=bool)
+_WHITESPACE[[ord(" "), ord("\t"), ord("\n"), ord("\r"), ord("\v"), ord("\f")]] = True
+
+
+def _tokens(raw: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token starts, the line (0-based) of each token, and a per-byte token id (−1 on blanks)."""
+    b = np.frombuffer(raw, dtype=np.uint8)
+    blank = _WHITESPACE[b]
+    start = ~blank
+    start[1:] &= blank[:-1]
+    starts = np.flatnonzero(start)
+    token_id = np.cumsum(start, dtype=np.int64) - 1
+    token_id[blank] = -1
+    line_of = np.searchsorted(np.flatnonzero(b == ord("\n")), starts, side="left")
+    return starts, line_of, token_id
+
+
+def _parse_header(path: Path, line: str) -> tuple[int, int]:
+    parts = line.split()
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
+        raise XCFormatError(path, 1, f"header {line[:60]!r} is not two non-negative integers",
+                            "a header line 'ROWS COLS', e.g. '6 5'")
+    return int(parts[0]), int(parts[1])
+
+
+def _diagnose_rows(path: Path, lines: list[str], n_cols: int, first_line: int) -> None:
+    """Walk the rows one by one and raise at the first bad pair (runs only after the
+    vectorised parser found *something* wrong, to say exactly what and where)."""
+    expected = f"space-separated 'col:value' pairs with integer 0 <= col < {n_cols}"
+    for r, line in enumerate(lines):
+        lineno = first_line + r
+        seen = set()
+        for tok in line.split():
+            col_text, colon, val_text = tok.partition(":")
+            if not colon or not col_text or not val_text or ":" in val_text:
+                raise XCFormatError(path, lineno, f"malformed pair {tok[:40]!r} (not 'col:value')", expected)
+            if not _INTEGER.fullmatch(col_text):
+                raise XCFormatError(path, lineno, f"column id {col_text[:40]!r} in {tok[:40]!r} is not "
+                                    "an integer", expected)
+            col = int(col_text)
+            if col < 0:
+                raise XCFormatError(path, lineno, f"negative column id {col} in {tok[:40]!r}", expected)
+            if col >= n_cols:
+                raise XCFormatError(path, lineno, f"column id {col} is out of range: the header says "
+                                    f"{n_cols} columns (ids 0..{n_cols - 1})", expected)
+            try:
+                if not val_text.isascii() or "_" in val_text:
+                    raise ValueError
+                val = float(val_text)
+            except ValueError:
+                raise XCFormatError(path, lineno, f"value {val_text[:40]!r} in {tok[:40]!r} is not a "
+                                    "number", expected) from None
+            if not np.isfinite(np.float32(val)):
+                raise XCFormatError(path, lineno, f"value {val_text!r} is not finite in float32",
+                                    "finite values")
+            if col in seen:
+                raise XCFormatError(path, lineno, f"column id {col} appears twice in this row",
+                                    "each column at most once per row")
+            seen.add(col)
+
+
+def read_sparse(path, n_rows: int | None = None, n_cols: int | None = None, *,
+                rows_from: str | None = None, cols_from: str | None = None) -> sp.csr_matrix:
+    """Read a sparse matrix in the XC format (header ``ROWS COLS``, then ``col:value`` rows).
+
+    path:    file. n_rows / n_cols: the shape the caller expects (e.g. the line count of
+             ``trn_X.txt``); a header that disagrees raises XCFormatError on line 1.
+             rows_from / cols_from: where that expectation comes from, for the message
+             (e.g. ``"trn_X.txt (10 lines)"``).
+    Returns csr_matrix float32 (ROWS × COLS), sorted indices, explicit zeros dropped.
+
+    The whole file is parsed with numpy (no per-pair Python loop): ~1M pairs in about a
+    second. Only when something is wrong does a line-by-line walk run to name the line.
+
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    path = Path(path)
+    text, raw = _read_utf8(path)
+    if not text.strip():
+        raise XCFormatError(path, 1, "the file is empty", "a header line 'ROWS COLS' and then one line per row")
+    header_end = raw.find(b"\n")
+    rows, cols = _parse_header(path, text.split("\n", 1)[0])
+    for got, want, what, source in ((rows, n_rows, "rows", rows_from), (cols, n_cols, "columns", cols_from)):
+        if want is not None and got != want:
+            raise XCFormatError(path, 1, f"header says {got} {what} but {source or f'the caller expects {want}'}",
+                                f"{want} {what}")
+    # row lines follow the header, each ended by '\n' (optional on the last one)
+    body_raw = raw[header_end + 1:] if header_end >= 0 else b""
+    if b"\r" in body_raw:
+        body_raw = body_raw.replace(b"\r\n", b"\n")
+    n_lines = 0 if not body_raw else body_raw.count(b"\n") + (0 if body_raw.endswith(b"\n") else 1)
+    if body_raw.endswith(b"\n"):
+        body_raw = body_raw[:-1]
+    if n_lines != rows:
+        raise XCFormatError(path, 1 if n_lines < rows else rows + 2,
+                            f"the header (line 1) says {rows} rows but the file has {n_lines} row lines",
+                            f"exactly {rows} lines after the header, one per row (an empty line is an "
+                            "empty row, so a file whose last row is empty ends with a blank line)")
+
+    starts, row_of, token_id = _tokens(body_raw)
+    ok = True
+    if len(starts):
+        b = np.frombuffer(body_raw, dtype=np.uint8)
+        colons = np.bincount(token_id[b == ord(":")], minlength=len(starts))
+        ok = bool((colons == 1).all())
+    if ok:
+        fields = body_raw.replace(b":", b" ").split()
+        ok = len(fields) == 2 * len(starts)
+    if ok:
+        try:
+            numbers = np.array(fields, dtype=np.bytes_) if fields else np.zeros(0, dtype="S1")
+            col_ids = numbers[0::2].astype(np.int64)
+            values = numbers[1::2].astype(np.float32)
+        except (ValueError, OverflowError):
+            ok = False
+    if ok and len(starts):
+        key = row_of.astype(np.int64) * max(cols, 1) + col_ids
+        key.sort()
+        ok = (col_ids.min() >= 0 and col_ids.max() < cols and bool(np.isfinite(values).all())
+              and not (np.diff(key) == 0).any())
+    if not ok:
+        _diagnose_rows(path, body_raw.decode("utf-8").split("\n"), cols, first_line=2)
+        raise XCFormatError(path, None, "could not be parsed", "the XC sparse format")
+    indptr = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row_of, minlength=rows), out=indptr[1:])
+    return as_csr(sp.csr_matrix((values, col_ids, indptr), shape=(rows, cols)))
+
+
+def _format_values(values: np.ndarray) -> np.ndarray:
+    """Shortest strings that read back to the same float32 ('1' for integral values)."""
+    values = values.astype(np.float32)
+    integral = (values == np.rint(values)) & (np.abs(values) < 2**24)
+    out = np.where(integral, values, 0).astype(np.int64).astype("U32")
+    if not integral.all():  # float32 -> str is the slow part; binary matrices skip it
+        out[~integral] = values[~integral].astype(str)
+    return out
+
+
+def write_sparse(path, matrix) -> None:
+    """Write a sparse matrix in the XC format (the inverse of :func:`read_sparse`).
+
+    matrix: anything scipy.sparse accepts (R × C). Stored values are cast to float32 and
+    written in their shortest exact form, so ``read_sparse(write_sparse(m)) == m`` exactly;
+    explicit zeros are dropped. Built with numpy string operations, no per-pair loop.
+
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    m = as_csr(matrix)
+    if not np.isfinite(m.data).all():
+        raise ValueError(f"{path}: the matrix holds non-finite values (NaN or inf); the XC format needs numbers")
+    tokens = np.strings.add(np.strings.add(m.indices.astype(str), ":"), _format_values(m.data))
+    # every token ends with a space except the last of its row, which ends the line
+    ends = np.full(m.nnz, " ", dtype="U1")
+    row_len = np.diff(m.indptr)
+    ends[m.indptr[1:][row_len > 0] - 1] = "\n"
+    pieces = np.strings.add(tokens, ends)
+    # an empty row is just a newline, inserted where that row would start
+    empty = np.flatnonzero(row_len == 0)
+    pieces = np.insert(pieces, m.indptr[empty], "\n")
+    body = "".join(pieces.tolist())
+    Path(path).write_bytes(f"{m.shape[0]} {m.shape[1]}\n{body}".encode("ascii"))
+
+
+# --- filter pairs ---------------------------------------------------------------------------
+
+def read_filter_pairs(path, n_docs: int | None = None, n_labels: int | None = None) -> np.ndarray:
+    """Read ``doc_id label_id`` pairs, one per line (``filter_labels_test.txt``).
+
+    n_docs / n_labels: when given, ids must be below them. Returns int64 array (P × 2);
+    an empty file gives shape (0, 2). A line with other than two integers, a negative id or
+    an id out of range raises XCFormatError naming the line.
+
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    path = Path(path)
+    text, raw = _read_utf8(path)
+    if not text.strip():
+        return np.zeros((0, 2), dtype=np.int64)
+    raw = raw.replace(b"\r\n", b"\n").rstrip(b"\n")
+    starts, line_of, _ = _tokens(raw)
+    n_lines = raw.count(b"\n") + 1
+    per_line = np.bincount(line_of, minlength=n_lines)
+    expected = "two integers 'doc_id label_id' per line"
+    bad = np.flatnonzero(per_line != 2)
+    if len(bad):
+        line = int(bad[0])
+        content = raw.split(b"\n")[line].decode("utf-8")
+        raise XCFormatError(path, line + 1, f"{per_line[line]} columns in {content[:60]!r}", expected)
+    try:
+        pairs = np.array(raw.split(), dtype=np.bytes_).astype(np.int64).reshape(-1, 2)
+    except ValueError:
+        for line, content in enumerate(raw.decode("utf-8").split("\n"), start=1):
+            for tok in content.split():
+                if not _INTEGER.fullmatch(tok):
+                    raise XCFormatError(path, line, f"{tok[:40]!r} is not an integer id", expected) from None
+        raise XCFormatError(path, None, "could not be parsed", expected) from None
+    for col, limit, what in ((0, n_docs, "test document"), (1, n_labels, "label")):
+        low = np.flatnonzero(pairs[:, col] < 0)
+        if len(low):
+            raise XCFormatError(path, int(low[0]) + 1, f"negative {what} id {pairs[low[0], col]}",
+                                f"{what} ids >= 0")
+        if limit is not None:
+            high = np.flatnonzero(pairs[:, col] >= limit)
+            if len(high):
+                raise XCFormatError(path, int(high[0]) + 1,
+                                    f"{what} id {pairs[high[0], col]} is out of range (there are {limit})",
+                                    f"{what} ids in 0..{limit - 1}")
+    return pairs
+
+
+def write_filter_pairs(path, pairs) -> None:
+    """Write (P × 2) integer pairs as ``doc_id label_id`` lines (inverse of :func:`read_filter_pairs`).
+
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    pairs = np.asarray(pairs)
+    if pairs.size == 0:
+        Path(path).write_bytes(b"")
+        return
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer):
+        raise ValueError(f"{path}: filter pairs must be an integer array of shape (P, 2), got "
+                         f"{pairs.dtype} {pairs.shape}")
+    lines = np.strings.add(np.strings.add(pairs[:, 0].astype(str), " "), pairs[:, 1].astype(str))
+    Path(path).write_bytes(("\n".join(lines.tolist()) + "\n").encode("ascii"))
+
+
+# --- dataset folders ------------------------------------------------------------------------
+
+def _check_anchor_name(name: str) -> None:
+    if not isinstance(name, str) or not _ANCHOR_NAME.fullmatch(name) or name in _RESERVED_ANCHOR_NAMES:
+        raise ValueError(f"anchor set name {name!r} cannot be a file-name prefix; use letters, digits, "
+                         f"'.', '-' and single '_' (and none of {sorted(_RESERVED_ANCHOR_NAMES)})")
+
+
+def write_xc_dataset(dataset: XCDataset, path) -> Path:
+    """Write ``dataset`` as an XC folder (created if needed) that :func:`read_xc_dataset` reads
+    back identically: texts, ground truth (values included), filter pairs, every anchor set
+    and ``dataset.json``. Returns the folder path.
+
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    folder = Path(path)
+    for name in dataset.anchors:
+        _check_anchor_name(name)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_texts(folder / TRAIN_TEXTS, dataset.train_texts)
+    write_texts(folder / TEST_TEXTS, dataset.test_texts)
+    write_texts(folder / LABEL_TEXTS, dataset.label_texts)
+    write_sparse(folder / TRAIN_Y, dataset.train_y)
+    write_sparse(folder / TEST_Y, dataset.test_y)
+    write_filter_pairs(folder / FILTER_FILE, dataset.filter_pairs)
+    for name, anchor_set in dataset.anchors.items():
+        write_texts(folder / f"{name}_X.txt", anchor_set.texts)
+        write_sparse(folder / f"{name}_trn_X_Y.txt", anchor_set.doc_anchor)
+        write_sparse(folder / f"{name}_lbl_X_Y.txt", anchor_set.label_anchor)
+    meta = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "name": dataset.name,
+            "anchor_sets": list(dataset.anchors), "propensity_a": float(dataset.propensity_a),
+            "propensity_b": float(dataset.propensity_b)}
+    (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return folder
+
+
+def _read_meta(folder: Path) -> dict | None:
+    path = folder / META_FILE
+    if not path.exists():
+        return None
+    text, _ = _read_utf8(path)
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise XCFormatError(path, err.lineno, f"invalid JSON ({err.msg})", "a JSON object") from None
+    if not isinstance(meta, dict):
+        raise XCFormatError(path, 1, f"a JSON {type(meta).__name__}", "a JSON object")
+    version = meta.get("format_version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise XCFormatError(path, None, f"format_version {version!r} is not supported by this ramen_edu",
+                            f"format_version {FORMAT_VERSION}")
+    sets = meta.get("anchor_sets", [])
+    if not isinstance(sets, list) or not all(isinstance(s, str) for s in sets):
+        raise XCFormatError(path, None, f"'anchor_sets' is {sets!r}", "a list of anchor set names")
+    return meta
+
+
+def _discover_anchor_sets(folder: Path) -> list[str]:
+    names = sorted(p.name[: -len("_lbl_X_Y.txt")] for p in folder.glob("*_lbl_X_Y.txt"))
+    return [n for n in names if n]
+
+
+def _rows_mismatch(matrix_path: Path, rows: int, texts_path: Path, n_texts: int, what="rows") -> XCFormatError:
+    return XCFormatError(matrix_path, 1, f"header says {rows} {what} but {texts_path.name} has {n_texts} lines",
+                         f"one {what[:-1]} per line of {texts_path} ({n_texts})")
+
+
+def read_xc_dataset(path, *, name: str | None = None, propensity_a: float | None = None,
+                    propensity_b: float | None = None) -> XCDataset:
+    """Read an XC folder (see the module docstring for the layout) into an :class:`XCDataset`.
+
+    path: the folder. name / propensity_a / propensity_b override ``dataset.json``; without
+    that file the name is the folder's and the propensity constants are XCDataset's defaults
+    (Wikipedia: A = 0.55, B = 1.5), and anchor sets are found from ``NAME_lbl_X_Y.txt`` files.
+    Cross-file checks (text line counts against matrix headers, anchor counts, filter ids)
+    raise XCFormatError naming both files; a missing file raises XCMissingFileError (also a
+    FileNotFoundError) that lists what the folder must hold.
+
+    Taught in: book/01_extreme_classification.ipynb
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise XCMissingFileError(folder, "no such dataset folder",
+                                 f"a folder holding {', '.join(REQUIRED_FILES)}")
+    meta = _read_meta(folder) or {}
+    anchor_names = meta["anchor_sets"] if "anchor_sets" in meta else _discover_anchor_sets(folder)
+    expected = (f"a dataset folder holds {', '.join(REQUIRED_FILES)}, optionally {FILTER_FILE} and "
+                f"{META_FILE}, and per anchor set NAME: {', '.join('NAME' + s for s in ANCHOR_SUFFIXES)}")
+    needed = list(REQUIRED_FILES) + [n + s for n in anchor_names for s in ANCHOR_SUFFIXES]
+    missing = [f for f in needed if not (folder / f).is_file()]
+    if missing:
+        raise XCMissingFileError(folder / missing[0], f"missing file(s) {', '.join(missing)} in {folder}",
+                                 expected)
+
+    texts = {f: read_texts(folder / f) for f in (TRAIN_TEXTS, TEST_TEXTS, LABEL_TEXTS)}
+    n_train, n_test, n_labels = (len(texts[f]) for f in (TRAIN_TEXTS, TEST_TEXTS, LABEL_TEXTS))
+
+    def matrix(file: str, rows_file: str, n_rows: int, cols_file: str, n_cols: int) -> sp.csr_matrix:
+        return read_sparse(folder / file, n_rows, n_cols,
+                           rows_from=f"{rows_file} has {n_rows} lines (one row per line of {rows_file})",
+                           cols_from=f"{cols_file} has {n_cols} lines (one column per line of {cols_file})")
+
+    train_y = matrix(TRAIN_Y, TRAIN_TEXTS, n_train, LABEL_TEXTS, n_labels)
+    test_y = matrix(TEST_Y, TEST_TEXTS, n_test, LABEL_TEXTS, n_labels)
+    filter_path = folder / FILTER_FILE
+    filter_pairs = (read_filter_pairs(filter_path, n_test, n_labels) if filter_path.is_file()
+                    else np.zeros((0, 2), dtype=np.int64))
+    anchors = {}
+    for anchor in anchor_names:
+        _check_anchor_name(anchor)
+        anchor_texts = read_texts(folder / f"{anchor}_X.txt")
+        m = len(anchor_texts)
+        anchors[anchor] = AnchorSet(
+            anchor, anchor_texts,
+            matrix(f"{anchor}_trn_X_Y.txt", TRAIN_TEXTS, n_train, f"{anchor}_X.txt", m),
+            matrix(f"{anchor}_lbl_X_Y.txt", LABEL_TEXTS, n_labels, f"{anchor}_X.txt", m))
+    defaults = XCDataset.__dataclass_fields__
+    return XCDataset(
+        name=name or meta.get("name") or folder.resolve().name,
+        train_texts=texts[TRAIN_TEXTS], test_texts=texts[TEST_TEXTS], label_texts=texts[LABEL_TEXTS],
+        train_y=train_y, test_y=test_y, anchors=anchors, filter_pairs=filter_pairs,
+        propensity_a=float(propensity_a if propensity_a is not None
+                           else meta.get("propensity_a", defaults["propensity_a"].default)),
+        propensity_b=float(propensity_b if propensity_b is not None
+                           else meta.get("propensity_b", defaults["propensity_b"].default)))
