@@ -1,0 +1,535 @@
+"""RAMEN's Theorem 1 (§3, App. E), made checkable: a GCN layer is approximated by a non-GCN network.
+
+Setting (App. E, symbols as in /docs/RAMEN.md). X ∈ R^{N×D} holds node features x_i as rows,
+W ∈ R^{D×D'} a GCN weight, A ∈ R^{N×N} an adjacency, φ a β-Lipschitz activation applied
+coordinate-wise. A GCN layer computes φ(AXW); its row i is φ(Wᵀ Σ_j a_ij x_j)ᵀ.
+
+An edge predictor F maps every node to the unit sphere S^{P-1}; stack Φ = [F(x_1); …; F(x_N)]
+(N × P). It predicts the adjacency
+
+    Â = ½(1 1ᵀ + Φ Φᵀ),      â_ij = (1 + F(x_i)ᵀF(x_j)) / 2.
+
+The proof builds the non-GCN network H(x) = φ(T F(x) + c) with
+
+    T = ½ Wᵀ Σ_j x_j F(x_j)ᵀ = ½ Wᵀ Xᵀ Φ   (D' × P),     c = ½ Wᵀ Σ_j x_j = ½ Wᵀ Xᵀ 1   (D',),
+
+and the identity T F(x_i) + c = Wᵀ Σ_j â_ij x_j (checked symbolically by :func:`symbolic_check`)
+gives H(X) = φ(ÂXW) *exactly*. The Lipschitz property and ‖MXW‖_F ≤ ‖M‖₂ ‖X‖_F ‖W‖₂ with
+‖X‖_F ≤ √N R then give
+
+    (1/√N) ‖φ(AXW) − H(X)‖_F  ≤  β · R · ‖W‖₂ · ‖A − Â‖₂,     R = max_i ‖x_i‖₂.
+
+Nothing in the proof needs φ(0) = 0, A ∈ [0,1], symmetry, or a square A: for a rectangular
+A (N_out × N_in, e.g. documents × anchors) the same proof holds with X the N_in input rows,
+Φ_out/Φ_in the predictor on each side, and 1/√N_in in front. The two-layer extension (App. E.2)
+is :func:`two_layer`.
+
+Everything is float64 numpy: the point is to check inequalities, not to be fast. Nothing here
+forms an N × N matrix unless asked to: H(X) is computed from T and c, and ‖A − Â‖₂ from a
+matrix-free operator (Â is rank P + 1).
+
+Taught in: book/03_theorem1.ipynb
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+__all__ = [
+    "Activation", "ACTIVATIONS", "get_activation", "predicted_adjacency", "gcn_layer", "NonGCN",
+    "construct_H", "construct_K", "spectral_norm", "gap_operator", "gap_norm", "BoundResult",
+    "theorem1", "TwoLayerResult", "two_layer", "slack_factors", "random_instance", "symbolic_check",
+    "symbolic_check_matrix", "bipartite_adjacency", "edge_recall_at_k", "premise_report",
+]
+
+# Above this many entries a dense A − Â is not formed; the spectral norm comes from svds.
+_DENSE_LIMIT = 4_000_000
+
+
+# --- activations ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Activation:
+    """A coordinate-wise activation φ with its Lipschitz constant β (|φ(u) − φ(v)| ≤ β|u − v|)."""
+
+    name: str
+    fn: Callable[[np.ndarray], np.ndarray]
+    beta: float
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        return self.fn(z)
+
+    @property
+    def zero_at_zero(self) -> bool:
+        """Whether φ(0) = 0 (Theorem 1 does not need it; an a-priori two-layer bound does)."""
+        return bool(abs(float(self.fn(np.zeros(1))[0])) < 1e-12)
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "identity": Activation("identity", lambda z: np.asarray(z, dtype=np.float64), 1.0),
+    "relu": Activation("relu", lambda z: np.maximum(z, 0.0), 1.0),
+    "tanh": Activation("tanh", np.tanh, 1.0),
+    "sigmoid": Activation("sigmoid", _sigmoid, 0.25),  # max of σ' = σ(1−σ) is 1/4, at 0
+    "leaky_relu": Activation("leaky_relu", lambda z: np.where(z > 0, z, 0.1 * z), 1.0),
+    "2tanh": Activation("2tanh", lambda z: 2.0 * np.tanh(z), 2.0),  # β ≠ 1, so β is exercised
+}
+
+
+def get_activation(phi: str | Activation) -> Activation:
+    """``"relu"`` / ``"tanh"`` / ``"identity"`` / ``"sigmoid"`` / ``"leaky_relu"`` / ``"2tanh"`` or an
+    :class:`Activation` (for your own φ, give its Lipschitz constant).
+    Taught in: book/03_theorem1.ipynb
+    """
+    if isinstance(phi, Activation):
+        return phi
+    if isinstance(phi, str) and phi in ACTIVATIONS:
+        return ACTIVATIONS[phi]
+    raise ValueError(f"unknown activation {phi!r}: use one of {sorted(ACTIVATIONS)} or "
+                     "Activation(name, fn, beta) with fn's Lipschitz constant beta")
+
+
+# --- validation ----------------------------------------------------------------------------------
+def _matrix(x, what: str) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"{what} must be a 2-D array, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{what} holds NaN or inf values")
+    return x
+
+
+def _unit_rows(F, what: str, tol: float = 1e-4) -> np.ndarray:
+    F = _matrix(F, what)
+    norms = np.linalg.norm(F, axis=1)
+    bad = np.flatnonzero(np.abs(norms - 1.0) > tol)
+    if bad.size:
+        raise ValueError(f"{what} must have unit-norm rows (F maps to the unit sphere S^(P-1)); row "
+                         f"{bad[0]} has norm {norms[bad[0]]:.6f}. L2-normalise it: "
+                         "F / np.linalg.norm(F, axis=1, keepdims=True)")
+    return F
+
+
+def _adjacency(A, shape: tuple[int, int], what: str = "A"):
+    if sp.issparse(A):
+        A = sp.csr_matrix(A, dtype=np.float64)
+    else:
+        A = _matrix(A, what)
+    if A.shape != shape:
+        raise ValueError(f"{what} has shape {A.shape}, expected {shape} (rows: nodes whose output is "
+                         "computed, columns: the rows of X)")
+    return A
+
+
+# --- the objects of the proof --------------------------------------------------------------------
+def predicted_adjacency(F_out, F_in=None) -> np.ndarray:
+    """Â = ½(1 1ᵀ + Φ_out Φ_inᵀ): (N_out, P), (N_in, P) -> dense (N_out, N_in). F_in defaults to F_out.
+
+    Dense: for small cases and pictures; the rest of this module never forms it.
+    Taught in: book/03_theorem1.ipynb
+    """
+    F_out = _matrix(F_out, "F_out")
+    F_in = F_out if F_in is None else _matrix(F_in, "F_in")
+    return 0.5 * (1.0 + F_out @ F_in.T)
+
+
+def gcn_layer(A, X, W, phi: str | Activation = "relu") -> np.ndarray:
+    """One GCN layer φ(AXW): A (N_out, N_in) dense or sparse, X (N_in, D), W (D, D') -> (N_out, D').
+    Taught in: book/03_theorem1.ipynb
+    """
+    X, W = _matrix(X, "X"), _matrix(W, "W")
+    act = get_activation(phi)
+    return act(np.asarray(A @ (X @ W)))
+
+
+@dataclass
+class NonGCN:
+    """The proof's network H(x) = φ(T F(x) + c): T (D', P), c (D',).
+
+    Call it on predictor outputs: ``H(F_rows)`` with F_rows (n, P) -> (n, D'). It sees one node at a
+    time — no adjacency, no neighbours — which is what "non-GCN" means.
+    """
+
+    T: np.ndarray
+    c: np.ndarray
+    activation: Activation
+
+    def preactivation(self, F_rows) -> np.ndarray:
+        """T F(x) + c for each row: (n, P) -> (n, D')."""
+        return _matrix(F_rows, "F_rows") @ self.T.T + self.c
+
+    def __call__(self, F_rows) -> np.ndarray:
+        return self.activation(self.preactivation(F_rows))
+
+
+def construct_H(X, W, F_in, phi: str | Activation = "relu") -> NonGCN:
+    """The proof's H for one layer: T = ½ Wᵀ Xᵀ Φ_in, c = ½ Wᵀ Xᵀ 1.
+
+    X (N_in, D), W (D, D'), F_in (N_in, P) unit rows -> :class:`NonGCN` with T (D', P), c (D',).
+    Then H(F_out) = φ(Â X W) exactly, for Â = ½(1 1ᵀ + Φ_out Φ_inᵀ).
+    Taught in: book/03_theorem1.ipynb
+    """
+    X, W = _matrix(X, "X"), _matrix(W, "W")
+    F_in = _unit_rows(F_in, "F_in")
+    if F_in.shape[0] != X.shape[0]:
+        raise ValueError(f"F_in has {F_in.shape[0]} rows but X has {X.shape[0]}: F_in[j] must be F(x_j)")
+    if W.shape[0] != X.shape[1]:
+        raise ValueError(f"W has {W.shape[0]} rows but X has {X.shape[1]} columns (X W must exist)")
+    XW = X @ W  # (N_in, D'); T = ½ (XW)ᵀ Φ_in avoids a D × P intermediate
+    return NonGCN(T=0.5 * XW.T @ F_in, c=0.5 * XW.sum(axis=0), activation=get_activation(phi))
+
+
+def construct_K(H_X, W2, F, phi: str | Activation = "relu") -> NonGCN:
+    """App. E.2's second layer K(x) = φ(T̃ F(x) + c̃), T̃ = ½ W̃ᵀ Σ_j H(x_j) F(x_j)ᵀ, c̃ = ½ W̃ᵀ Σ_j H(x_j).
+
+    H_X (N, D') = H(X) from the first layer, W2 (D', D''), F (N, P) -> :class:`NonGCN`; K(F) = φ(Â H(X) W2).
+    Taught in: book/03_theorem1.ipynb
+    """
+    return construct_H(H_X, W2, F, phi)
+
+
+# --- spectral norms ------------------------------------------------------------------------------
+def spectral_norm(M, *, method: str = "auto") -> float:
+    """‖M‖₂ = largest singular value of a dense array, sparse matrix or ``LinearOperator``.
+
+    method: ``"dense"`` (LAPACK SVD, scipy.linalg.svdvals), ``"svds"`` (ARPACK, matrix-free) or
+    ``"auto"`` (dense when the matrix is explicit and holds ≤ 4M entries).
+    Taught in: book/03_theorem1.ipynb
+    """
+    if method not in ("auto", "dense", "svds"):
+        raise ValueError(f"method must be 'auto', 'dense' or 'svds', got {method!r}")
+    explicit = not isinstance(M, spla.LinearOperator)
+    n, m = M.shape
+    if min(n, m) == 0:
+        return 0.0
+    if method == "dense" or (method == "auto" and explicit and n * m <= _DENSE_LIMIT) or min(n, m) < 3:
+        dense = M.toarray() if sp.issparse(M) else (M @ np.eye(m) if not explicit else np.asarray(M))
+        return float(scipy.linalg.svdvals(np.asarray(dense, dtype=np.float64))[0])
+    op = spla.aslinearoperator(M)
+    # ARPACK's start vector is random; fix it so results are reproducible.
+    v0 = np.random.default_rng(0).standard_normal(min(n, m))
+    s = spla.svds(op, k=1, return_singular_vectors=False, v0=v0, tol=1e-10)
+    return float(s[0])
+
+
+def gap_operator(A, F_out, F_in=None) -> spla.LinearOperator:
+    """A − Â as a matrix-free operator: A (N_out, N_in) sparse or dense, F_out (N_out, P), F_in (N_in, P).
+
+    Â = ½(1 1ᵀ + Φ_out Φ_inᵀ) has rank ≤ P + 1, so (A − Â)v = Av − ½(1·Σv + Φ_out(Φ_inᵀ v)) costs
+    O(nnz(A) + (N_out + N_in)P) — never an N_out × N_in array.
+    Taught in: book/03_theorem1.ipynb
+    """
+    F_out = _matrix(F_out, "F_out")
+    F_in = F_out if F_in is None else _matrix(F_in, "F_in")
+    A = _adjacency(A, (F_out.shape[0], F_in.shape[0]))
+
+    def matvec(v):
+        v = np.asarray(v, dtype=np.float64).reshape(F_in.shape[0], -1)
+        return np.asarray(A @ v) - 0.5 * (v.sum(axis=0, keepdims=True) + F_out @ (F_in.T @ v))
+
+    def rmatvec(u):
+        u = np.asarray(u, dtype=np.float64).reshape(F_out.shape[0], -1)
+        return np.asarray(A.T @ u) - 0.5 * (u.sum(axis=0, keepdims=True) + F_in @ (F_out.T @ u))
+
+    return spla.LinearOperator(A.shape, matvec=matvec, rmatvec=rmatvec, matmat=matvec,
+                               rmatmat=rmatvec, dtype=np.float64)
+
+
+def gap_norm(A, F_out, F_in=None, *, method: str = "auto") -> float:
+    """‖A − Â‖₂ (spectral), dense SVD for small cases, svds on :func:`gap_operator` otherwise.
+    Taught in: book/03_theorem1.ipynb
+    """
+    F_out = _matrix(F_out, "F_out")
+    F_in = F_out if F_in is None else _matrix(F_in, "F_in")
+    n_out, n_in = F_out.shape[0], F_in.shape[0]
+    if method == "dense" or (method == "auto" and n_out * n_in <= _DENSE_LIMIT):
+        A = _adjacency(A, (n_out, n_in))
+        dense = (A.toarray() if sp.issparse(A) else A) - predicted_adjacency(F_out, F_in)
+        return spectral_norm(dense, method="dense")
+    return spectral_norm(gap_operator(A, F_out, F_in), method="svds")
+
+
+# --- Theorem 1 -----------------------------------------------------------------------------------
+@dataclass
+class BoundResult:
+    """Both sides of Theorem 1 and the factors of the right side.
+
+    lhs = (1/√N_in)‖φ(AXW) − H(X)‖_F, rhs = beta · R · w_norm · gap.
+    """
+
+    lhs: float
+    rhs: float
+    beta: float
+    R: float  # max_i ‖x_i‖
+    w_norm: float  # ‖W‖₂
+    gap: float  # ‖A − Â‖₂
+    n: int  # N_in, the √N of the statement
+
+    @property
+    def holds(self) -> bool:
+        """lhs ≤ rhs up to float rounding (relative 1e-9, absolute 1e-12)."""
+        return self.lhs <= self.rhs * (1 + 1e-9) + 1e-12
+
+    @property
+    def ratio(self) -> float:
+        """rhs / lhs: how loose the bound is (1 = tight, inf when lhs = 0)."""
+        return float("inf") if self.lhs == 0 else self.rhs / self.lhs
+
+    def __str__(self) -> str:
+        return (f"lhs {self.lhs:.4g} ≤ rhs {self.rhs:.4g} = β {self.beta:g} · R {self.R:.4g} · ‖W‖₂ "
+                f"{self.w_norm:.4g} · ‖A−Â‖₂ {self.gap:.4g}: {'holds' if self.holds else 'VIOLATED'}"
+                + (f" (ratio {self.ratio:.3g})" if self.lhs > 0 else ""))
+
+
+def theorem1(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
+             method: str = "auto", return_parts: bool = False):
+    """Both sides of Theorem 1 for one instance.
+
+    X (N, D) node features, W (D, D'), F (N, P) unit rows = F(x_j) for the input nodes, A (N_out, N)
+    dense or scipy.sparse (square N × N in the paper; rectangular allowed, then give F_out (N_out, P)
+    for the output nodes). Builds Â = ½(1 1ᵀ + Φ_out Φᵀ) implicitly, T, c and H as in the proof and
+    returns :class:`BoundResult` (and, with ``return_parts=True``, also a dict with ``gcn`` = φ(AXW),
+    ``H_X`` = H(F_out), ``H`` the :class:`NonGCN`).
+    method: how ‖A − Â‖₂ is computed (see :func:`spectral_norm`).
+    Taught in: book/03_theorem1.ipynb
+    """
+    X, W = _matrix(X, "X"), _matrix(W, "W")
+    act = get_activation(phi)
+    F = _unit_rows(F, "F")
+    F_out = F if F_out is None else _unit_rows(F_out, "F_out")
+    if F_out.shape[1] != F.shape[1]:
+        raise ValueError(f"F_out has dim {F_out.shape[1]} but F has dim {F.shape[1]}")
+    A = _adjacency(A, (F_out.shape[0], X.shape[0]))
+    H = construct_H(X, W, F, act)
+    gcn = gcn_layer(A, X, W, act)
+    H_X = H(F_out)
+    n = X.shape[0]
+    result = BoundResult(
+        lhs=float(np.linalg.norm(gcn - H_X) / np.sqrt(n)),
+        rhs=0.0, beta=act.beta, R=float(np.linalg.norm(X, axis=1).max(initial=0.0)),
+        w_norm=spectral_norm(W), gap=gap_norm(A, F_out, F, method=method), n=n)
+    result.rhs = result.beta * result.R * result.w_norm * result.gap
+    if return_parts:
+        return result, {"gcn": gcn, "H_X": H_X, "H": H}
+    return result
+
+
+def slack_factors(X, W, F, A, phi: str | Activation = "relu") -> dict[str, float]:
+    """Where the bound loses: rhs/lhs is the product of four factors ≥ 1, one per inequality.
+
+    lipschitz = β‖ΔZ‖_F / ‖φ(Z) − φ(Ẑ)‖_F (Z = AXW, Ẑ = ÂXW), spectral = ‖A−Â‖₂‖XW‖_F / ‖(A−Â)XW‖_F,
+    weight = ‖W‖₂‖X‖_F / ‖XW‖_F, rows = √N·R / ‖X‖_F. Dense; for small cases.
+    Taught in: book/03_theorem1.ipynb
+    """
+    X, W = _matrix(X, "X"), _matrix(W, "W")
+    act = get_activation(phi)
+    F = _unit_rows(F, "F")
+    A = _adjacency(A, (X.shape[0], X.shape[0]))
+    A = A.toarray() if sp.issparse(A) else A
+    gap = A - predicted_adjacency(F)
+    XW = X @ W
+    dZ = gap @ XW
+    dphi = act(A @ XW) - act(predicted_adjacency(F) @ XW)
+    n_dz, n_dphi, n_xw, n_x = (np.linalg.norm(m) for m in (dZ, dphi, XW, X))
+
+    def ratio(a, b):
+        return float("inf") if b == 0 else float(a / b)
+
+    return {"lipschitz": ratio(act.beta * n_dz, n_dphi),
+            "spectral": ratio(spectral_norm(gap) * n_xw, n_dz),
+            "weight": ratio(spectral_norm(W) * n_x, n_xw),
+            "rows": ratio(np.sqrt(X.shape[0]) * np.linalg.norm(X, axis=1).max(), n_x)}
+
+
+# --- two layers (App. E.2) -----------------------------------------------------------------------
+@dataclass
+class TwoLayerResult:
+    """Both sides for two GCN layers φ(A φ(AXW) W̃) vs K(X) (App. E.2).
+
+    rhs = β‖W̃‖₂‖A − Â‖₂ (β R ‖W‖₂ ‖A‖₂ + R_H), R_H = max_i ‖H(x_i)‖; the paper states no bound for
+    this case — this one is derived in book/03_theorem1.ipynb.
+    """
+
+    lhs: float
+    rhs: float
+    first: BoundResult
+    a_norm: float  # ‖A‖₂
+    R_H: float
+    w2_norm: float
+
+    @property
+    def holds(self) -> bool:
+        return self.lhs <= self.rhs * (1 + 1e-9) + 1e-12
+
+    @property
+    def ratio(self) -> float:
+        return float("inf") if self.lhs == 0 else self.rhs / self.lhs
+
+
+def two_layer(X, W1, W2, F, A, phi: str | Activation = "relu", *, method: str = "auto") -> TwoLayerResult:
+    """App. E.2: the two-layer GCN φ(A φ(AXW₁) W₂) against K(x) = φ(T̃ F(x) + c̃) built on H.
+
+    X (N, D), W1 (D, D'), W2 (D', D''), F (N, P) unit rows, A (N, N). Proof of the bound:
+    A G − Â H = A(G − H) + (A − Â)H with G = φ(AXW₁), H = H(X) = φ(ÂXW₁), so
+    ‖φ(AGW₂) − φ(ÂHW₂)‖_F ≤ β‖W₂‖₂(‖A‖₂‖G − H‖_F + ‖A − Â‖₂‖H‖_F), then Theorem 1 for ‖G − H‖_F and
+    ‖H‖_F ≤ √N R_H.
+    Taught in: book/03_theorem1.ipynb
+    """
+    act = get_activation(phi)
+    first, parts = theorem1(X, W1, F, A, act, method=method, return_parts=True)
+    A = _adjacency(A, (first.n, first.n))
+    W2 = _matrix(W2, "W2")
+    F = _unit_rows(F, "F")
+    K = construct_K(parts["H_X"], W2, F, act)
+    gcn2 = gcn_layer(A, parts["gcn"], W2, act)
+    lhs = float(np.linalg.norm(gcn2 - K(F)) / np.sqrt(first.n))
+    a_norm = spectral_norm(A)
+    R_H = float(np.linalg.norm(parts["H_X"], axis=1).max(initial=0.0))
+    w2 = spectral_norm(W2)
+    rhs = act.beta * w2 * first.gap * (act.beta * first.R * first.w_norm * a_norm + R_H)
+    return TwoLayerResult(lhs=lhs, rhs=rhs, first=first, a_norm=a_norm, R_H=R_H, w2_norm=w2)
+
+
+# --- random instances ----------------------------------------------------------------------------
+def random_instance(rng: np.random.Generator | int, n: int = 20, d: int = 8, p: int = 4, *,
+                    noise: float = 0.0, binary: bool = False) -> dict[str, np.ndarray]:
+    """A random instance: X (n, d) Gaussian, W (d, d) Gaussian/√d, F (n, p) unit rows, A.
+
+    A = Â + noise·E with E Gaussian/√n (so ‖E‖₂ ≈ 2 whatever n); noise=0 gives A = Â exactly.
+    binary=True instead draws A_ij ~ Bernoulli(â_ij) — a graph whose edges F predicts in law.
+    Returns dict(X=, W=, F=, A=, A_hat=).
+    Taught in: book/03_theorem1.ipynb
+    """
+    rng = np.random.default_rng(rng)
+    X = rng.standard_normal((n, d)) * rng.uniform(0.2, 3.0)
+    W = rng.standard_normal((d, d)) / np.sqrt(d)
+    F = rng.standard_normal((n, p))
+    F /= np.linalg.norm(F, axis=1, keepdims=True)
+    A_hat = predicted_adjacency(F)
+    if binary:
+        A = (rng.random((n, n)) < A_hat).astype(np.float64)
+    else:
+        A = A_hat + noise * rng.standard_normal((n, n)) / np.sqrt(n)
+    return {"X": X, "W": W, "F": F, "A": A, "A_hat": A_hat}
+
+
+# --- the algebraic step, symbolically ------------------------------------------------------------
+def symbolic_check(n: int = 3, d: int = 2, p: int = 2, d_out: int | None = None):
+    """The proof's key identity with sympy, entry by entry: T F(x_i) + c − Wᵀ Σ_j â_ij x_j for every i.
+
+    Symbols x_jk, f_jq, w_kl for n nodes, d input dims, p predictor dims, d_out output dims.
+    Returns the simplified sympy Matrix of differences (n × d_out); the theorem needs all zeros.
+    Taught in: book/03_theorem1.ipynb
+    """
+    import sympy
+
+    d_out = d if d_out is None else d_out
+    X = sympy.Matrix(n, d, lambda j, k: sympy.Symbol(f"x_{j}{k}"))
+    Fm = sympy.Matrix(n, p, lambda j, q: sympy.Symbol(f"f_{j}{q}"))
+    W = sympy.Matrix(d, d_out, lambda k, l_: sympy.Symbol(f"w_{k}{l_}"))
+    half = sympy.Rational(1, 2)
+    x = [X.row(j).T for j in range(n)]  # column vectors x_j
+    f = [Fm.row(j).T for j in range(n)]
+    T = half * W.T * sum((x[j] * f[j].T for j in range(n)), sympy.zeros(d, p))
+    c = half * W.T * sum(x, sympy.zeros(d, 1))
+    rows = []
+    for i in range(n):
+        a_hat = [(1 + (f[i].T * f[j])[0, 0]) / 2 for j in range(n)]
+        gcn_pre = W.T * sum((a_hat[j] * x[j] for j in range(n)), sympy.zeros(d, 1))
+        rows.append((T * f[i] + c - gcn_pre).applyfunc(sympy.expand).T)
+    return sympy.Matrix.vstack(*rows).applyfunc(sympy.simplify)
+
+
+def symbolic_check_matrix():
+    """The same identity for symbolic sizes, as matrix algebra: Φ Tᵀ + 1 cᵀ − Â X W with
+    Tᵀ = ½ Φᵀ X W, cᵀ = ½ 1ᵀ X W, Â = ½(1 1ᵀ + Φ Φᵀ); N, D, P are sympy symbols.
+    Returns the expanded sympy matrix expression (ZeroMatrix when the identity holds).
+    Taught in: book/03_theorem1.ipynb
+    """
+    import sympy
+
+    N, D, P = sympy.symbols("N D P", integer=True, positive=True)
+    X = sympy.MatrixSymbol("X", N, D)
+    Phi = sympy.MatrixSymbol("Phi", N, P)
+    W = sympy.MatrixSymbol("W", D, D)
+    one = sympy.OneMatrix(N, 1)
+    half = sympy.Rational(1, 2)
+    T_t = half * Phi.T * X * W
+    c_t = half * one.T * X * W
+    A_hat = half * (one * one.T + Phi * Phi.T)
+    return sympy.expand(Phi * T_t + one * c_t - A_hat * X * W)
+
+
+# --- real graphs ---------------------------------------------------------------------------------
+def bipartite_adjacency(doc_anchor) -> sp.csr_matrix:
+    """The square adjacency of a bipartite graph over documents ∪ anchors.
+
+    doc_anchor csr (N, M), E_XA -> csr (N+M, N+M) [[0, E], [Eᵀ, 0]], binary float64: documents first,
+    then anchors. A GCN layer on it sends anchor features to documents and document features to
+    anchors — what a graph-augmented XC model (OAK-style) does at inference.
+    Taught in: book/03_theorem1.ipynb
+    """
+    if not sp.issparse(doc_anchor):
+        raise TypeError(f"doc_anchor must be a scipy.sparse matrix, got {type(doc_anchor).__name__}")
+    E = sp.csr_matrix(doc_anchor, dtype=np.float64)
+    E.data[:] = 1.0
+    return sp.bmat([[None, E], [E.T, None]], format="csr", dtype=np.float64)
+
+
+def edge_recall_at_k(doc_emb, anchor_emb, doc_anchor, k: int = 100) -> float:
+    """How well cosine ranks a document's true anchors: R@k of E_XA among the top-k anchors by cosine.
+
+    doc_emb (N, P), anchor_emb (M, P) unit rows, doc_anchor csr (N, M). faiss exact inner-product
+    search; documents without anchors are skipped (the paper's Table 6 metric: 99.88 / 94.20).
+    Returns a fraction in [0, 1].
+    Taught in: book/03_theorem1.ipynb
+    """
+    from ramen_edu.metrics import recall_at_k
+    from ramen_edu.retrieval import LabelIndex
+
+    doc_emb = _unit_rows(doc_emb, "doc_emb", tol=1e-3)
+    anchor_emb = _unit_rows(anchor_emb, "anchor_emb", tol=1e-3)
+    _adjacency(doc_anchor, (doc_emb.shape[0], anchor_emb.shape[0]), "doc_anchor")
+    scores, ids = LabelIndex(anchor_emb.astype(np.float32)).search(doc_emb.astype(np.float32),
+                                                                   min(k, anchor_emb.shape[0]))
+    return float(recall_at_k((ids, scores), sp.csr_matrix(doc_anchor), ks=(k,), empty="skip")[k])
+
+
+def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str = "auto") -> dict:
+    """How far a real doc–anchor graph is from Theorem 1's premise A ≈ Â, for one encoder F.
+
+    doc_emb (N, P), anchor_emb (M, P) unit rows (the encoder's embeddings are both X and F),
+    doc_anchor csr (N, M). Returns a dict with recall@k, and for two adjacencies — the doc × anchor
+    block (rectangular) and the square bipartite graph over documents ∪ anchors — ‖A‖₂, ‖Â‖₂,
+    ‖A − Â‖₂, the relative gap ‖A − Â‖₂/‖A‖₂ and the lower bound 1ᵀ(Â − A)1/√(N_out N_in) ≤ ‖A − Â‖₂
+    that no F can beat (Â ≥ 0 entrywise has a large all-ones part).
+    Taught in: book/03_theorem1.ipynb
+    """
+    doc_emb = _unit_rows(doc_emb, "doc_emb", tol=1e-3)
+    anchor_emb = _unit_rows(anchor_emb, "anchor_emb", tol=1e-3)
+    E = sp.csr_matrix(doc_anchor, dtype=np.float64)
+    E.data[:] = 1.0
+    out = {"recall_at_k": edge_recall_at_k(doc_emb, anchor_emb, E, k), "k": k,
+           "documents": E.shape[0], "anchors": E.shape[1], "edges": int(E.nnz)}
+
+    def stats(A, F_out, F_in):
+        n_out, n_in = A.shape
+        ones_hat = 0.5 * (n_out * n_in + F_out.sum(0) @ F_in.sum(0))  # 1ᵀ Â 1
+        gap = gap_norm(A, F_out, F_in, method=method)
+        a = spectral_norm(A)
+        zero = sp.csr_matrix((n_out, n_in))
+        return {"A_norm": a, "A_hat_norm": gap_norm(zero, F_out, F_in, method=method), "gap": gap,
+                "relative_gap": gap / a if a else float("inf"),
+                "lower_bound": (ones_hat - A.sum()) / np.sqrt(n_out * n_in)}
+
+    out["block"] = stats(E, doc_emb, anchor_emb)
+    both = np.vstack([doc_emb, anchor_emb])
+    out["bipartite"] = stats(bipartite_adjacency(E), both, both)
+    return out
