@@ -8,11 +8,13 @@ k = 1, 3, 5. Scenarios:
 * csr        — predictions as a sparse (N × L) score matrix (rows ~100 entries, tied scores);
 * csr+filter — the same with one excluded (document, label) pair per document;
 * arrays     — the same predictions as (ids, scores) (N × 100) arrays, -1 padded;
-* csr ragged — one document with 20,000 predictions, which takes the global-sort path.
+* csr ragged — one document with 20,000 predictions, which takes the global-sort path;
+* quantiles  — ``quantile_metrics`` over the 5 equal-volume label bins (restrict mode).
 
 Memory: tracemalloc peak of the evaluate call (numpy buffers are traced) and the process's
 max RSS (resource.getrusage, includes the generated data). Run:
     nice -n 10 .venv/bin/python benchmarks/bench_metrics.py [--docs N] [--labels L] [--preds M]
+Times are best and median of --repeats runs (the machine may be shared).
 """
 from __future__ import annotations
 
@@ -28,12 +30,13 @@ import scipy.sparse as sp
 from ramen_edu import metrics as M
 
 
-def zipf_labels(rng, size, n_labels, s=1.0):
-    """Label ids with popularity ∝ 1/rank^s, ranks shuffled over ids (inverse-CDF sampling)."""
+def zipf_labels(rng, size, perm, s=1.0):
+    """Label ids with popularity ∝ 1/rank^s; perm maps popularity rank -> label id."""
+    n_labels = perm.size
     p = 1.0 / np.arange(1, n_labels + 1) ** s
     cdf = np.cumsum(p / p.sum())
     ranks = np.minimum(np.searchsorted(cdf, rng.uniform(size=size)), n_labels - 1)
-    return rng.permutation(n_labels)[ranks]
+    return perm[ranks]
 
 
 def _is_true(pred, true):
@@ -47,14 +50,15 @@ def _is_true(pred, true):
 
 def make_problem(n_docs, n_labels, n_preds, seed=0):
     rng = np.random.default_rng(seed)
+    perm = rng.permutation(n_labels)  # the same popular labels in training, test and predictions
     per_doc = rng.poisson(5, n_docs)  # ~5 labels per document, some with none
     rows = np.repeat(np.arange(n_docs), per_doc)
-    true = sp.csr_matrix((np.ones(rows.size, np.float32), (rows, zipf_labels(rng, rows.size, n_labels))),
+    true = sp.csr_matrix((np.ones(rows.size, np.float32), (rows, zipf_labels(rng, rows.size, perm))),
                          shape=(n_docs, n_labels))
     true.data[:] = 1
     # predictions: n_preds draws from the same long tail plus, half the time, the true labels
     prow = np.repeat(np.arange(n_docs), n_preds)
-    pcol = zipf_labels(rng, prow.size, n_labels, s=0.8)
+    pcol = zipf_labels(rng, prow.size, perm, s=0.8)
     t = true.tocoo()
     take = rng.uniform(size=t.nnz) < 0.5
     prow = np.concatenate([prow, t.row[take]])
@@ -66,7 +70,7 @@ def make_problem(n_docs, n_labels, n_preds, seed=0):
     true.sum_duplicates()
     is_true = _is_true(pred, true)
     pred.data = np.round(rng.uniform(size=pred.nnz) + 0.3 * is_true, 3).astype(np.float32)
-    freq = np.bincount(zipf_labels(rng, 5 * 10 * n_docs, n_labels), minlength=n_labels)
+    freq = np.bincount(zipf_labels(rng, 5 * 10 * n_docs, perm), minlength=n_labels)
     return pred, true, freq
 
 
@@ -81,18 +85,22 @@ def to_arrays(pred, m):
     return ids, scores.astype(np.float32)
 
 
-def measure(fn):
-    gc.collect()
-    t0 = time.perf_counter()
-    out = fn()
-    wall = time.perf_counter() - t0
-    del out
+def measure(fn, repeats):
+    """(best, median) wall time over repeats — the machine is shared, best-of is the stable
+    number — and the tracemalloc peak of one more call."""
+    walls = []
+    for _ in range(repeats):
+        gc.collect()
+        t0 = time.perf_counter()
+        out = fn()
+        walls.append(time.perf_counter() - t0)
+        del out
     gc.collect()
     tracemalloc.start()
     fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return wall, peak
+    return min(walls), float(np.median(walls)), peak
 
 
 def main():
@@ -100,6 +108,7 @@ def main():
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--labels", type=int, default=300_000)
     ap.add_argument("--preds", type=int, default=100)
+    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -122,28 +131,36 @@ def main():
           np.concatenate([pred.indices, extra]))), shape=pred.shape)
     ragged.sum_duplicates()
 
+    bins = M.label_quantiles(freq, n_bins=5)
     scenarios = {
         "csr": lambda: M.evaluate(pred, true, **kw),
         "csr+filter": lambda: M.evaluate(pred, true, filter=filt, **kw),
         "arrays": lambda: M.evaluate((ids, scores), true, **kw),
         "csr ragged": lambda: M.evaluate(ragged, true, **kw),
         "top_k_ids only": lambda: M.top_k_ids(pred, 5),
+        "quantiles (5)": lambda: M.quantile_metrics(pred, true, bins, **kw),
     }
     rows = []
     results = {}
     for name, fn in scenarios.items():
-        wall, peak = measure(fn)
-        rows.append((name, wall, peak))
-        if name != "top_k_ids only":
+        best, median, peak = measure(fn, args.repeats)
+        rows.append((name, best, median, peak))
+        if name not in ("top_k_ids only", "quantiles (5)"):
             results[name] = fn()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print()
-    print(f"{'scenario':<16}{'time (s)':>10}{'peak traced (MiB)':>20}{'peak / pred csr':>17}")
-    for name, wall, peak in rows:
-        print(f"{name:<16}{wall:>10.2f}{peak / 2**20:>20.0f}{peak / pred_bytes:>17.1f}")
+    print(f"{'scenario':<16}{'best (s)':>10}{'median (s)':>12}{'peak traced (MiB)':>20}"
+          f"{'peak / pred csr':>17}")
+    for name, best, median, peak in rows:
+        print(f"{name:<16}{best:>10.2f}{median:>12.2f}{peak / 2**20:>20.0f}{peak / pred_bytes:>17.1f}")
     print(f"process max RSS: {rss:.0f} MiB (includes the generated data)")
     print()
     print(M.format_table(results, columns=[c for c in results["csr"] if not c.startswith("R@")]))
+    print()
+    print(f"quantile-wise (restrict mode; bin 0 = tail, labels per bin {np.bincount(bins).tolist()}):")
+    q = M.quantile_metrics(pred, true, bins, **kw)
+    print(M.format_table({f"bin {b}": r for b, r in q.items()},
+                         columns=["P@1", "P@5", "PSP@5", "R@5", "FN@5"]))
 
 
 if __name__ == "__main__":

@@ -153,36 +153,59 @@ def _check_ids(ids: np.ndarray, n_labels: int | None, what: str = "ids") -> None
 
 
 def _rank_csr(x: sp.csr_matrix, k: int) -> np.ndarray:
-    """Top-k stored entries per row of a canonical csr, (score desc, label id asc), -1 padded."""
+    """Top-k stored entries per row of a canonical csr, (score desc, label id asc), -1 padded.
+
+    Rows up to a width of ~4× the mean row length are sorted as one padded block; the few longer
+    rows (if any) by a global sort of their entries, so memory stays O(nnz) for any row profile.
+    """
     n = x.shape[0]
     out = np.full((n, k), -1, dtype=np.int64)
     if x.nnz == 0 or n == 0:
         return out
     counts = np.diff(x.indptr)
-    width = int(counts.max())
-    if n * width <= 4 * x.nnz + 1024:
-        # Rows of similar length (the usual top-m retrieval output): sort a padded (N × width)
-        # block row-wise. A stable sort on −score keeps the ascending label order of a canonical
-        # csr among equal scores, which is the tie-break; padding (+inf) sorts last.
-        # (float32 scores stay float32 and ids int32: negation is exact, memory is halved)
-        dtype = x.data.dtype if x.data.dtype in (np.float32, np.float64) else np.float64
-        if np.all(counts == width):  # every row full: a reshape, no scatter
-            neg = -x.data.astype(dtype, copy=False).reshape(n, width)
-            lab = x.indices.reshape(n, width)
-        else:
-            rows = np.repeat(np.arange(n, dtype=np.int32), counts)
-            cols = (np.arange(x.nnz, dtype=np.int64) - np.repeat(x.indptr[:-1], counts)).astype(np.int32)
-            neg = np.full((n, width), np.inf, dtype=dtype)
-            neg[rows, cols] = -x.data
-            lab = np.full((n, width), -1, dtype=x.indices.dtype)
-            lab[rows, cols] = x.indices
-            del rows, cols
-        order = np.argsort(neg, axis=1, kind="stable")[:, :k]
-        del neg
-        top = np.take_along_axis(lab, order, axis=1)
-        out[:, :top.shape[1]] = top
+    cap = max(1, (4 * x.nnz + 1024) // n)
+    long = counts > cap
+    if not long.any():
+        return _rank_padded(x, counts, k)
+    short_rows, long_rows = np.nonzero(~long)[0], np.nonzero(long)[0]
+    out[short_rows] = _rank_padded(x[short_rows], counts[short_rows], k)
+    out[long_rows] = _rank_global(x[long_rows], counts[long_rows], k)
+    return out
+
+
+def _rank_padded(x: sp.csr_matrix, counts: np.ndarray, k: int) -> np.ndarray:
+    # Sort a padded (N × width) block row-wise. A stable sort on −score keeps the ascending label
+    # order of a canonical csr among equal scores, which is the tie-break; padding (+inf) sorts
+    # last. float32 scores stay float32 and ids int32: negation is exact, memory is halved.
+    x.sort_indices()
+    n = x.shape[0]
+    out = np.full((n, k), -1, dtype=np.int64)
+    width = int(counts.max()) if n else 0
+    if width == 0:
         return out
-    # Ragged rows (a few very long ones): one global sort of the stored entries.
+    dtype = x.data.dtype if x.data.dtype in (np.float32, np.float64) else np.float64
+    if np.all(counts == width):  # every row full (top-m retrieval output): a reshape, no scatter
+        neg = -x.data.astype(dtype, copy=False).reshape(n, width)
+        lab = x.indices.reshape(n, width)
+    else:
+        rows = np.repeat(np.arange(n, dtype=np.int32), counts)
+        cols = (np.arange(x.nnz, dtype=np.int64) - np.repeat(x.indptr[:-1], counts)).astype(np.int32)
+        neg = np.full((n, width), np.inf, dtype=dtype)
+        neg[rows, cols] = -x.data
+        lab = np.full((n, width), -1, dtype=x.indices.dtype)
+        lab[rows, cols] = x.indices
+        del rows, cols
+    order = np.argsort(neg, axis=1, kind="stable")[:, :k]
+    del neg
+    top = np.take_along_axis(lab, order, axis=1)
+    out[:, :top.shape[1]] = top
+    return out
+
+
+def _rank_global(x: sp.csr_matrix, counts: np.ndarray, k: int) -> np.ndarray:
+    # one sort of all stored entries by (row, −score, label id)
+    n = x.shape[0]
+    out = np.full((n, k), -1, dtype=np.int64)
     rows = np.repeat(np.arange(n), counts)
     order = np.lexsort((x.indices, -x.data.astype(np.float64), rows))
     pos = np.arange(x.nnz) - np.repeat(x.indptr[:-1], counts)
