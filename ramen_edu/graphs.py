@@ -88,18 +88,19 @@ def _run_lengths(sorted_rows: np.ndarray):
     return start // width, sorted_rows.ravel()[start], count
 
 
-def _top_k_per_row(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, k: int, n_rows: int):
-    """Keep the k largest values per row; ties go to the smaller column id.
+def _top_k_per_row(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, k: int, n_rows: int,
+                   max_count: int):
+    """Keep the k largest counts per row; ties go to the smaller column id.
 
-    Input sorted by (row, col). Returns the kept (rows, cols, vals), still sorted by (row, col)."""
-    order = np.lexsort((cols, -vals, rows))  # by row, then value descending, then column
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    first = np.searchsorted(rows, np.arange(n_rows))
-    rank = np.arange(len(rows)) - first[rows]
-    keep = rank < k
-    rows, cols, vals = rows[keep], cols[keep], vals[keep]
-    back = np.lexsort((cols, rows))
-    return rows[back], cols[back], vals[back]
+    Input sorted by (row, col), counts in [1, max_count]. A stable sort on one int64 key
+    (row, then count descending) keeps columns ascending within ties — far faster than a
+    three-key lexsort. Returns the kept (rows, cols, counts), sorted by (row, count desc, col)."""
+    key = rows.astype(np.int64) * (max_count + 1) + (max_count - counts)
+    order = np.argsort(key, kind="stable")
+    sorted_rows = rows[order]
+    first = np.searchsorted(sorted_rows, np.arange(n_rows))
+    keep = order[(np.arange(len(order)) - first[sorted_rows]) < k]
+    return rows[keep], cols[keep], counts[keep]
 
 
 def random_walk_with_restart(adj, *, hops: int = 400, restart: float = 0.8, top_k: int = 10,
@@ -167,20 +168,31 @@ def random_walk_with_restart(adj, *, hops: int = 400, restart: float = 0.8, top_
         starts = starts_all[lo:lo + int(chunk_size)]
         c = len(starts)
         visits = np.empty((hops, c), dtype=index_dtype)  # row t = hop t: contiguous writes
-        cur = starts.copy()
+        # Each walker carries where its current node's anchors start in `indices` and how many
+        # there are, so the counted step costs one random read. The restart coin for the next
+        # hop is tossed right after counting: the ~80% of walkers going home skip the
+        # anchor → node step and its reads altogether (same process in law, a third of the work).
+        start_ptr, start_deg = indptr[starts], deg[starts]
+        cur_ptr, cur_deg = start_ptr.copy(), start_deg.copy()
         for t in range(hops):
-            if t:
-                back = rng.random(c) < restart
-                cur[back] = starts[back]
-            anchor = _uniform_neighbour(indptr, indices, deg, cur, rng)
+            off = (rng.random(c) * cur_deg).astype(np.int64)
+            np.minimum(off, cur_deg - 1, out=off)  # float rounding can give u·d == d
+            anchor = indices[cur_ptr + off]
             visits[t] = anchor
-            cur = _uniform_neighbour(indptr_t, indices_t, deg_t, anchor, rng)
+            if t == hops - 1:
+                break
+            home = rng.random(c) < restart
+            np.copyto(cur_ptr, start_ptr, where=home)
+            np.copyto(cur_deg, start_deg, where=home)
+            movers = np.flatnonzero(~home)
+            node = _uniform_neighbour(indptr_t, indices_t, deg_t, anchor[movers], rng)
+            cur_ptr[movers] = indptr[node]
+            cur_deg[movers] = deg[node]
         visits = np.ascontiguousarray(visits.T)
         visits.sort(axis=1)  # each walker's visits sorted: counting is then run-length encoding
         local, cols, counts = _run_lengths(visits)
         del visits
-        local, cols, counts = _top_k_per_row(local.astype(np.int64), cols.astype(np.int64), counts,
-                                             top_k, c)
+        local, cols, counts = _top_k_per_row(local, cols, counts, top_k, c, hops)
         rows = starts[local].astype(np.int64)
         out_rows.append(rows)
         out_cols.append(cols)
@@ -190,7 +202,9 @@ def random_walk_with_restart(adj, *, hops: int = 400, restart: float = 0.8, top_
     else:
         rows = cols = vals = np.zeros(0, dtype=np.int64)
     vals = vals.astype(np.float32) if return_counts else (vals / hops).astype(np.float32)
-    return sp.csr_matrix((vals, (rows, cols)), shape=(n_nodes, n_anchors))
+    out = sp.csr_matrix((vals, (rows, cols)), shape=(n_nodes, n_anchors))
+    out.sort_indices()
+    return out
 
 
 def _transition_matrices(adj: sp.csr_matrix):
@@ -423,7 +437,7 @@ def _unit_rows(emb, name: str, n: int) -> np.ndarray:
     return emb
 
 
-def edge_cosines(adj, row_emb, col_emb, *, chunk_size: int = 1 << 17) -> np.ndarray:
+def edge_cosines(adj, row_emb, col_emb, *, chunk_size: int = 4096) -> np.ndarray:
     """cos(row_emb[i], col_emb[j]) for every stored edge (i, j) of ``adj``, in csr data order.
 
     adj: csr (n × M); row_emb (n × D), col_emb (M × D), normalised defensively.
@@ -446,7 +460,7 @@ def edge_cosines(adj, row_emb, col_emb, *, chunk_size: int = 1 << 17) -> np.ndar
 
 
 def prune_edges(adj, row_emb, col_emb, *, threshold: float = 0.0,
-                chunk_size: int = 1 << 17) -> tuple[sp.csr_matrix, PruneRecord]:
+                chunk_size: int = 4096) -> tuple[sp.csr_matrix, PruneRecord]:
     """Keep an edge (i, j) only when cos(row_emb[i], col_emb[j]) > threshold (strictly).
 
     RAMEN App. B: edges whose endpoints the current encoder embeds at a cosine ≤ 0 are noise;
