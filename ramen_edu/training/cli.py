@@ -1,0 +1,171 @@
+"""``ramen-edu train | evaluate | predict``: the training API on the command line.
+
+    ramen-edu train --dataset synthetic-default --profile smoke      # RAMEN
+    ramen-edu train --config configs/wiki_cpu.json --no-graph        # the no-graph baseline
+    ramen-edu evaluate [RUN_DIR]                                     # metrics on the test split
+    ramen-edu predict "Clade" "Phylogenetics" -k 5 [--model RUN_DIR]
+
+A run folder holds ``checkpoint.pt`` (every epoch), ``run.json`` (the run record) and
+``model/`` (the trained model). ``evaluate`` and ``predict`` default to the latest run.
+``torchrun --nproc_per_node=N -m ramen_edu.cli train ...`` trains with DistributedDataParallel.
+
+Taught in: book/04_training.ipynb
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ramen_edu.training.config import TrainConfig
+
+LATEST_FILE = "LATEST"
+
+
+def runs_dir() -> Path:
+    """Where runs go by default: ``<cache_dir>/runs``."""
+    from ramen_edu.config import cache_dir
+
+    return cache_dir() / "runs"
+
+
+def _latest_run() -> Path:
+    pointer = runs_dir() / LATEST_FILE
+    if not pointer.is_file():
+        raise FileNotFoundError(f"no run given and no latest run recorded in {pointer}: "
+                                "train one first (`ramen-edu train --profile smoke`) or pass a run folder")
+    return Path(pointer.read_text().strip())
+
+
+def _model_dir(path: str | None) -> tuple[Path, Path | None]:
+    """(model folder, run folder or None) for a run folder, a model folder, or None (latest)."""
+    from ramen_edu.training.model import MODEL_FILE
+    from ramen_edu.training.trainer import MODEL_DIR
+
+    p = Path(path) if path else _latest_run()
+    if (p / MODEL_DIR / MODEL_FILE).is_file():
+        return p / MODEL_DIR, p
+    if (p / MODEL_FILE).is_file():
+        return p, (p.parent if (p.parent / "run.json").is_file() else None)
+    raise FileNotFoundError(f"{p} holds no trained model (expected {p / MODEL_DIR / MODEL_FILE}); "
+                            "a run folder gets its model/ when training finishes")
+
+
+def _train_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="ramen-edu train", description="Train RAMEN (or the no-graph baseline).")
+    ap.add_argument("--config", help="JSON file of TrainConfig fields (may also name dataset and profile)")
+    ap.add_argument("--dataset", help="catalog name (synthetic-default, wiki-seealso) or a dataset folder")
+    ap.add_argument("--profile", choices=("smoke", "cpu", "gpu"), help="sizes to train at (default: active)")
+    ap.add_argument("--out", help="run folder (default: <cache>/runs/<dataset>-<profile>[-no-graph])")
+    ap.add_argument("--no-graph", action="store_true", help="λ_x = λ_z = 0: the no-graph baseline")
+    ap.add_argument("--resume", action="store_true", help="continue exactly from the run folder's checkpoint")
+    ap.add_argument("--epochs", type=int, help="override the number of epochs")
+    ap.add_argument("--batch-size", type=int, help="override the global batch size")
+    ap.add_argument("--encoder", help="HF model name/path, or 'tiny-random' (default: bundled MiniLM)")
+    ap.add_argument("--seed", type=int, help="override the seed")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    return ap
+
+
+def cli_train(argv: list[str]) -> int:
+    """``ramen-edu train``: train, save the run folder, print test metrics. Returns the exit code."""
+    args = _train_parser().parse_args(argv)
+    from ramen_edu.config import profile as active_profile
+    from ramen_edu.data.catalog import load_dataset
+    from ramen_edu.metrics import format_table
+    from ramen_edu.training.trainer import Trainer
+
+    file_fields = {}
+    if args.config:
+        config = TrainConfig.from_json(args.config)
+        file_fields = json.loads(Path(args.config).read_text())
+    dataset_name = args.dataset or file_fields.get("dataset") or "synthetic-default"
+    profile_name = args.profile or file_fields.get("profile") or active_profile().name
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                                   ("encoder", args.encoder), ("seed", args.seed)) if v is not None}
+    if args.no_graph:
+        overrides["regularize"] = False
+    if args.config:
+        import dataclasses
+
+        if args.profile and not file_fields.get("profile"):
+            config = TrainConfig.for_profile(args.profile, **{k: v for k, v in file_fields.items()
+                                                               if k not in ("dataset", "profile")})
+        config = dataclasses.replace(config, **overrides)
+    else:
+        config = TrainConfig.for_profile(profile_name, **overrides)
+
+    dataset = load_dataset(dataset_name)
+    stem = Path(str(dataset_name)).name
+    out = Path(args.out) if args.out else runs_dir() / f"{stem}-{profile_name}{'' if config.regularize else '-no-graph'}"
+    trainer = Trainer(dataset, config, run_dir=out, resume=args.resume, progress=not args.quiet)
+    model = trainer.fit()
+    if not trainer.info.is_main:
+        return 0
+    metrics = model.evaluate(dataset, k=config.eval_k)
+    record = trainer.record()
+    record["dataset_source"] = str(dataset_name)
+    record["test_metrics"] = metrics
+    (out / "run.json").write_text(json.dumps(record, indent=1, default=str))
+    runs_dir().mkdir(parents=True, exist_ok=True)
+    (runs_dir() / LATEST_FILE).write_text(str(out.resolve()))
+    name = "RAMEN" if config.regularize else "no-graph baseline"
+    print(f"\n{dataset.name}: test metrics ({dataset.n_test} documents, filters applied)")
+    print(format_table({name: {k: metrics[k] for k in ("P@1", "P@3", "P@5", "nDCG@5", "PSP@1", "PSP@5")}}))
+    print(f"run folder: {out}")
+    return 0
+
+
+def cli_evaluate(argv: list[str]) -> int:
+    """``ramen-edu evaluate [RUN] [--dataset NAME]``: test metrics of a saved model."""
+    ap = argparse.ArgumentParser(prog="ramen-edu evaluate", description="Metrics of a trained model.")
+    ap.add_argument("run", nargs="?", help="run folder or model folder (default: the latest run)")
+    ap.add_argument("--dataset", help="dataset to score on (default: the one the run trained on)")
+    ap.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    args = ap.parse_args(argv)
+    from ramen_edu.data.catalog import load_dataset
+    from ramen_edu.metrics import format_table
+    from ramen_edu.training.model import RamenModel
+
+    model_dir, run = _model_dir(args.run)
+    name = args.dataset
+    if name is None and run is not None:
+        name = json.loads((run / "run.json").read_text()).get("dataset_source")
+    if name is None:
+        print("ramen-edu evaluate: which dataset? pass --dataset NAME", file=sys.stderr)
+        return 2
+    model = RamenModel.load(model_dir)
+    dataset = load_dataset(name)
+    metrics = model.evaluate(dataset)
+    if args.json:
+        print(json.dumps(metrics, indent=1))
+    else:
+        print(f"{dataset.name}: {dataset.n_test} test documents, model {model_dir}")
+        print(format_table({"model": metrics}))
+    return 0
+
+
+def cli_predict(argv: list[str]) -> int:
+    """``ramen-edu predict TEXT [TEXT ...] [-k K] [--model RUN]``: top-k labels for new texts."""
+    ap = argparse.ArgumentParser(prog="ramen-edu predict", description="Top-k labels for new texts.")
+    ap.add_argument("texts", nargs="+", help="document texts, e.g. 'Clade'")
+    ap.add_argument("-k", type=int, default=5, help="labels per text (default 5)")
+    ap.add_argument("--model", help="run folder or model folder (default: the latest run)")
+    ap.add_argument("--json", action="store_true", help="print JSON")
+    args = ap.parse_args(argv)
+    if args.k < 1:
+        ap.error("-k must be ≥ 1")
+    from ramen_edu.training.model import RamenModel
+
+    model = RamenModel.load(_model_dir(args.model)[0])
+    predictions = model.predict(args.texts, k=args.k)
+    if args.json:
+        print(json.dumps([{"text": t, "labels": [{"label": l, "score": s} for l, s in p]}
+                          for t, p in zip(args.texts, predictions)], ensure_ascii=False, indent=1))
+        return 0
+    for text, preds in zip(args.texts, predictions):
+        print(text)
+        for rank, (label, score) in enumerate(preds, 1):
+            print(f"  {rank:>2}. {label}  ({score:.3f})")
+    return 0

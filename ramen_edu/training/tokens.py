@@ -1,0 +1,54 @@
+"""Texts tokenized once, so a training step only gathers rows of integer tensors.
+
+A RAMEN step encodes documents, labels and the anchors of every anchor set together (6 × B texts
+with two anchor sets). Tokenizing them again at every step would cost as much as a small encoder's
+forward pass on the CPU, so each pool of texts (documents, labels, one per anchor set) is
+tokenized once into a padded (N, max_length) int32 matrix and a length vector; a step gathers
+the rows it needs and cuts the padding to the longest text of that step.
+
+Taught in: book/04_training.ipynb
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+class TokenPool:
+    """One pool of texts as token ids: ``ids`` int32 (N, T), ``lengths`` int64 (N,)."""
+
+    def __init__(self, texts: list[str], tokenizer, max_length: int, *, chunk: int = 65536) -> None:
+        self.n = len(texts)
+        self.ids = torch.zeros((self.n, max_length), dtype=torch.int32)
+        self.lengths = torch.zeros(self.n, dtype=torch.int64)
+        pad = tokenizer.pad_token_id or 0
+        if pad:
+            self.ids.fill_(pad)
+        # chunks bound the tokenizer's temporary Python lists on large pools
+        for start in range(0, self.n, chunk):
+            batch = tokenizer(list(texts[start:start + chunk]), truncation=True, max_length=max_length,
+                              padding="max_length", return_tensors="np", return_attention_mask=True)
+            self.ids[start:start + len(batch["input_ids"])] = torch.from_numpy(
+                batch["input_ids"].astype(np.int32))
+            self.lengths[start:start + len(batch["input_ids"])] = torch.from_numpy(
+                batch["attention_mask"].sum(axis=1).astype(np.int64))
+        self.pad_id = pad
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def gather_tokens(pools: list[TokenPool], rows: list[torch.Tensor],
+                  device: torch.device) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+    """Stack rows of several pools into one padded batch for a single encoder call.
+
+    pools, rows: parallel lists; rows[i] is an int64 tensor of row ids into pools[i].
+    Returns input_ids (R, T) int64, attention_mask (R, T) int64 with T = longest text in the
+    batch, and the row count of each part (to split the encoder's output).
+    """
+    ids = torch.cat([p.ids[r] for p, r in zip(pools, rows)])
+    lengths = torch.cat([p.lengths[r] for p, r in zip(pools, rows)])
+    width = max(int(lengths.max()) if len(lengths) else 1, 1)
+    ids = ids[:, :width].long()
+    mask = (torch.arange(width)[None, :] < lengths[:, None]).long()
+    return ids.to(device), mask.to(device), [len(r) for r in rows]

@@ -1,0 +1,465 @@
+"""The RAMEN trainer: batches → one encoder pass → λ-weighted triplet losses → AdamW step.
+
+One step (RAMEN §3):
+
+1. the sampler hands out a global batch: B documents, one positive label each, and per anchor
+   set one anchor per document and one per label, with false-negative masks;
+2. the encoder embeds all of it in a single forward pass (documents, labels, anchors);
+3. the losses: L (documents vs the batch's labels), R_x^t (documents vs the batch's document
+   anchors), R_z^t (labels vs the batch's label anchors), each an in-batch triplet loss with
+   margin 0.3, weighted by the bandit's current λ;
+4. backward, gradient clipping, AdamW, the LR schedule, and the bandit sees the step's objective
+   and reward.
+
+Around the steps: graph pruning at the scheduled epochs (always from the unpruned graphs,
+with the current encoder), re-clustering for the sampler, a held-out evaluation after every
+epoch, a checkpoint after every epoch that resumes exactly, and a JSON run record.
+
+Taught in: book/04_training.ipynb
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ramen_edu.training import distributed as ddp
+from ramen_edu.training.checkpoint import (CHECKPOINT_FILE, load_checkpoint, rng_state,
+                                           save_checkpoint, set_rng_state)
+from ramen_edu.training.config import TINY_ENCODER, TrainConfig
+from ramen_edu.training.model import RamenModel
+from ramen_edu.training.schedule import describe, epoch_plan, lr_scheduler
+from ramen_edu.training.tokens import TokenPool, gather_tokens
+
+RUN_RECORD_FILE = "run.json"
+MODEL_DIR = "model"
+# held-out metrics shown in the progress bar and kept in the run record's epoch rows
+EPOCH_METRICS = ("P@1", "P@3", "P@5", "nDCG@5", "PSP@1", "PSP@5")
+
+
+def build_encoder(config: TrainConfig, device: torch.device):
+    """The encoder a config names: bundled MiniLM (None), ``"tiny-random"``, or a HF name/path."""
+    from ramen_edu.encoders import Encoder
+
+    if config.encoder == TINY_ENCODER:
+        enc = Encoder.tiny_random(seed=config.seed, max_length=config.max_length, device=device)
+    else:
+        enc = Encoder.from_pretrained(config.encoder, max_length=config.max_length, device=device)
+    if config.dropout is not None:
+        for module in enc.modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.p = config.dropout
+        for key in ("hidden_dropout_prob", "attention_probs_dropout_prob", "dropout", "attention_dropout"):
+            if hasattr(enc.model.config, key):
+                setattr(enc.model.config, key, config.dropout)
+    return enc
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch, numpy's global generator and Python's ``random`` (determinism on the CPU)."""
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
+class Trainer:
+    """Holds one training run; :meth:`fit` runs it (see the module docstring for a step).
+
+    dataset:  an XCDataset. config: a TrainConfig.
+    run_dir:  folder for checkpoint.pt (every epoch), run.json and model/ (None: keep nothing
+              on disk — the returned model is still complete).
+    resume:   continue from ``run_dir/checkpoint.pt`` (exactly where it stopped).
+    progress: show tqdm bars (rank 0 only).
+    encoder:  an Encoder to train instead of building the one the config names.
+    """
+
+    def __init__(self, dataset, config: TrainConfig, *, run_dir: str | Path | None = None,
+                 resume: bool = False, progress: bool = True, encoder=None) -> None:
+        from ramen_edu.bandits import LambdaBandit
+        from ramen_edu.sampling import BatchSampler
+
+        config.validate()
+        self.dataset, self.config = dataset, config
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.info = ddp.setup(config.device)
+        self.progress = progress and self.info.is_main
+        self.started = time.time()
+        self.elapsed_before = 0.0  # wall time of earlier (resumed-from) sessions
+        seed_everything(config.seed)
+
+        self.encoder = encoder.to(self.info.device) if encoder is not None else build_encoder(config, self.info.device)
+        self.encoder.train()
+        self.module = self.encoder
+        if self.info.enabled:
+            from torch.nn.parallel import DistributedDataParallel
+
+            # find_unused_parameters: pretrained checkpoints carry a pooler the mean-pool never uses
+            self.module = DistributedDataParallel(
+                self.encoder, device_ids=[self.info.device.index] if self.info.device.type == "cuda" else None,
+                find_unused_parameters=True)
+
+        # anchor sets that regularize (none for the no-graph baseline)
+        names = list(dataset.anchors) if config.anchor_sets is None else list(config.anchor_sets)
+        missing = [n for n in names if n not in dataset.anchors]
+        if missing:
+            raise ValueError(f"TrainConfig.anchor_sets names {missing}, but dataset {dataset.name!r} "
+                             f"has anchor sets {sorted(dataset.anchors)}")
+        self.anchor_names = names if config.regularize else []
+        self.raw_graphs = {n: (dataset.anchors[n].doc_anchor, dataset.anchors[n].label_anchor)
+                           for n in self.anchor_names}
+        self.graphs = dict(self.raw_graphs)
+
+        tok, length = self.encoder.tokenizer, config.max_length
+        self.pools = {"doc": TokenPool(dataset.train_texts, tok, length),
+                      "label": TokenPool(dataset.label_texts, tok, length)}
+        for n in self.anchor_names:
+            self.pools[f"anchor:{n}"] = TokenPool(dataset.anchors[n].texts, tok, length)
+
+        self.sampler = BatchSampler(dataset.train_y, self.graphs, config.batch_size,
+                                    strategy=config.batching, seed=config.seed,
+                                    cluster_refresh=config.cluster_refresh,
+                                    cluster_doubling=config.cluster_doubling,
+                                    rank=self.info.rank, world_size=self.info.world_size)
+        self.terms = ["doc_label", *(f"{side}:{n}" for n in self.anchor_names
+                                     for side in ("doc_anchor", "label_anchor"))]
+        init = {t: (config.lambda_label if t == "doc_label" else config.lambda_regularizer) for t in self.terms}
+        self.bandit = LambdaBandit(self.terms, init=init, lr=config.bandit_lr, period=config.bandit_period,
+                                   mode=config.bandit_mode, seed=config.seed,
+                                   fixed=None if (config.bandit and config.regularize) else self.terms)
+
+        self.optimizer = torch.optim.AdamW(self.encoder.parameters(), lr=config.lr,
+                                           weight_decay=config.weight_decay)
+        self.steps_per_epoch = len(self.sampler)
+        self.scheduler = lr_scheduler(self.optimizer, self.steps_per_epoch * config.epochs, config.lr_warmup)
+        self.autocast = torch.autocast("cuda", dtype=torch.bfloat16,
+                                       enabled=self.info.device.type == "cuda" and config.bf16)
+
+        # the fixed held-out slice scored after every epoch (monitoring only)
+        rng = np.random.default_rng([config.seed, 7])
+        self.eval_rows = np.sort(rng.permutation(dataset.n_test)[:config.eval_docs])
+
+        self.epoch = 0
+        self.history: list[dict] = []  # one row per epoch
+        self.log: list[dict] = []  # one row per bandit period: losses, λ, reward
+        self._period: dict = {}
+        self.last_prune: dict = {}  # anchor set -> (doc PruneRecord, label PruneRecord)
+        if resume:
+            self.load_state_dict(load_checkpoint(self._require_run_dir("resume") / CHECKPOINT_FILE))
+
+    # ------------------------------------------------------------------------ checkpoints
+    def _require_run_dir(self, why: str) -> Path:
+        if self.run_dir is None:
+            raise ValueError(f"{why} needs a run_dir (the folder that holds checkpoint.pt)")
+        return self.run_dir
+
+    def state_dict(self) -> dict:
+        """Everything the next epoch depends on (see ``checkpoint.py``)."""
+        return {
+            "format": 1,
+            "epoch": self.epoch,
+            "config": self.config.to_dict(),
+            "encoder": self.encoder.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "bandit": self.bandit.state_dict(),
+            "sampler": self.sampler.state_dict(),
+            "graphs": {n: list(g) for n, g in self.graphs.items()},
+            "rng": rng_state(),
+            "history": self.history,
+            "log": self.log,
+            "elapsed_s": self.elapsed_before + time.time() - self.started,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict`; the config must match the saved one (else say which field)."""
+        saved = state["config"]
+        now = self.config.to_dict()
+        diff = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k) and k != "extra")
+        if diff:
+            raise ValueError(f"cannot resume: the checkpoint was trained with a different config "
+                             f"({', '.join(f'{k}: {saved.get(k)!r} → {now.get(k)!r}' for k in diff)}); "
+                             "resume with the saved config or start a new run_dir")
+        self.encoder.load_state_dict(state["encoder"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.bandit.load_state_dict(state["bandit"])
+        self.graphs = {n: tuple(g) for n, g in state["graphs"].items()}
+        self.sampler.update_graphs(self.graphs)
+        self.sampler.load_state_dict(state["sampler"])
+        set_rng_state(state["rng"])
+        self.epoch = int(state["epoch"])
+        self.history, self.log = list(state["history"]), list(state["log"])
+        self.elapsed_before = float(state["elapsed_s"])
+
+    # ------------------------------------------------------------------------ embeddings
+    def embed_pool(self, texts: list[str], desc: str) -> np.ndarray:
+        """Inference-mode embeddings of a whole text pool, split over the ranks and gathered."""
+        part = ddp.block(len(texts), self.info)
+        emb = self.encoder.embed(texts[part], batch_size=self.config.embed_batch_size,
+                                 progress=self.progress, desc=desc)
+        return ddp.gather_array(emb, self.info)
+
+    # ------------------------------------------------------------------------ pruning
+    def prune(self) -> dict:
+        """Prune every anchor graph from its UNPRUNED version with the current encoder (App. B).
+
+        Keeps an edge when cos(node, anchor) > threshold. Returns per-set statistics and keeps
+        the PruneRecords in ``self.last_prune`` (for the book's pruned-edge views).
+        """
+        from ramen_edu.graphs import prune_edges
+
+        ds, thr = self.dataset, self.config.prune_threshold
+        doc_emb = self.embed_pool(ds.train_texts, "prune: documents")
+        label_emb = self.embed_pool(ds.label_texts, "prune: labels")
+        stats = {}
+        for n in self.anchor_names:
+            anchor_emb = self.embed_pool(ds.anchors[n].texts, f"prune: {n}")
+            raw_doc, raw_label = self.raw_graphs[n]
+            kept_doc, rec_doc = prune_edges(raw_doc, doc_emb, anchor_emb, threshold=thr)
+            kept_label, rec_label = prune_edges(raw_label, label_emb, anchor_emb, threshold=thr)
+            self.graphs[n] = (kept_doc, kept_label)
+            self.last_prune[n] = (rec_doc, rec_label)
+            stats[n] = {"doc_edges": rec_doc.n_edges, "doc_cut": rec_doc.n_cut,
+                        "label_edges": rec_label.n_edges, "label_cut": rec_label.n_cut}
+        self.sampler.update_graphs(self.graphs)
+        self._doc_emb_cache = doc_emb  # the sampler may re-cluster on the same embeddings
+        return stats
+
+    # ------------------------------------------------------------------------ one step
+    def step(self, batch) -> dict:
+        """One optimisation step on this rank's shard of a global batch. Returns floats for logs."""
+        cfg, info = self.config, self.info
+        world = info.world_size
+        lambdas = self.bandit.values()
+        doc_ids = torch.from_numpy(batch.doc_ids)
+        label_ids = torch.from_numpy(batch.label_ids)
+        pools, rows = [self.pools["doc"], self.pools["label"]], [doc_ids, label_ids]
+        anchor_parts = []  # (term, valid rows) in the order they are encoded
+        for n in self.anchor_names:
+            for side, ids, valid in (("doc_anchor", batch.doc_anchor_ids[n], batch.doc_anchor_valid[n]),
+                                     ("label_anchor", batch.label_anchor_ids[n], batch.label_anchor_valid[n])):
+                pools.append(self.pools[f"anchor:{n}"])
+                rows.append(torch.from_numpy(ids[valid]))
+                anchor_parts.append((f"{side}:{n}", torch.from_numpy(valid)))
+        input_ids, mask, counts = gather_tokens(pools, rows, info.device)
+        with self.autocast:
+            emb = self.module(input_ids=input_ids, attention_mask=mask)
+        emb = emb.float()
+        parts = list(torch.split(emb, counts))
+        doc_emb, label_emb = parts[0], parts[1]
+        device = emb.device
+
+        from ramen_edu.losses import ramen_objective, triplet_in_batch
+
+        positive = torch.from_numpy(batch.positive_columns()).to(device)
+        losses = {}
+        # L(θ): documents against every label of the global batch
+        labels_all = ddp.gather_rows(label_emb, info)
+        label_mask = torch.from_numpy(batch.label_positive_mask).to(device)
+        losses["doc_label"] = triplet_in_batch(
+            doc_emb, labels_all, positive, label_mask, cfg.margin, cfg.hard_k, reduction="sum",
+        ) * world / batch.row_normaliser("doc_label")
+        for (term, valid), anchors in zip(anchor_parts, parts[2:]):
+            side, _, n = term.partition(":")
+            # empty slots (no anchor) become zero vectors; the sampler's mask keeps them out of negatives
+            slots = anchors.new_zeros((len(valid), anchors.shape[1]))
+            slots[valid.to(device)] = anchors
+            candidates = ddp.gather_rows(slots, info)
+            queries = doc_emb if side == "doc_anchor" else label_emb
+            m = getattr(batch, f"{side}_mask")[n]
+            losses[term] = triplet_in_batch(
+                queries, candidates, positive, torch.from_numpy(m).to(device), cfg.margin, cfg.hard_k,
+                reduction="sum", row_valid=valid.to(device),
+            ) * world / batch.row_normaliser(term)
+        objective = ramen_objective(losses, lambdas)
+
+        self.optimizer.zero_grad(set_to_none=True)
+        objective.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.encoder.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+
+        with torch.no_grad():
+            # reward: in-batch P@1 of the document–label scores (is the top label a positive?)
+            top = (doc_emb @ labels_all.T).argmax(dim=1)
+            hits = label_mask.gather(1, top[:, None]).float().sum()
+            values = torch.stack([objective.detach(), hits, *(v.detach() for v in losses.values())])
+            if info.enabled:
+                torch.distributed.all_reduce(values)
+                values[0] /= world  # every rank's objective is an unbiased share; hits are summed
+                values[2:] /= world
+        objective_v, hits_v, *term_v = values.tolist()
+        reward = hits_v / len(batch.global_batch())
+        self.bandit.observe(objective_v, reward)
+        return {"objective": objective_v, "reward": reward, "grad_norm": float(grad_norm),
+                "encoded": int(sum(counts)) * world, **dict(zip(losses, term_v)),
+                **{f"λ[{t}]": float(v) for t, v in lambdas.items()}}
+
+    # ------------------------------------------------------------------------ epochs
+    def evaluate_slice(self) -> dict:
+        """Metrics of the current encoder on the fixed held-out slice (rank 0; others get a copy)."""
+        metrics = {}
+        if self.info.is_main and len(self.eval_rows):
+            model = RamenModel(self.encoder, self.dataset.label_texts, config=self.config)
+            metrics = model.evaluate(self.dataset, docs=self.eval_rows, k=self.config.eval_k)
+            metrics = {k: float(metrics[k]) for k in EPOCH_METRICS if k in metrics}
+        return ddp.broadcast_object(metrics, self.info)
+
+    def run_epoch(self) -> dict:
+        """Train one epoch (prune / re-cluster first if due); returns its history row."""
+        from tqdm.auto import tqdm
+
+        epoch, t0 = self.epoch, time.time()
+        plan = epoch_plan(self.config, epoch)
+        row: dict = {"epoch": epoch}
+        self._doc_emb_cache = None
+        resuming_mid = getattr(self.sampler, "_resumed", False)
+        if plan.prune and self.anchor_names and not resuming_mid:
+            row["prune"] = self.prune()
+        if self.sampler.needs_embeddings(epoch):
+            emb = self._doc_emb_cache
+            if emb is None:
+                emb = self.embed_pool(self.dataset.train_texts, "cluster: documents")
+            self.sampler.set_epoch(epoch, emb)
+        else:
+            self.sampler.set_epoch(epoch, None)
+        self._doc_emb_cache = None
+
+        sums: dict[str, float] = {}
+        steps, encoded = 0, 0
+        bar = tqdm(self.sampler, total=self.steps_per_epoch - self.sampler.position,
+                   desc=f"epoch {epoch + 1}/{self.config.epochs}", disable=not self.progress, leave=False)
+        for batch in bar:
+            out = self.step(batch)
+            steps += 1
+            encoded += out.pop("encoded")
+            for k, v in out.items():
+                sums[k] = sums.get(k, 0.0) + v
+                self._period[k] = self._period.get(k, 0.0) + v
+            self._period["steps"] = self._period.get("steps", 0) + 1
+            if self._period["steps"] == self.config.bandit_period:
+                self._flush_period()
+            if self.progress:
+                lam = "/".join(f"{out[f'λ[{t}]']:.2f}" for t in self.terms)
+                bar.set_postfix_str(f"loss {out['objective']:.4f} λ {lam}", refresh=False)
+        bar.close()
+        train_s = time.time() - t0
+        row.update({k: v / max(steps, 1) for k, v in sums.items()})
+        row.update({"steps": steps, "train_s": round(train_s, 3),
+                    "encodings_per_s": round(encoded / train_s, 1) if train_s > 0 else None,
+                    "lr": self.scheduler.get_last_lr()[0]})
+        row["metrics"] = self.evaluate_slice()
+        row["epoch_s"] = round(time.time() - t0, 3)
+        self.epoch += 1
+        self.history.append(row)
+        return row
+
+    def _flush_period(self) -> None:
+        n = self._period.pop("steps")
+        self.log.append({"step": len(self.log) * self.config.bandit_period + n,
+                         **{k: v / n for k, v in self._period.items()}})
+        self._period = {}
+
+    def fit(self, stop_after: int | None = None) -> RamenModel:
+        """Train until ``config.epochs`` (or until ``stop_after`` epochs are done, to simulate an
+        interruption), checkpointing after every epoch. Returns the trained RamenModel."""
+        cfg = self.config
+        if self.progress and self.epoch == 0:
+            print(f"RAMEN training on {self.info.device} ×{self.info.world_size}: {describe(cfg)}")
+        last = cfg.epochs if stop_after is None else min(cfg.epochs, int(stop_after))
+        while self.epoch < last:
+            row = self.run_epoch()
+            if self.progress:
+                m = row["metrics"]
+                shown = " ".join(f"{k} {100 * m[k]:.2f}" for k in ("P@1", "P@5", "PSP@1") if k in m)
+                print(f"epoch {row['epoch'] + 1}/{cfg.epochs}: loss {row['objective']:.4f} · {shown} · "
+                      f"{row['encodings_per_s']:.0f} enc/s · {row['epoch_s']:.1f} s")
+            if self.run_dir is not None and self.info.is_main:
+                save_checkpoint(self.run_dir / CHECKPOINT_FILE, self.state_dict())
+                self.write_record()
+            ddp.barrier(self.info)
+        model = self.model()
+        if self.run_dir is not None and self.info.is_main and self.epoch >= cfg.epochs:
+            model.save(self.run_dir / MODEL_DIR)
+            self.write_record()
+        return model
+
+    # ------------------------------------------------------------------------ outputs
+    def model(self) -> RamenModel:
+        """The trained model: encoder + label texts (no graphs), with the run's history."""
+        model = RamenModel(self.encoder, self.dataset.label_texts, config=self.config,
+                           history=self.history)
+        model.log = self.log
+        model.record = self.record()
+        return model
+
+    def record(self) -> dict:
+        """The JSON run record: config, environment, dataset, schedule, wall time, per-epoch rows."""
+        from ramen_edu.runinfo import environment
+
+        env = environment()
+        env["device"] = f"{env['device']} · trained on {self.info.device} ×{self.info.world_size}"
+        return {
+            "kind": "ramen-edu training run",
+            "method": "RAMEN" if self.config.regularize else "no-graph baseline",
+            **env,
+            "dataset": self.dataset.summary(),
+            "config": self.config.to_dict(),
+            "schedule": describe(self.config),
+            "epochs_done": self.epoch,
+            "wall_time_s": round(self.elapsed_before + time.time() - self.started, 1),
+            "final_lambda": self.bandit.values(),
+            "history": self.history,
+            "lambda_log": self.log,
+        }
+
+    def write_record(self, path: str | Path | None = None) -> Path:
+        path = Path(path) if path is not None else self._require_run_dir("write_record") / RUN_RECORD_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.record(), indent=1, default=_json_default))
+        return path
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+
+
+def train(dataset=None, config: TrainConfig | None = None, *, profile=None, run_dir=None,
+          resume: bool = False, stop_after: int | None = None, progress: bool = True, encoder=None,
+          **overrides) -> RamenModel:
+    """Train RAMEN (or, with ``regularize=False``, the no-graph baseline) and return the model.
+
+    dataset:   an XCDataset, a catalog name ("synthetic-default", "wiki-seealso") or a path;
+               None = "synthetic-default".
+    config:    a TrainConfig; None = ``TrainConfig.for_profile(profile, **overrides)``.
+    profile:   "smoke" | "cpu" | "gpu" (None = the active profile); only used without config.
+    overrides: TrainConfig fields, e.g. ``epochs=5, regularize=False`` (applied to config too).
+    run_dir:   folder for checkpoints (every epoch), run.json and the saved model; None = none.
+    resume:    continue exactly from ``run_dir/checkpoint.pt``.
+    stop_after: stop after this many epochs in total (a deliberate interruption; resume later).
+
+    Returns a RamenModel with ``.predict(texts)``, ``.evaluate(dataset)``, ``.save(dir)``,
+    ``.history`` (per-epoch rows) and ``.record`` (the run record).
+    Taught in: book/04_training.ipynb
+    """
+    import dataclasses
+
+    if dataset is None or isinstance(dataset, (str, Path)):
+        from ramen_edu.data.catalog import load_dataset
+
+        dataset = load_dataset("synthetic-default" if dataset is None else dataset)
+    if config is None:
+        config = TrainConfig.for_profile(profile, **overrides)
+    elif overrides:
+        config = dataclasses.replace(config, **overrides)
+    trainer = Trainer(dataset, config, run_dir=run_dir, resume=resume, progress=progress, encoder=encoder)
+    return trainer.fit(stop_after=stop_after)
