@@ -153,6 +153,7 @@ def write_texts(path, texts) -> None:
 
 # --- sparse matrices ------------------------------------------------------------------------
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _WHITESPACE = np.zeros(256, dtype=bool)
 _WHITESPACE[[ord(" "), ord("\t"), ord("\n"), ord("\r"), ord("\v"), ord("\f")]] = True
@@ -206,7 +207,7 @@ def _diagnose_rows(path: Path, lines: list[str], n_cols: int, first_line: int) -
             except ValueError:
                 raise XCFormatError(path, lineno, f"value {val_text[:40]!r} in {tok[:40]!r} is not a "
                                     "number", expected) from None
-            if not np.isfinite(np.float32(val)):
+            if not (np.isfinite(val) and abs(val) <= _FLOAT32_MAX):
                 raise XCFormatError(path, lineno, f"value {val_text!r} is not finite in float32",
                                     "finite values")
             if col in seen:
@@ -266,7 +267,8 @@ def read_sparse(path, n_rows: int | None = None, n_cols: int | None = None, *,
         try:
             numbers = np.array(fields, dtype=np.bytes_) if fields else np.zeros(0, dtype="S1")
             col_ids = numbers[0::2].astype(np.int64)
-            values = numbers[1::2].astype(np.float32)
+            with np.errstate(over="ignore"):  # overflow to inf is reported below, with its line
+                values = numbers[1::2].astype(np.float32)
         except (ValueError, OverflowError):
             ok = False
     if ok and len(starts):
@@ -466,8 +468,8 @@ def read_xc_dataset(path, *, name: str | None = None, propensity_a: float | None
                                  f"a folder holding {', '.join(REQUIRED_FILES)}")
     meta = _read_meta(folder) or {}
     anchor_names = meta["anchor_sets"] if "anchor_sets" in meta else _discover_anchor_sets(folder)
-    expected = (f"a dataset folder holds {', '.join(REQUIRED_FILES)}, optionally {FILTER_FILE} and "
-                f"{META_FILE}, and per anchor set NAME: {', '.join('NAME' + s for s in ANCHOR_SUFFIXES)}")
+    expected = (f"the folder to hold {', '.join(REQUIRED_FILES)} (required), {FILTER_FILE} and {META_FILE} "
+                f"(optional) and, for each anchor set NAME, {', '.join('NAME' + s for s in ANCHOR_SUFFIXES)}")
     needed = list(REQUIRED_FILES) + [n + s for n in anchor_names for s in ANCHOR_SUFFIXES]
     missing = [f for f in needed if not (folder / f).is_file()]
     if missing:
