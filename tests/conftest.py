@@ -1,0 +1,26 @@
+"""Shared, cheap fixtures for every test file.
+
+``tiny_world``   a small seeded synthetic XCDataset (300 train / 100 test documents, 60 labels,
+                 both anchor sets); the same object for the whole session — do not mutate it
+                 (copy what you change).
+``tiny_encoder`` ``Encoder.tiny_random()``: a 2-layer, 32-dimensional random BERT, no weights
+                 to load; also session-wide, so tests must not train it in place.
+"""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_world():
+    from ramen_edu.data.synthetic import make_synthetic_world
+
+    return make_synthetic_world(n_train=300, n_test=100, n_labels=60, n_topics=6, seed=7,
+                                name="tiny-world", self_titled=0.05)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder():
+    from ramen_edu.encoders import Encoder
+
+    return Encoder.tiny_random(seed=0)
