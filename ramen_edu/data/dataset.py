@@ -121,8 +121,8 @@ class XCDataset:
     def filter_matrix(self) -> sp.csr_matrix:
         """filter_pairs as a binary csr (N_test × L), the form metrics.filter_predictions takes."""
         p = self.filter_pairs
-        return sp.csr_matrix((np.ones(len(p), np.float32), (p[:, 0], p[:, 1])),
-                             shape=(self.n_test, self.n_labels))
+        return (sp.csr_matrix((np.ones(len(p), np.float32), (p[:, 0], p[:, 1])),
+                              shape=(self.n_test, self.n_labels)) > 0).astype(np.float32)  # binary even if a pair repeats
 
     def summary(self) -> dict:
         """The paper's Table 15 columns for this dataset (plus per anchor set statistics)."""
