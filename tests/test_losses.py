@@ -106,3 +106,27 @@ def test_ramen_objective_weights_terms():
         ramen_objective(losses, {"doc_label": 1.0})
     with pytest.raises(ValueError, match="not one of"):
         ramen_objective({"docs": torch.tensor(1.0)}, {"docs": 1.0})
+
+
+def test_exercise_check_accepts_the_loss_and_explains_mistakes(capsys):
+    from ramen_edu.exercises import check_masked_triplet
+
+    check_masked_triplet(lambda s, m, g: triplet_from_similarity(s, torch.arange(len(s)), m, g))
+    assert "all three cases pass" in capsys.readouterr().out
+
+    def unmasked(s, m, g):  # forgets the false negatives
+        return triplet_from_similarity(s, torch.arange(len(s)), None, g)
+
+    with pytest.raises(AssertionError, match="case 2.*false negative"):
+        check_masked_triplet(unmasked)
+
+    def nan_rows(s, m, g):  # 0/0 on a row without negatives
+        neg = ~m & ~torch.eye(len(s), dtype=torch.bool)
+        hinge = torch.relu(g - s.diagonal()[:, None] + s) * neg
+        return (hinge.sum(1) / neg.sum(1)).mean()
+
+    with pytest.raises(AssertionError, match="case 3.*NaN"):
+        check_masked_triplet(nan_rows)
+
+    with pytest.raises(AssertionError, match="no gradient"):
+        check_masked_triplet(lambda s, m, g: torch.tensor(unmasked(s, m, g).item() * 0 + 0.2 / 3))
