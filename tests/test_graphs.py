@@ -292,3 +292,37 @@ def test_neighbourhood_graph_bad_inputs():
         neighbourhood_graph(ds, document=0, anchor_set="category")
     with pytest.raises(ValueError, match="out of range"):
         neighbourhood_graph(ds, label=7)
+
+
+# --- exercise auto-checks accept right answers and reject wrong ones --------------------------
+def test_exercise_checks():
+    from ramen_edu.exercises.graphs import check_one_hop, check_prune, check_top_k_visited
+
+    def hop(indptr, indices, cur, u):
+        deg = np.diff(indptr)
+        return indices[indptr[cur] + np.floor(u * deg[cur]).astype(np.int64)]
+
+    check_one_hop(hop)
+    with pytest.raises(AssertionError, match="LAST anchor"):
+        check_one_hop(lambda indptr, indices, cur, u: indices[indptr[cur]])
+
+    def top_k(visits, k, larger_first=False):
+        w, h = visits.shape
+        m = visits.max() + 1
+        counts = np.zeros((w, m))
+        np.add.at(counts, (np.repeat(np.arange(w), h), visits.ravel()), 1)
+        if larger_first:  # wrong tie-breaking: the larger anchor id wins
+            order = m - 1 - np.argsort(-counts[:, ::-1], axis=1, kind="stable")[:, :k]
+        else:
+            order = np.argsort(-counts, axis=1, kind="stable")[:, :k]
+        vals = np.take_along_axis(counts, order, 1)
+        keep = vals > 0
+        return sp.csr_matrix((vals[keep] / h, (np.repeat(np.arange(w), k).reshape(w, k)[keep],
+                                               order[keep])), shape=(w, m))
+
+    check_top_k_visited(top_k)
+    with pytest.raises(AssertionError, match="case 2"):
+        check_top_k_visited(lambda v, k: top_k(v, k, larger_first=True))
+    check_prune(lambda a, r, c: prune_edges(a, r, c)[0])
+    with pytest.raises(AssertionError, match="must be cut"):
+        check_prune(lambda a, r, c: a)
