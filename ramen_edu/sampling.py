@@ -60,6 +60,8 @@ def rows_contain(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> n
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
     valid = cols >= 0
+    if not valid.any():  # also covers a matrix with no columns (e.g. everything pruned away)
+        return np.zeros((len(rows), len(cols)), dtype=bool)
     sub = matrix[rows][:, np.where(valid, cols, 0)]
     out = sub.toarray() != 0
     out &= valid[None, :]
@@ -351,6 +353,12 @@ class BatchSampler:
         self._cluster_size = 0
         self._resumed = False
         self._order = self._epoch_order()
+
+    @property
+    def resuming(self) -> bool:
+        """True between :meth:`load_state_dict` and the ``set_epoch`` call that continues the
+        saved epoch (the trainer skips once-per-epoch work, e.g. pruning, in that case)."""
+        return self._resumed
 
     # ---- schedule
     def cluster_size(self, epoch: int) -> int:

@@ -142,8 +142,9 @@ def test_state_dict_resumes_exactly(world):
 
     b = BatchSampler(y, graphs, **kwargs)
     b.load_state_dict(state)
-    assert not b.needs_embeddings(0)
+    assert b.resuming and not b.needs_embeddings(0)
     b.set_epoch(0, None)  # the trainer calls set_epoch again on resume: it continues
+    assert not b.resuming
     resumed = list(b)
     assert len(first) + len(rest) == len(a) and len(resumed) == len(rest)
     for r, s in zip(rest, resumed):
@@ -192,6 +193,13 @@ def test_update_graphs_takes_effect(world):
     sampler.set_epoch(0)
     batch = next(iter(sampler))
     assert not batch.doc_anchor_valid["hyperlink"].any()
+    assert batch.doc_anchor_mask["hyperlink"].all()  # no anchor: nothing is a negative
+    # an anchor set with no anchors at all still gives well-formed (all-invalid) batches
+    empty = {"none": (sp.csr_matrix((60, 0)), sp.csr_matrix((25, 0)))}
+    sampler.update_graphs(empty)
+    batch = sampler.batch(0)
+    assert batch.doc_anchor_mask["none"].shape == (len(batch), len(batch))
+    assert not batch.label_anchor_valid["none"].any()
 
 
 def test_bad_inputs_raise_clear_errors(world):
