@@ -173,6 +173,27 @@ def _rank_csr(x: sp.csr_matrix, k: int) -> np.ndarray:
     return out
 
 
+def _shortlist(neg: np.ndarray, lab: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shrink a padded (N × width) block of −scores and ids to the entries that can be in a top k.
+
+    Keeps, per row, every entry scoring at least the row's k-th best score (a linear-time
+    partition; all ties at the cut are kept, so any tie-break applied afterwards stays exact), in
+    their original column order. Only worth it when width ≫ k; returns the inputs otherwise.
+    """
+    n, width = neg.shape
+    if 4 * k >= width:
+        return neg, lab
+    kth = np.partition(neg, k - 1, axis=1)[:, k - 1]
+    r, c = np.nonzero(neg <= kth[:, None])
+    kept = np.bincount(r, minlength=n)
+    col = np.arange(r.size) - np.repeat(np.cumsum(kept) - kept, kept)
+    small_neg = np.full((n, int(kept.max())), np.inf, dtype=neg.dtype)
+    small_neg[r, col] = neg[r, c]
+    small_lab = np.full(small_neg.shape, -1, dtype=lab.dtype)
+    small_lab[r, col] = lab[r, c]
+    return small_neg, small_lab
+
+
 def _rank_padded(x: sp.csr_matrix, counts: np.ndarray, k: int) -> np.ndarray:
     # Sort a padded (N × width) block row-wise. A stable sort on −score keeps the ascending label
     # order of a canonical csr among equal scores, which is the tie-break; padding (+inf) sorts
@@ -195,6 +216,7 @@ def _rank_padded(x: sp.csr_matrix, counts: np.ndarray, k: int) -> np.ndarray:
         lab = np.full((n, width), -1, dtype=x.indices.dtype)
         lab[rows, cols] = x.indices
         del rows, cols
+    neg, lab = _shortlist(neg, lab, k)
     order = np.argsort(neg, axis=1, kind="stable")[:, :k]
     del neg
     top = np.take_along_axis(lab, order, axis=1)
@@ -223,10 +245,10 @@ def _rank_arrays(ids: np.ndarray, scores: np.ndarray | None, k: int) -> np.ndarr
         pad = ids < 0
         if np.any(~np.isfinite(scores[~pad])):
             raise ValueError("scores holds NaN or infinite values at predicted (non -1) ids")
-        # row-wise lexsort: by −score, ties by label id; padding (score +inf after negation,
-        # id +big) lands last
-        key_id = np.where(pad, np.iinfo(np.int64).max, ids)
-        neg = np.where(pad, np.inf, -scores)
+        # row-wise lexsort of the shortlist: by −score, ties by label id; padding (score +inf
+        # after negation, id +big) lands last
+        neg, ids = _shortlist(np.where(pad, np.inf, -scores), ids, k)
+        key_id = np.where(ids < 0, np.iinfo(np.int64).max, ids)
         ids = np.take_along_axis(ids, np.lexsort((key_id, neg), axis=-1), axis=1)
     else:
         # already ranked: only move the -1 padding to the end, keeping the order of the rest
