@@ -84,6 +84,10 @@ class XCMissingFileError(XCFormatError, FileNotFoundError):
 def _read_utf8(path: Path) -> tuple[str, bytes]:
     """Whole file as text (strict UTF-8) and as bytes; a decode error names its line."""
     raw = path.read_bytes()
+    return _decode_utf8(path, raw), raw
+
+
+def _decode_utf8(path: Path, raw: bytes) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -92,7 +96,7 @@ def _read_utf8(path: Path) -> tuple[str, bytes]:
         raise XCFormatError(path, line, f"byte(s) {bad!r} at offset {err.start} are not valid UTF-8 "
                             "(is the file latin-1 or cp1252?)",
                             "UTF-8 text; re-encode it, e.g. `iconv -f latin1 -t utf-8`") from None
-    return text, raw
+    return text
 
 
 def _split_lines(text: str) -> list[str]:
@@ -232,11 +236,13 @@ def read_sparse(path, n_rows: int | None = None, n_cols: int | None = None, *,
     Taught in: book/01_extreme_classification.ipynb
     """
     path = Path(path)
-    text, raw = _read_utf8(path)
-    if not text.strip():
+    raw = path.read_bytes()
+    if not raw.isascii():  # a valid matrix file is ASCII; decode only to name a bad byte's line
+        _decode_utf8(path, raw)
+    if not raw.strip():
         raise XCFormatError(path, 1, "the file is empty", "a header line 'ROWS COLS' and then one line per row")
     header_end = raw.find(b"\n")
-    rows, cols = _parse_header(path, text.split("\n", 1)[0])
+    rows, cols = _parse_header(path, raw[:header_end if header_end >= 0 else len(raw)].decode("utf-8"))
     for got, want, what, source in ((rows, n_rows, "rows", rows_from), (cols, n_cols, "columns", cols_from)):
         if want is not None and got != want:
             raise XCFormatError(path, 1, f"header says {got} {what} but {source or f'the caller expects {want}'}",
