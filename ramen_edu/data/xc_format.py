@@ -73,7 +73,10 @@ class XCFormatError(ValueError):
 
 
 class XCMissingFileError(XCFormatError, FileNotFoundError):
-    """A file a dataset folder must hold is absent (catchable as FileNotFoundError too)."""
+    """A file a dataset folder must hold is absent (catchable as FileNotFoundError too).
+
+    Taught in: book/01_extreme_classification.ipynb
+    """
 
     def __init__(self, path, problem: str, expected: str | None = None):
         XCFormatError.__init__(self, path, None, problem, expected)
@@ -442,6 +445,11 @@ def _read_meta(folder: Path) -> dict | None:
     sets = meta.get("anchor_sets", [])
     if not isinstance(sets, list) or not all(isinstance(s, str) for s in sets):
         raise XCFormatError(path, None, f"'anchor_sets' is {sets!r}", "a list of anchor set names")
+    for anchor in sets:
+        try:
+            _check_anchor_name(anchor)
+        except ValueError as err:
+            raise XCFormatError(path, None, str(err)) from None
     return meta
 
 
