@@ -96,8 +96,7 @@ def test_propensities_formula_and_sources():
 
 
 def test_ties_lower_label_first_for_every_input_form():
-    pred = sp.csr_matrix(np.array([[0.0, 0.3, 0.5, 0.3, 0.5]]))
-    # stored explicit zeros are predictions too; ensure label 0 stays stored
+    # label 0 is stored with score 0.0: a stored zero is a prediction too (ranked last here)
     pred = sp.csr_matrix(([0.0, 0.3, 0.5, 0.3, 0.5], [0, 1, 2, 3, 4], [0, 5]), shape=(1, 5))
     assert M.top_k_ids(pred, 5).tolist() == [[2, 4, 1, 3, 0]]
     ids = np.array([[4, 3, 2, 1, -1, 0]])
@@ -116,7 +115,7 @@ def test_perfect_ranking_invariants():
     prop = M.propensities(rng.integers(0, 50, L), n_train=500)
     # score = 1/p on the true labels: a ranking that is perfect for P, nDCG and the PS metrics
     pred = true.multiply(1 / prop[None, :]).tocsr()
-    res = M.evaluate(pred, true, label_frequency=None, ks=(1, 3, 5, 50))
+    res = M.evaluate(pred, true, ks=(1, 3, 5, 50))
     ps = M.psp_at_k(pred, true, prop, ks=(1, 3, 5, 50))
     psn = M.psndcg_at_k(pred, true, prop, ks=(1, 3, 5, 50))
     has = n_true > 0
