@@ -140,6 +140,13 @@ def test_sparse_round_trip_empty_shapes(tmp_path, shape):
     assert_same_matrix(read_sparse(tmp_path / "m.txt"), m)
 
 
+def test_sparse_round_trip_runs_of_empty_rows(tmp_path):
+    m = sp.csr_matrix(([1.0, 2.0, 3.0], ([3, 4, 9], [0, 2, 1])), shape=(13, 3), dtype=np.float32)
+    write_sparse(tmp_path / "m.txt", m)
+    assert (tmp_path / "m.txt").read_text() == "13 3\n\n\n\n0:1\n2:2\n\n\n\n\n1:3\n\n\n\n"
+    assert_same_matrix(read_sparse(tmp_path / "m.txt"), m)
+
+
 def test_sparse_reader_tolerates_crlf_tabs_and_missing_final_newline(tmp_path):
     (tmp_path / "m.txt").write_bytes(b"3 4\r\n0:1\t2:0.5\r\n\r\n 3:2 ")
     m = read_sparse(tmp_path / "m.txt")

@@ -316,15 +316,17 @@ def write_sparse(path, matrix) -> None:
     if not np.isfinite(m.data).all():
         raise ValueError(f"{path}: the matrix holds non-finite values (NaN or inf); the XC format needs numbers")
     tokens = np.strings.add(np.strings.add(m.indices.astype(str), ":"), _format_values(m.data))
-    # every token ends with a space except the last of its row, which ends the line
-    ends = np.full(m.nnz, " ", dtype="U1")
+    # a token is followed by a space, except the last of a row: one newline ends its row and
+    # one more per empty row after it (an empty row is an empty line)
     row_len = np.diff(m.indptr)
-    ends[m.indptr[1:][row_len > 0] - 1] = "\n"
-    pieces = np.strings.add(tokens, ends)
-    # an empty row is just a newline, inserted where that row would start
-    empty = np.flatnonzero(row_len == 0)
-    pieces = np.insert(pieces, m.indptr[empty], "\n")
-    body = "".join(pieces.tolist())
+    filled = np.flatnonzero(row_len)
+    # object arrays: Python strings of any length, so long runs of empty rows cost no padding
+    ends = np.full(m.nnz, " ", dtype=object)
+    if len(filled):
+        gaps = np.diff(np.append(filled, m.shape[0]))  # 1 + empty rows that follow
+        ends[m.indptr[filled + 1] - 1] = np.full(len(filled), "\n", dtype=object) * gaps
+    leading = "\n" * int(filled[0] if len(filled) else m.shape[0])
+    body = leading + "".join((tokens.astype(object) + ends).tolist())
     Path(path).write_bytes(f"{m.shape[0]} {m.shape[1]}\n{body}".encode("ascii"))
 
 
