@@ -86,15 +86,13 @@ class LabelIndex:
 def topk_to_csr(scores: np.ndarray, ids: np.ndarray, n_labels: int) -> sp.csr_matrix:
     """Top-k arrays (N, k) -> csr (N × L) of scores, the form ``ramen_edu.metrics`` scores.
 
-    Padding (id -1) is dropped. Scores are shifted to be strictly positive per matrix, so a
-    cosine of 0 or below is not lost as an implicit zero; the ranking is unchanged.
+    Padding (id -1) is dropped. Scores are stored as they are (float32 cosines); a stored
+    score of 0 or below still counts as a prediction for ``ramen_edu.metrics``, which ranks
+    stored entries only.
     """
-    scores = np.asarray(scores, dtype=np.float64)
     ids = np.asarray(ids)
     n, k = ids.shape
     valid = ids >= 0
-    values = scores[valid]
-    if values.size:
-        values = values - values.min() + 1.0
-    rows = np.repeat(np.arange(n), k).reshape(n, k)[valid]
-    return sp.csr_matrix((values.astype(np.float32), (rows, ids[valid])), shape=(n, n_labels))
+    rows = np.broadcast_to(np.arange(n)[:, None], (n, k))[valid]
+    values = np.asarray(scores, dtype=np.float32)[valid]
+    return sp.csr_matrix((values, (rows, ids[valid])), shape=(n, n_labels))

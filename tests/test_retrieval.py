@@ -36,7 +36,7 @@ def test_k_larger_than_labels_pads():
     assert np.isneginf(scores[0, 3:]).all()
     pred = topk_to_csr(scores, ids, 3)
     assert pred.shape == (1, 3) and pred.nnz == 3
-    assert pred[0, 0] == pred.max()  # the exact match ranks first, shift keeps order
+    assert pred[0, 0] == pred.max() and np.isclose(pred[0, 0], 1.0)  # the exact match, unshifted
 
 
 def test_bad_shapes_raise():
