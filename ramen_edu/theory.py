@@ -45,6 +45,7 @@ __all__ = [
     "construct_H", "construct_K", "spectral_norm", "gap_operator", "gap_norm", "BoundResult",
     "theorem1", "TwoLayerResult", "two_layer", "slack_factors", "random_instance", "symbolic_check",
     "symbolic_check_matrix", "bipartite_adjacency", "edge_recall_at_k", "premise_report",
+    "kernel_basis", "best_kernel_gap", "eckart_young_floor",
 ]
 
 # Above this many entries a dense A − Â is not formed; the spectral norm comes from svds.
@@ -502,14 +503,17 @@ def edge_recall_at_k(doc_emb, anchor_emb, doc_anchor, k: int = 100) -> float:
     return float(recall_at_k((ids, scores), sp.csr_matrix(doc_anchor), ks=(k,), empty="skip")[k])
 
 
-def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str = "auto") -> dict:
+def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str = "auto",
+                   floor: bool = False) -> dict:
     """How far a real doc–anchor graph is from Theorem 1's premise A ≈ Â, for one encoder F.
 
     doc_emb (N, P), anchor_emb (M, P) unit rows (the encoder's embeddings are both X and F),
     doc_anchor csr (N, M). Returns a dict with recall@k, and for two adjacencies — the doc × anchor
     block (rectangular) and the square bipartite graph over documents ∪ anchors — ‖A‖₂, ‖Â‖₂,
     ‖A − Â‖₂, the relative gap ‖A − Â‖₂/‖A‖₂ and the lower bound 1ᵀ(Â − A)1/√(N_out N_in) ≤ ‖A − Â‖₂
-    that no F can beat (Â ≥ 0 entrywise has a large all-ones part).
+    that no F can beat (Â ≥ 0 entrywise has a large all-ones part), ``best_kernel_gap`` (the gap of the
+    least-squares Â in the span of [1, F], :func:`best_kernel_gap`) and, with ``floor=True``, the
+    Eckart–Young floor σ_{P+2}(A) that no P-dimensional F beats (:func:`eckart_young_floor`; slower).
     Taught in: book/03_theorem1.ipynb
     """
     doc_emb = _unit_rows(doc_emb, "doc_emb", tol=1e-3)
@@ -525,11 +529,75 @@ def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str
         gap = gap_norm(A, F_out, F_in, method=method)
         a = spectral_norm(A)
         zero = sp.csr_matrix((n_out, n_in))
-        return {"A_norm": a, "A_hat_norm": gap_norm(zero, F_out, F_in, method=method), "gap": gap,
-                "relative_gap": gap / a if a else float("inf"),
-                "lower_bound": (ones_hat - A.sum()) / np.sqrt(n_out * n_in)}
+        res = {"A_norm": a, "A_hat_norm": gap_norm(zero, F_out, F_in, method=method), "gap": gap,
+               "relative_gap": gap / a if a else float("inf"),
+               "lower_bound": (ones_hat - A.sum()) / np.sqrt(n_out * n_in),
+               "best_kernel_gap": best_kernel_gap(A, F_out, F_in, method=method)}
+        if floor:
+            # singular values of [[0, E], [Eᵀ, 0]] are those of E, each twice
+            rank = F_out.shape[1] + 1
+            res["floor"] = (eckart_young_floor(E, rank) if A.shape == E.shape
+                            else eckart_young_floor(E, (rank + 1) // 2))
+        return res
 
     out["block"] = stats(E, doc_emb, anchor_emb)
     both = np.vstack([doc_emb, anchor_emb])
     out["bipartite"] = stats(bipartite_adjacency(E), both, both)
     return out
+
+
+# --- beyond the paper's Â: the best kernel F allows ---------------------------------------------
+def kernel_basis(F) -> np.ndarray:
+    """Orthonormal basis Q (N, ≤ P+1) of the columns of [1, Φ]: every Â = [1, Φ] M [1, Φ]ᵀ lives here.
+    Taught in: book/03_theorem1.ipynb
+    """
+    F = _matrix(F, "F")
+    Q, r = np.linalg.qr(np.hstack([np.ones((F.shape[0], 1)), F]))
+    return Q[:, np.abs(np.diag(r)) > 1e-10 * max(1.0, np.abs(r).max())]
+
+
+def best_kernel_gap(A, F_out, F_in=None, *, method: str = "auto") -> float:
+    """‖A − Q_out Q_outᵀ A Q_in Q_inᵀ‖₂: the gap of the least-squares Â = [1,Φ_out] M [1,Φ_in]ᵀ.
+
+    The proof of Theorem 1 never needs M = ½ I: for any (P+1) × (P+1) matrix M the network
+    H(x) = φ(Wᵀ Xᵀ [1,Φ_in] Mᵀ [1; F(x)]) equals φ(ÂXW), so the bound holds with this Â. This is the
+    Frobenius-optimal M for the given F (a projection of A onto the span of [1, Φ]).
+    A (N_out, N_in) sparse or dense, F_out (N_out, P), F_in (N_in, P) -> float.
+    Taught in: book/03_theorem1.ipynb
+    """
+    F_out = _matrix(F_out, "F_out")
+    F_in = F_out if F_in is None else _matrix(F_in, "F_in")
+    A = _adjacency(A, (F_out.shape[0], F_in.shape[0]))
+    Qo, Qi = kernel_basis(F_out), kernel_basis(F_in)
+    core = np.asarray(Qo.T @ (A @ Qi))  # (r_out, r_in), the least-squares M in the Q basis
+
+    def matvec(v):
+        v = np.asarray(v, dtype=np.float64).reshape(F_in.shape[0], -1)
+        return np.asarray(A @ v) - Qo @ (core @ (Qi.T @ v))
+
+    def rmatvec(u):
+        u = np.asarray(u, dtype=np.float64).reshape(F_out.shape[0], -1)
+        return np.asarray(A.T @ u) - Qi @ (core.T @ (Qo.T @ u))
+
+    op = spla.LinearOperator(A.shape, matvec=matvec, rmatvec=rmatvec, matmat=matvec, rmatmat=rmatvec,
+                             dtype=np.float64)
+    if method == "dense" or (method == "auto" and A.shape[0] * A.shape[1] <= _DENSE_LIMIT):
+        return spectral_norm(op @ np.eye(A.shape[1]), method="dense")
+    return spectral_norm(op, method="svds")
+
+
+def eckart_young_floor(A, rank: int) -> float:
+    """σ_{rank+1}(A): no matrix of rank ≤ ``rank`` — so no Â built from any F with P = rank − 1 —
+    gets closer to A in spectral norm (Eckart–Young–Mirsky). A (n, m) sparse or dense -> float.
+    Taught in: book/03_theorem1.ipynb
+    """
+    n, m = A.shape
+    if rank + 1 > min(n, m):
+        return 0.0
+    if n * m <= _DENSE_LIMIT or rank + 2 >= min(n, m):
+        dense = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=np.float64)
+        return float(scipy.linalg.svdvals(dense)[rank])
+    v0 = np.random.default_rng(0).standard_normal(min(n, m))
+    s = spla.svds(spla.aslinearoperator(sp.csr_matrix(A, dtype=np.float64)), k=rank + 1,
+                  return_singular_vectors=False, v0=v0)
+    return float(np.sort(s)[0])

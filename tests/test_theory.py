@@ -212,3 +212,19 @@ def test_bad_inputs_raise_clear_errors():
         th.bipartite_adjacency(np.eye(3))
     with pytest.raises(ValueError, match="method"):
         th.spectral_norm(np.eye(3), method="power")
+
+
+def test_best_kernel_gap_and_floor():
+    rng = np.random.default_rng(10)
+    F_out, F_in = _unit(rng, 40, 3), _unit(rng, 30, 3)
+    # A inside the span of [1, F]: the best kernel reproduces it exactly
+    M = rng.standard_normal((4, 4))
+    A_in = np.hstack([np.ones((40, 1)), F_out]) @ M @ np.hstack([np.ones((30, 1)), F_in]).T
+    assert th.best_kernel_gap(A_in, F_out, F_in) <= 1e-10
+    A = sp.random(40, 30, density=0.1, random_state=3, format="csr")
+    best = th.best_kernel_gap(A, F_out, F_in)
+    assert best == pytest.approx(th.best_kernel_gap(A, F_out, F_in, method="svds"), rel=1e-8)
+    # no rank-(P+1) matrix beats σ_{P+2}(A)
+    floor = th.eckart_young_floor(A, 4)
+    assert floor == pytest.approx(np.linalg.svd(A.toarray(), compute_uv=False)[4])
+    assert floor <= best + 1e-12 and floor <= th.gap_norm(A, F_out, F_in) + 1e-12
