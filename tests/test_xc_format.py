@@ -147,6 +147,32 @@ def test_sparse_round_trip_runs_of_empty_rows(tmp_path):
     assert_same_matrix(read_sparse(tmp_path / "m.txt"), m)
 
 
+@pytest.mark.parametrize("token, value", [
+    ("1:1.", 1.0), ("1:.5", 0.5), ("1:+2", 2.0), ("1:-0.5", -0.5), ("1:1e+2", 100.0), ("01:1", 1.0),
+    ("1:3.4028235e+38", np.finfo(np.float32).max), ("1:1e-50", 0.0),
+])
+def test_sparse_reader_accepts_number_spellings(tmp_path, token, value):
+    (tmp_path / "m.txt").write_text(f"2 3\n0:1\n{token}\n")
+    assert read_sparse(tmp_path / "m.txt")[1, 1] == np.float32(value)
+
+
+@pytest.mark.parametrize("token", ["1:inf", "1:NaN", "1:1_0", "1:0x10", "1:1,5", "1:1e", "1:--1", "1:1.2.3",
+                                   "1:٣", "١:1", "+1:1", "-0:1", "1e0:1", "1.0:1", "1:1d0", "1:3.5e38"])
+def test_sparse_reader_rejects_odd_tokens_with_their_line(tmp_path, token):
+    path = tmp_path / "m.txt"
+    path.write_text(f"3 3\n0:1\n{token}\n\n", encoding="utf-8")
+    err = error_for(read_sparse, path)
+    assert err.line == 3 and "please report" not in str(err)
+
+
+def test_float32_extremes_round_trip(tmp_path):
+    info = np.finfo(np.float32)
+    m = sp.csr_matrix(np.array([[info.max, -info.max, info.tiny, info.smallest_subnormal, info.eps]],
+                               dtype=np.float32))
+    write_sparse(tmp_path / "m.txt", m)
+    assert_same_matrix(read_sparse(tmp_path / "m.txt"), m)
+
+
 def test_sparse_reader_tolerates_crlf_tabs_and_missing_final_newline(tmp_path):
     (tmp_path / "m.txt").write_bytes(b"3 4\r\n0:1\t2:0.5\r\n\r\n 3:2 ")
     m = read_sparse(tmp_path / "m.txt")

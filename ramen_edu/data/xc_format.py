@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -160,23 +161,23 @@ def write_texts(path, texts) -> None:
 
 # --- sparse matrices ------------------------------------------------------------------------
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+# bytes of a well-formed pair list other than the digits/blank/colon: only values may hold them
+_PLAIN = np.zeros(256, dtype=bool)
+_PLAIN[[*b"0123456789:", *b" \t\n\r\v\f"]] = True
 _WHITESPACE = np.zeros(256, dtype=bool)
 _WHITESPACE[[ord(" "), ord("\t"), ord("\n"), ord("\r"), ord("\v"), ord("\f")]] = True
 
 
-def _tokens(raw: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Token starts, the line (0-based) of each token, and a per-byte token id (−1 on blanks)."""
+def _tokens(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Byte offsets where whitespace-separated tokens start, and the line (0-based) of each."""
     b = np.frombuffer(raw, dtype=np.uint8)
     blank = _WHITESPACE[b]
     start = ~blank
     start[1:] &= blank[:-1]
     starts = np.flatnonzero(start)
-    token_id = np.cumsum(start, dtype=np.int64) - 1
-    token_id[blank] = -1
     line_of = np.searchsorted(np.flatnonzero(b == ord("\n")), starts, side="left")
-    return starts, line_of, token_id
+    return starts, line_of
 
 
 def _parse_header(path: Path, line: str) -> tuple[int, int]:
@@ -198,12 +199,12 @@ def _diagnose_rows(path: Path, lines: list[str], n_cols: int, first_line: int) -
             col_text, colon, val_text = tok.partition(":")
             if not colon or not col_text or not val_text or ":" in val_text:
                 raise XCFormatError(path, lineno, f"malformed pair {tok[:40]!r} (not 'col:value')", expected)
-            if not _INTEGER.fullmatch(col_text):
+            if re.fullmatch("-[0-9]+", col_text):
+                raise XCFormatError(path, lineno, f"negative column id {col_text} in {tok[:40]!r}", expected)
+            if not (col_text.isascii() and col_text.isdigit()):
                 raise XCFormatError(path, lineno, f"column id {col_text[:40]!r} in {tok[:40]!r} is not "
-                                    "an integer", expected)
+                                    "a non-negative integer (digits only)", expected)
             col = int(col_text)
-            if col < 0:
-                raise XCFormatError(path, lineno, f"negative column id {col} in {tok[:40]!r}", expected)
             if col >= n_cols:
                 raise XCFormatError(path, lineno, f"column id {col} is out of range: the header says "
                                     f"{n_cols} columns (ids 0..{n_cols - 1})", expected)
@@ -214,13 +215,56 @@ def _diagnose_rows(path: Path, lines: list[str], n_cols: int, first_line: int) -
             except ValueError:
                 raise XCFormatError(path, lineno, f"value {val_text[:40]!r} in {tok[:40]!r} is not a "
                                     "number", expected) from None
-            if not (np.isfinite(val) and abs(val) <= _FLOAT32_MAX):
+            with np.errstate(over="ignore"):
+                finite = bool(np.isfinite(np.float32(val)))
+            if not finite:
                 raise XCFormatError(path, lineno, f"value {val_text!r} is not finite in float32",
                                     "finite values")
             if col in seen:
                 raise XCFormatError(path, lineno, f"column id {col} appears twice in this row",
                                     "each column at most once per row")
             seen.add(col)
+
+
+def _parse_pairs(body: bytes, n_cols: int):
+    """All ``col:value`` pairs of the row lines in ``body`` at once: (col_ids int64, values
+    float32, row of each pair), or (None, None, None) when anything is off — the caller then
+    walks the lines to say what and where. numpy parses every number in one pass (no Python
+    object per token), so memory stays about twice the file size."""
+    fail = None, None, None
+    starts, row_of = _tokens(body)
+    if not len(starts):
+        return np.zeros(0, np.int64), np.zeros(0, np.float32), row_of
+    b = np.frombuffer(body, dtype=np.uint8)
+    # every token holds exactly one colon ("1:2:3 4" has the right counts overall)
+    colon_at = np.flatnonzero(b == ord(":"))
+    if len(colon_at) != len(starts):
+        return fail
+    if not np.array_equal(np.searchsorted(starts, colon_at, side="right") - 1, np.arange(len(starts))):
+        return fail
+    # column ids are plain digits: no sign, point or exponent before a token's colon
+    odd_at = np.flatnonzero(~_PLAIN[b])
+    if len(odd_at) and (odd_at < colon_at[np.searchsorted(starts, odd_at, side="right") - 1]).any():
+        return fail
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)  # numpy warns, then stops, at a bad token
+            numbers = np.fromstring(body.replace(b":", b" ").decode("ascii"), dtype=np.float64, sep=" ")
+    except (ValueError, DeprecationWarning, UnicodeDecodeError):
+        return fail
+    if len(numbers) != 2 * len(starts):
+        return fail
+    cols = numbers[0::2]
+    with np.errstate(over="ignore"):  # overflow to inf is reported, with its line, by the walk
+        vals = numbers[1::2].astype(np.float32)
+    if cols.max() >= n_cols or not np.isfinite(vals).all():
+        return fail
+    col_ids = cols.astype(np.int64)
+    key = row_of.astype(np.int64) * max(n_cols, 1) + col_ids
+    key.sort()
+    if (np.diff(key) == 0).any():  # a column twice in one row
+        return fail
+    return col_ids, vals, row_of
 
 
 def read_sparse(path, n_rows: int | None = None, n_cols: int | None = None, *,
@@ -263,31 +307,11 @@ def read_sparse(path, n_rows: int | None = None, n_cols: int | None = None, *,
                             f"exactly {rows} lines after the header, one per row (an empty line is an "
                             "empty row, so a file whose last row is empty ends with a blank line)")
 
-    starts, row_of, token_id = _tokens(body_raw)
-    ok = True
-    if len(starts):
-        b = np.frombuffer(body_raw, dtype=np.uint8)
-        colons = np.bincount(token_id[b == ord(":")], minlength=len(starts))
-        ok = bool((colons == 1).all())
-    if ok:
-        fields = body_raw.replace(b":", b" ").split()
-        ok = len(fields) == 2 * len(starts)
-    if ok:
-        try:
-            numbers = np.array(fields, dtype=np.bytes_) if fields else np.zeros(0, dtype="S1")
-            col_ids = numbers[0::2].astype(np.int64)
-            with np.errstate(over="ignore"):  # overflow to inf is reported below, with its line
-                values = numbers[1::2].astype(np.float32)
-        except (ValueError, OverflowError):
-            ok = False
-    if ok and len(starts):
-        key = row_of.astype(np.int64) * max(cols, 1) + col_ids
-        key.sort()
-        ok = (col_ids.min() >= 0 and col_ids.max() < cols and bool(np.isfinite(values).all())
-              and not (np.diff(key) == 0).any())
-    if not ok:
+    col_ids, values, row_of = _parse_pairs(body_raw, cols)
+    if col_ids is None:
         _diagnose_rows(path, body_raw.decode("utf-8").split("\n"), cols, first_line=2)
-        raise XCFormatError(path, None, "could not be parsed", "the XC sparse format")
+        raise XCFormatError(path, None, "could not be parsed, yet no line is to blame (please report this)",
+                            "the XC sparse format")
     indptr = np.zeros(rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(row_of, minlength=rows), out=indptr[1:])
     return as_csr(sp.csr_matrix((values, col_ids, indptr), shape=(rows, cols)))
@@ -346,7 +370,7 @@ def read_filter_pairs(path, n_docs: int | None = None, n_labels: int | None = No
     if not text.strip():
         return np.zeros((0, 2), dtype=np.int64)
     raw = raw.replace(b"\r\n", b"\n").rstrip(b"\n")
-    starts, line_of, _ = _tokens(raw)
+    starts, line_of = _tokens(raw)
     n_lines = raw.count(b"\n") + 1
     per_line = np.bincount(line_of, minlength=n_lines)
     expected = "two integers 'doc_id label_id' per line"
