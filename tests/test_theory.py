@@ -228,3 +228,39 @@ def test_best_kernel_gap_and_floor():
     floor = th.eckart_young_floor(A, 4)
     assert floor == pytest.approx(np.linalg.svd(A.toarray(), compute_uv=False)[4])
     assert floor <= best + 1e-12 and floor <= th.gap_norm(A, F_out, F_in) + 1e-12
+
+
+# --- the chapter's auto-checks ----------------------------------------------------------------------
+def test_exercise_checks_accept_right_and_explain_wrong():
+    from ramen_edu.exercises import theory as ex
+
+    n, eps = 5, 0.2
+    X = np.tile([[2.0, 0.0]], (n, 1))
+    W = np.diag([3.0, 1.0])
+    F = np.tile([[0.0, 1.0]], (n, 1))
+    A = th.predicted_adjacency(F) + eps * np.ones((n, n)) / n
+    ex.check_tight_instance(X, W, F, A)
+    with pytest.raises(AssertionError, match="weight"):
+        ex.check_tight_instance(np.tile([[0.0, 2.0]], (n, 1)), W, F, A)
+    with pytest.raises(AssertionError, match="A = Â"):
+        ex.check_tight_instance(X, W, F, th.predicted_adjacency(F))
+
+    rng = np.random.default_rng(0)
+    inst = th.random_instance(rng, 30, 4, 3)
+    with pytest.raises(AssertionError, match="still close"):
+        ex.check_broken_premise(inst["X"], inst["W"], inst["F"], inst["A_hat"] + 1e-3)
+    A_rand = (rng.random((30, 30)) < 0.1).astype(float)
+    assert ex.check_broken_premise(inst["X"], inst["W"], inst["F"], A_rand, "identity")["relative_error"] > 0.5
+
+    def mean_H(X, W, F, phi):
+        H = th.construct_H(X, W, F, phi)
+        deg = 0.5 * (len(F) + F @ F.sum(0))
+        return H.activation(H.preactivation(F) / deg[:, None])
+
+    ex.check_mean_aggregation_H(mean_H)
+
+    def sum_H(X, W, F, phi):
+        return th.construct_H(X, W, F, phi)(F)
+
+    with pytest.raises(AssertionError, match="sum aggregation"):
+        ex.check_mean_aggregation_H(sum_H)
