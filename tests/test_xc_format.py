@@ -157,7 +157,7 @@ def test_sparse_reader_accepts_number_spellings(tmp_path, token, value):
 
 
 @pytest.mark.parametrize("token", ["1:inf", "1:NaN", "1:1_0", "1:0x10", "1:1,5", "1:1e", "1:--1", "1:1.2.3",
-                                   "1:٣", "١:1", "+1:1", "-0:1", "1e0:1", "1.0:1", "1:1d0", "1:3.5e38"])
+                                   "1:٣", "١:1", "+1:1", "1:1\u00a02:1", "-0:1", "1e0:1", "1.0:1", "1:1d0", "1:3.5e38"])
 def test_sparse_reader_rejects_odd_tokens_with_their_line(tmp_path, token):
     path = tmp_path / "m.txt"
     path.write_text(f"3 3\n0:1\n{token}\n\n", encoding="utf-8")
