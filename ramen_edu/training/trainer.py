@@ -172,6 +172,7 @@ class Trainer:
             "rng": rng_state(),
             "history": self.history,
             "log": self.log,
+            "period": self._period,
             "elapsed_s": self.elapsed_before + time.time() - self.started,
         }
 
@@ -194,6 +195,7 @@ class Trainer:
         set_rng_state(state["rng"])
         self.epoch = int(state["epoch"])
         self.history, self.log = list(state["history"]), list(state["log"])
+        self._period = dict(state["period"])
         self.elapsed_before = float(state["elapsed_s"])
 
     # ------------------------------------------------------------------------ embeddings

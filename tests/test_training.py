@@ -1,0 +1,254 @@
+"""RAMEN training: config defaults, schedules, exact resume, the model API, graph-free inference.
+
+Tests use the tiny random encoder and tiny worlds, one torch thread (the CI machine is shared;
+oversubscribed OpenMP threads make small matmuls 30× slower), and a handful of epochs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from ramen_edu.training import RamenModel, TrainConfig, Trainer, train
+from ramen_edu.training.checkpoint import CHECKPOINT_FILE, from_safe, load_checkpoint, to_safe
+
+torch.set_num_threads(1)
+
+
+def small_config(**overrides) -> TrainConfig:
+    """4 epochs that cross every schedule: pruning at epochs 1 and 3, re-clustering every epoch,
+    bandit periods that straddle epoch boundaries (10 steps per epoch, period 3)."""
+    base = dict(encoder="tiny-random", epochs=4, batch_size=32, lr=2e-3, prune_warmup=1, prune_every=2,
+                cluster_refresh=1, cluster_doubling=2, bandit_period=3, eval_docs=40, eval_k=10,
+                embed_batch_size=128)
+    return TrainConfig(**{**base, **overrides})
+
+
+# --------------------------------------------------------------------------- config
+def test_defaults_are_the_papers_values():
+    c = TrainConfig()
+    assert (c.batch_size, c.epochs, c.lr, c.margin, c.max_length) == (1024, 300, 2e-4, 0.3, 32)
+    assert (c.prune_warmup, c.prune_every, c.prune_threshold) == (10, 5, 0.0)
+    assert (c.bandit_lr, c.bandit_period, c.lambda_label, c.lambda_regularizer) == (0.01, 30, 1.0, 0.1)
+    assert (c.cluster_refresh, c.cluster_doubling, c.batching) == (5, 25, "cluster")
+    assert c.regularize and c.prune and c.bandit
+    assert c.prune_epochs()[:3] == [10, 15, 20] and c.prune_epochs()[-1] == 295
+
+
+def test_profiles_scale_sizes_only():
+    sizes = {"batch_size", "epochs", "prune_warmup", "prune_every", "cluster_refresh", "cluster_doubling",
+             "bandit_period", "eval_docs", "embed_batch_size"}
+    paper = TrainConfig().to_dict()
+    assert TrainConfig.for_profile("gpu").to_dict() == paper
+    for name in ("smoke", "cpu"):
+        scaled = TrainConfig.for_profile(name).to_dict()
+        changed = {k for k in paper if scaled[k] != paper[k]}
+        assert changed and changed <= sizes, (name, changed - sizes)
+        cfg = TrainConfig.for_profile(name)
+        assert 0 < cfg.prune_warmup < cfg.epochs and cfg.prune_epochs()[0] == cfg.prune_warmup
+    assert TrainConfig.for_profile("smoke", epochs=7).epochs == 7
+    with pytest.raises(ValueError, match="unknown profile"):
+        TrainConfig.for_profile("laptop")
+
+
+def test_no_graph_baseline_has_no_regularizer_and_no_pruning():
+    c = TrainConfig(regularize=False)
+    assert c.prune_epochs() == []
+    assert dataclasses.replace(c, regularize=True).to_dict() == TrainConfig().to_dict()
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("batch_size", 1, "batch_size"), ("epochs", 0, "epochs"), ("lr", 0.0, "lr"),
+    ("bandit_mode", "greedy", "bandit_mode"), ("batching", "kmeans", "batching"),
+    ("hard_k", 0, "hard_k"), ("dropout", 1.5, "dropout"), ("lr_warmup", 1.0, "lr_warmup"),
+])
+def test_bad_config_values_name_the_field(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**{field: value})
+
+
+def test_config_files(tmp_path):
+    good = tmp_path / "c.json"
+    good.write_text(json.dumps({"profile": "smoke", "dataset": "synthetic-default", "epochs": 2}))
+    c = TrainConfig.from_json(good)
+    assert c.epochs == 2 and c.batch_size == TrainConfig.for_profile("smoke").batch_size
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"epochs": 2,\n "learning_rate": 0.1}')
+    with pytest.raises(ValueError, match="bad.json.*learning_rate"):
+        TrainConfig.from_json(bad)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"epochs": 2,\n oops}')
+    with pytest.raises(ValueError, match=r"broken.json:2"):
+        TrainConfig.from_json(broken)
+    with pytest.raises(FileNotFoundError, match="missing.json"):
+        TrainConfig.from_json(tmp_path / "missing.json")
+
+
+def test_shipped_example_configs_load():
+    from pathlib import Path
+
+    files = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.json"))
+    assert files, "configs/*.json should hold example configs"
+    for f in files:
+        TrainConfig.from_json(f)
+
+
+# --------------------------------------------------------------------------- checkpoints
+def test_safe_state_round_trip_is_bit_exact(tmp_path):
+    import scipy.sparse as sp
+
+    state = {"a": np.arange(5, dtype=np.uint32), "m": sp.random(4, 6, density=0.5, format="csr", random_state=0),
+             "n": [np.float64(1.5), (np.int64(3), "x")], "rng": np.random.default_rng(3).bit_generator.state}
+    path = tmp_path / "s.pt"
+    torch.save(to_safe(state), path)
+    back = from_safe(torch.load(path, weights_only=True))
+    assert back["a"].dtype == np.uint32 and np.array_equal(back["a"], state["a"])
+    assert (back["m"] != state["m"]).nnz == 0 and back["m"].dtype == state["m"].dtype
+    assert back["n"] == [1.5, (3, "x")] and back["rng"] == state["rng"]
+
+
+# --------------------------------------------------------------------------- training
+@pytest.fixture(scope="module")
+def full_run(tiny_world, tmp_path_factory):
+    """An uninterrupted 4-epoch run (the reference for resume and the model API)."""
+    run_dir = tmp_path_factory.mktemp("full")
+    model = train(tiny_world, small_config(), run_dir=run_dir, progress=False)
+    return model, run_dir
+
+
+def test_training_runs_the_schedule_and_writes_a_record(full_run):
+    model, run_dir = full_run
+    history = model.history
+    assert [row["epoch"] for row in history] == [0, 1, 2, 3]
+    assert "prune" not in history[0] and "prune" in history[1] and "prune" in history[3]
+    assert set(history[1]["prune"]) == {"topic", "concept"}
+    for row in history:
+        assert np.isfinite(row["objective"]) and row["encodings_per_s"] > 0
+        assert {"P@1", "P@5", "PSP@1"} <= set(row["metrics"])
+        assert all(0.0 <= v <= 1.0 for v in row["metrics"].values())
+    # λ: λ_l fixed at 1 in reward mode, the regularizers start at 0.1 and move
+    assert model.log and all(entry["λ[doc_label]"] == 1.0 for entry in model.log)
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["config"]["epochs"] == 4 and record["epochs_done"] == 4
+    assert {"versions", "git_commit", "device", "wall_time_s", "history", "lambda_log"} <= set(record)
+    assert (run_dir / "model" / "ramen_model.json").is_file()
+    # the checkpoint loads without unpickling any object
+    raw = torch.load(run_dir / CHECKPOINT_FILE, weights_only=True)
+    assert raw["epoch"] == 4
+
+
+def test_training_learns(full_run, tiny_world):
+    """Trained beats untrained on the held-out metrics (the objective is wired to the encoder)."""
+    from ramen_edu.encoders import Encoder
+
+    model, _ = full_run
+    untrained = RamenModel(Encoder.tiny_random(seed=0), tiny_world.label_texts)
+    before = untrained.evaluate(tiny_world)["P@1"]
+    after = model.evaluate(tiny_world)["P@1"]
+    assert after > before + 0.05, (before, after)
+
+
+def test_resume_gives_exactly_the_same_model(full_run, tiny_world, tmp_path):
+    model, _ = full_run
+    first = train(tiny_world, small_config(), run_dir=tmp_path, stop_after=2, progress=False)
+    assert len(first.history) == 2 and not (tmp_path / "model").exists()
+    resumed = train(tiny_world, small_config(), run_dir=tmp_path, resume=True, progress=False)
+    assert [row["epoch"] for row in resumed.history] == [0, 1, 2, 3]
+    for a, b in zip(model.encoder.state_dict().values(), resumed.encoder.state_dict().values()):
+        assert torch.equal(a, b)
+    assert resumed.history[-1]["metrics"] == model.history[-1]["metrics"]
+    assert resumed.evaluate(tiny_world) == model.evaluate(tiny_world)
+    assert resumed.log == model.log  # λ trajectory included
+
+
+def test_resume_refuses_a_different_config(full_run, tiny_world):
+    _, run_dir = full_run
+    with pytest.raises(ValueError, match="lr"):
+        Trainer(tiny_world, small_config(lr=1e-3), run_dir=run_dir, resume=True, progress=False)
+
+
+def test_resume_without_checkpoint_says_so(tiny_world, tmp_path):
+    with pytest.raises(FileNotFoundError, match="checkpoint"):
+        Trainer(tiny_world, small_config(), run_dir=tmp_path, resume=True, progress=False)
+    with pytest.raises(ValueError, match="run_dir"):
+        Trainer(tiny_world, small_config(), resume=True, progress=False)
+
+
+def test_unknown_anchor_set_is_named(tiny_world):
+    with pytest.raises(ValueError, match="hyperlink"):
+        Trainer(tiny_world, small_config(anchor_sets=["hyperlink"]), progress=False)
+
+
+def test_no_graph_baseline_never_encodes_anchors(tiny_world):
+    trainer = Trainer(tiny_world, small_config(regularize=False, epochs=1), progress=False)
+    assert trainer.terms == ["doc_label"] and not trainer.anchor_names
+    trainer.fit()
+    row = trainer.history[0]
+    assert "doc_anchor:topic" not in row and "prune" not in row
+
+
+# --------------------------------------------------------------------------- the model
+class _Untouchable:
+    """Stands in for a graph: any use raises."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"inference touched a graph ({name})")
+
+    def __getitem__(self, item):
+        raise AssertionError("inference touched a graph")
+
+
+def test_predict_and_evaluate_need_no_graph(full_run, tiny_world, tmp_path, monkeypatch):
+    model, _ = full_run
+    saved = model.save(tmp_path / "m")
+    assert not any(p.suffix in (".pt", ".pkl", ".bin") for p in saved.rglob("*"))
+    # graph code and the sampler explode if called; the dataset's anchor sets are poisoned
+    import ramen_edu.graphs
+    import ramen_edu.sampling
+
+    for name in ("prune_edges", "random_walk_with_restart"):
+        monkeypatch.setattr(ramen_edu.graphs, name, _Untouchable())
+    monkeypatch.setattr(ramen_edu.sampling, "BatchSampler", _Untouchable())
+    poisoned = dataclasses.replace(tiny_world, anchors={})
+    poisoned.anchors = {name: _Untouchable() for name in tiny_world.anchors}
+    loaded = RamenModel.load(saved)
+    assert not any(hasattr(loaded, a) for a in ("graphs", "anchors", "dataset"))
+    texts = tiny_world.test_texts[:5]
+    got, want = loaded.predict(texts, k=3), model.predict(texts, k=3)
+    assert [[lab for lab, _ in row] for row in got] == [[lab for lab, _ in row] for row in want]
+    assert all(len(row) == 3 and all(isinstance(lab, str) for lab, _ in row) for row in got)
+    assert loaded.evaluate(poisoned) == pytest.approx(model.evaluate(tiny_world))
+    # a brand-new text: one string in, one ranked list out
+    (single,) = loaded.predict("a text never seen in training", k=2)
+    assert len(single) == 2 and single[0][1] >= single[1][1]
+
+
+def test_model_loads_with_weights_only_and_rejects_foreign_folders(tmp_path, full_run):
+    model, _ = full_run
+    with pytest.raises(FileNotFoundError, match="not a saved RAMEN model"):
+        RamenModel.load(tmp_path)
+    with pytest.raises(TypeError, match="strings"):
+        model.predict(["ok", 3])
+
+
+def test_evaluate_checks_the_label_space(full_run):
+    from ramen_edu.data.synthetic import make_synthetic_world
+
+    model, _ = full_run
+    other = make_synthetic_world(n_train=50, n_test=10, n_labels=30, n_topics=3, seed=1)
+    with pytest.raises(ValueError, match="30 labels"):
+        model.evaluate(other)
+
+
+def test_evaluation_applies_filters(full_run, tiny_world):
+    """Filter pairs never appear among the retrieved labels."""
+    model, _ = full_run
+    assert len(tiny_world.filter_pairs), "the fixture world should have filter pairs"
+    rows = np.unique(tiny_world.filter_pairs[:, 0])
+    exclude = tiny_world.filter_matrix()[rows]
+    _, ids = model.retrieve([tiny_world.test_texts[i] for i in rows], k=10, exclude=exclude)
+    banned = {(int(d), int(l)) for d, l in tiny_world.filter_pairs}
+    assert not any((int(d), int(j)) in banned for d, row in zip(rows, ids) for j in row)
