@@ -290,7 +290,7 @@ class BoundResult:
 
 
 def theorem1(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
-             method: str = "auto", return_parts: bool = False):
+             method: str = "auto", kernel: str = "paper", return_parts: bool = False):
     """Both sides of Theorem 1 for one instance.
 
     X (N, D) node features, W (D, D'), F (N, P) unit rows = F(x_j) for the input nodes, A (N_out, N)
@@ -299,8 +299,13 @@ def theorem1(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
     returns :class:`BoundResult` (and, with ``return_parts=True``, also a dict with ``gcn`` = φ(AXW),
     ``H_X`` = H(F_out), ``H`` the :class:`NonGCN`).
     method: how ‖A − Â‖₂ is computed (see :func:`spectral_norm`).
+    kernel: ``"paper"`` (Â = ½(1 1ᵀ + Φ_out Φᵀ)) or ``"best"`` (the least-squares Â in the span of
+    [1, F], :func:`best_kernel_gap`; the proof is unchanged, H(x) = φ(Wᵀ Xᵀ [1,Φ] Mᵀ [1; F(x)]); then
+    ``parts["H"]`` is None and ``H_X`` is computed as φ(Â X W) through the low-rank factors).
     Taught in: book/03_theorem1.ipynb
     """
+    if kernel not in ("paper", "best"):
+        raise ValueError(f"kernel must be 'paper' or 'best', got {kernel!r}")
     X, W = _matrix(X, "X"), _matrix(W, "W")
     act = get_activation(phi)
     F = _unit_rows(F, "F")
@@ -308,14 +313,21 @@ def theorem1(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
     if F_out.shape[1] != F.shape[1]:
         raise ValueError(f"F_out has dim {F_out.shape[1]} but F has dim {F.shape[1]}")
     A = _adjacency(A, (F_out.shape[0], X.shape[0]))
-    H = construct_H(X, W, F, act)
     gcn = gcn_layer(A, X, W, act)
-    H_X = H(F_out)
+    if kernel == "paper":
+        H = construct_H(X, W, F, act)
+        H_X = H(F_out)
+        gap = gap_norm(A, F_out, F, method=method)
+    else:
+        H = None
+        Qo, Qi = kernel_basis(F_out), kernel_basis(F)
+        H_X = act(Qo @ (np.asarray(Qo.T @ (A @ Qi)) @ (Qi.T @ (X @ W))))
+        gap = best_kernel_gap(A, F_out, F, method=method)
     n = X.shape[0]
     result = BoundResult(
         lhs=float(np.linalg.norm(gcn - H_X) / np.sqrt(n)),
         rhs=0.0, beta=act.beta, R=float(np.linalg.norm(X, axis=1).max(initial=0.0)),
-        w_norm=spectral_norm(W), gap=gap_norm(A, F_out, F, method=method), n=n)
+        w_norm=spectral_norm(W), gap=gap, n=n)
     result.rhs = result.beta * result.R * result.w_norm * result.gap
     if return_parts:
         return result, {"gcn": gcn, "H_X": H_X, "H": H}

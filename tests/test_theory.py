@@ -264,3 +264,17 @@ def test_exercise_checks_accept_right_and_explain_wrong():
 
     with pytest.raises(AssertionError, match="sum aggregation"):
         ex.check_mean_aggregation_H(sum_H)
+
+
+def test_best_kernel_bound_holds_and_beats_paper_kernel_in_frobenius():
+    rng = np.random.default_rng(11)
+    for trial in range(50):
+        n = int(rng.integers(5, 25))
+        inst = th.random_instance(rng, n, 3, 2)
+        A = (rng.random((n, n)) < 0.2).astype(float)
+        for phi in ("relu", "tanh"):
+            best = th.theorem1(inst["X"], inst["W"], inst["F"], A, phi, kernel="best")
+            assert best.holds, (trial, phi, best)
+        Q = th.kernel_basis(inst["F"])
+        fro_best = np.linalg.norm(A - Q @ Q.T @ A @ Q @ Q.T)
+        assert fro_best <= np.linalg.norm(A - inst["A_hat"]) + 1e-9
