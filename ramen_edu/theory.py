@@ -129,6 +129,11 @@ def _adjacency(A, shape: tuple[int, int], what: str = "A"):
     return A
 
 
+def _check_xw(X: np.ndarray, W: np.ndarray) -> None:
+    if W.shape[0] != X.shape[1]:
+        raise ValueError(f"W has {W.shape[0]} rows but X has {X.shape[1]} columns (X W must exist)")
+
+
 # --- the objects of the proof --------------------------------------------------------------------
 def predicted_adjacency(F_out, F_in=None) -> np.ndarray:
     """Â = ½(1 1ᵀ + Φ_out Φ_inᵀ): (N_out, P), (N_in, P) -> dense (N_out, N_in). F_in defaults to F_out.
@@ -146,6 +151,7 @@ def gcn_layer(A, X, W, phi: str | Activation = "relu") -> np.ndarray:
     Taught in: book/03_theorem1.ipynb
     """
     X, W = _matrix(X, "X"), _matrix(W, "W")
+    _check_xw(X, W)
     act = get_activation(phi)
     return act(np.asarray(A @ (X @ W)))
 
@@ -181,8 +187,7 @@ def construct_H(X, W, F_in, phi: str | Activation = "relu") -> NonGCN:
     F_in = _unit_rows(F_in, "F_in")
     if F_in.shape[0] != X.shape[0]:
         raise ValueError(f"F_in has {F_in.shape[0]} rows but X has {X.shape[0]}: F_in[j] must be F(x_j)")
-    if W.shape[0] != X.shape[1]:
-        raise ValueError(f"W has {W.shape[0]} rows but X has {X.shape[1]} columns (X W must exist)")
+    _check_xw(X, W)
     XW = X @ W  # (N_in, D'); T = ½ (XW)ᵀ Φ_in avoids a D × P intermediate
     return NonGCN(T=0.5 * XW.T @ F_in, c=0.5 * XW.sum(axis=0), activation=get_activation(phi))
 
