@@ -142,3 +142,21 @@ def test_repr_names_the_sizes():
 def test_filter_matrix_stays_binary_when_a_pair_repeats():
     f = noodles(filter_pairs=np.array([[0, 0], [0, 0], [2, 2]])).filter_matrix()
     assert f.nnz == 2 and set(f.data.tolist()) == {1.0} and f.dtype == np.float32
+
+
+def test_filter_pairs_must_be_integer_pairs():
+    import numpy as np
+    import pytest
+    import scipy.sparse as sp
+
+    from ramen_edu.data import XCDataset
+
+    def make(pairs):
+        y = sp.csr_matrix(np.eye(3, dtype=np.float32))
+        return XCDataset("t", ["a", "b", "c"], ["d", "e", "f"], ["x", "y", "z"], y, y, filter_pairs=pairs)
+
+    with pytest.raises(ValueError, match=r"shape \(P, 2\)"):
+        make(np.array([[0, 1, 2], [1, 2, 0]]))
+    with pytest.raises(ValueError, match="integer"):
+        make(np.array([[0.7, 1.9]]))
+    assert make([]).filter_pairs.shape == (0, 2)

@@ -94,7 +94,13 @@ class XCDataset:
                          (self.n_train, anchor_set.n_anchors))
             _check_shape(f"anchors[{name!r}].label_anchor", anchor_set.label_anchor,
                          (self.n_labels, anchor_set.n_anchors))
-        pairs = np.asarray(self.filter_pairs, dtype=np.int64).reshape(-1, 2)
+        pairs = np.asarray(self.filter_pairs)
+        if pairs.size == 0:
+            pairs = pairs.reshape(0, 2).astype(np.int64)
+        if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer):
+            raise ValueError(f"filter_pairs must be an integer array of shape (P, 2), "
+                             f"got {pairs.dtype} {pairs.shape}")
+        pairs = pairs.astype(np.int64)
         if len(pairs) and (pairs.min() < 0 or pairs[:, 0].max() >= self.n_test
                            or pairs[:, 1].max() >= self.n_labels):
             raise ValueError(
