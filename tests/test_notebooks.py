@@ -1,0 +1,72 @@
+"""Every book chapter runs top to bottom in the smoke profile (what CI does).
+
+Each ``book/*.ipynb`` is copied to a temporary folder and executed with nbclient in a fresh
+``python3`` kernel (the one of the interpreter running pytest, i.e. the venv's) with
+``RAMEN_EDU_PROFILE=smoke``; a failure reports the failing cell's source and error.
+Select one chapter with ``-k 01``; skip them all with ``-m "not notebook"``.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbclient
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+CELL_TIMEOUT_S = 900
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _failure_report(nb, path: Path) -> str | None:
+    """The first cell with an error output: its index, source and traceback (no colour codes)."""
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                trace = _ANSI.sub("", "\n".join(out.get("traceback", [])))
+                return (f"{path.name}: cell {i} failed\n--- source ---\n{cell.source}\n"
+                        f"--- error ---\n{out.get('ename')}: {out.get('evalue')}\n{trace}")
+    return None
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_chapter_runs_in_smoke_profile(path: Path, tmp_path: Path, monkeypatch):
+    work = tmp_path / path.name
+    shutil.copy(path, work)
+    nb = nbformat.read(work, as_version=4)
+    # the kernel is a child process: it inherits this environment
+    monkeypatch.setenv("RAMEN_EDU_PROFILE", "smoke")
+    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT_S,
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    try:
+        client.execute()
+    except nbclient.exceptions.CellExecutionError:
+        pytest.fail(_failure_report(nb, path) or "a cell failed (no error output recorded)", pytrace=False)
+    except nbclient.exceptions.CellTimeoutError as err:
+        pytest.fail(f"{path.name}: a cell ran longer than {CELL_TIMEOUT_S} s in the smoke profile: {err}",
+                    pytrace=False)
+    finally:
+        nbformat.write(nb, work)  # executed copy kept in tmp_path for inspection
+    report = _failure_report(nb, path)
+    assert report is None, report
+
+
+
+def test_failure_report_shows_the_failing_cell():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("1 / 0", outputs=[nbformat.v4.new_output(
+            "error", ename="ZeroDivisionError", evalue="division by zero",
+            traceback=["\x1b[0;31mZeroDivisionError\x1b[0m: division by zero"])]),
+    ])
+    report = _failure_report(nb, Path("book/99_x.ipynb"))
+    assert report.startswith("99_x.ipynb: cell 1 failed")
+    assert "1 / 0" in report and "ZeroDivisionError: division by zero" in report
+    assert "\x1b[" not in report
+    assert _failure_report(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]),
+                           Path("ok.ipynb")) is None
