@@ -84,9 +84,14 @@ def gather_rows(x: torch.Tensor, info: DistInfo, *, grad: bool = True) -> torch.
     if x.shape[0] < longest:
         x = torch.cat([x, x.new_zeros((longest - x.shape[0], *x.shape[1:]))])
     if grad:
+        import warnings
+
         import torch.distributed.nn.functional as dist_fn
 
-        parts = dist_fn.all_gather(x)
+        with warnings.catch_warnings():
+            # deprecated in favour of a private functional API; the public one is still correct
+            warnings.simplefilter("ignore", FutureWarning)
+            parts = dist_fn.all_gather(x)
     else:
         parts = [torch.empty_like(x) for _ in range(info.world_size)]
         dist.all_gather(parts, x.contiguous())

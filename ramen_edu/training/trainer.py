@@ -98,10 +98,11 @@ class Trainer:
         if self.info.enabled:
             from torch.nn.parallel import DistributedDataParallel
 
-            # find_unused_parameters: pretrained checkpoints carry a pooler the mean-pool never uses
+            # pretrained checkpoints may carry a pooler that mean pooling never uses
+            unused = any(".pooler." in f".{n}" for n, _ in self.encoder.named_parameters())
             self.module = DistributedDataParallel(
                 self.encoder, device_ids=[self.info.device.index] if self.info.device.type == "cuda" else None,
-                find_unused_parameters=True)
+                find_unused_parameters=unused)
 
         # anchor sets that regularize (none for the no-graph baseline)
         names = list(dataset.anchors) if config.anchor_sets is None else list(config.anchor_sets)
