@@ -1,0 +1,496 @@
+"""The Wikipedia see-also benchmark (a small LF-WikiSeeAlsoTitles-320K), built from articles.
+
+The paper's first dataset (§4, App. C Table 15) asks: given a Wikipedia article, predict the
+articles its editors listed under "See also". This module builds the same task from any
+article source of :mod:`ramen_edu.data.wikipedia` (default: the project's 57,200-article
+sample), with the paper's two anchor sets, and writes it in the XC repository layout.
+
+Definition, precisely
+---------------------
+* **Documents**: articles with a non-empty see-also list. Text = the title (``titles``) or
+  title + body text (``text``; line breaks become spaces — the XC format is one text per line).
+* **Labels**: see-also targets (titles) listed by at least ``min_docs_per_label`` documents
+  (counted over all documents, before the split, as in the XC repository); documents left
+  without a label are dropped. Label text = the target title.
+* **Split**: a seeded random permutation of the documents; the first ``test_fraction`` are test.
+* **Filter pairs** (XC repository convention, ``filter_labels_test.txt``): (1) *self*: a test
+  document whose own title is a label gets the pair (document, that label) — an article must
+  never be rewarded for predicting itself; (2) *reciprocal*: test document A with ground-truth
+  label B where B is a *training* document that lists A — the pair A→B is the mirror of a
+  training pair B→A, so predicting it is memorisation, not retrieval. Reciprocal pairs are
+  removed from the test ground truth and added to the filter (a filtered prediction can never
+  hit, so leaving it in the ground truth would only lower recall). Test documents left with no
+  label are dropped.
+* **Anchor set ``category``**: anchors = Wikipedia categories. A training document's edges are
+  its categories.
+* **Anchor set ``mentions``**: anchors = articles; the article graph is the mentions graph of
+  :mod:`ramen_edu.data.mentions` made undirected (i ~ j when either text names the other, as the
+  paper's hyperlink graph joins two articles when either links to the other). It is derived
+  data — the sample has no hyperlinks.
+* **Label edges**: a label that is itself an article (and not a test document) gets its own
+  edges (its categories, its mentions). Every other label — not an article of the source, or an
+  article that is a test document — is reached through the training documents that list it:
+  its seed row is the union of those documents' anchors (label → documents (train only) →
+  anchors), and a random walk with restart over the stacked bipartite graph [training documents;
+  labels] × anchors (:func:`ramen_edu.graphs.random_walk_with_restart`: 400 hops, restart 0.8,
+  App. B) keeps its ``rwr_top_k`` most visited anchors, weighted by visit frequency. A label
+  with no training document gets no edges.
+* **Leak rule** (§4: "test data points were removed from the graph if present as nodes"): no
+  test document is a row of any graph, none is an anchor of ``mentions`` (their columns are
+  removed, which also removes every edge that came from a test document's text), a test
+  document's categories create no anchor and no edge, and labels that are test documents do not
+  use their own article's edges.
+* Anchors without any edge are dropped, so every anchor is used.
+
+``min_docs_per_label`` default 2, from the sample (15,092 documents with a see-also list,
+65,665 pairs, measured by :func:`label_survival`, stored in every ``card.json``):
+
+====================  =======  =========  ======
+min_docs_per_label     labels  documents   pairs
+====================  =======  =========  ======
+1                      54,560     15,092  65,665
+2                       5,932      8,497  17,037
+3                       1,745      5,655   8,663
+====================  =======  =========  ======
+
+With 1, 48,628 labels (89%) have a single document: in a random split that document is either
+in train (the label is never tested) or in test (never trained). 2 is the smallest threshold at
+which a label can be both, and it keeps 56% of the documents; 3 would halve the documents again.
+
+Taught in: book/02_anchor_graphs.ipynb
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from ramen_edu.data.dataset import AnchorSet, XCDataset, as_csr
+from ramen_edu.data.mentions import MentionRules, find_mentions, see_also_pairs
+from ramen_edu.data.wikipedia import Article, read_articles, resolve_redirects
+
+__all__ = ["BUILDER_VERSION", "build_wiki_seealso", "cli_main", "label_survival"]
+
+BUILDER_VERSION = 1  # bump when the construction changes: it is part of the cache key
+VARIANTS = ("titles", "text")
+
+
+# ------------------------------------------------------------------------------------------
+# small vectorised helpers
+# ------------------------------------------------------------------------------------------
+def _incidence(rows: np.ndarray, names: np.ndarray, n_rows: int):
+    """Binary csr (n_rows × V) from (row, name) pairs, and the sorted vocabulary (V,)."""
+    if len(names) == 0:
+        return sp.csr_matrix((n_rows, 0), dtype=np.float32), np.zeros(0, dtype=object)
+    vocab, cols = np.unique(names, return_inverse=True)
+    m = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols.ravel())),
+                      shape=(n_rows, len(vocab)))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m, vocab
+
+
+def _flatten(lists: list[list[str]]):
+    """(row ids int64, flat object array) of a list of string lists."""
+    lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    rows = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
+    flat = np.empty(int(lengths.sum()), dtype=object)
+    flat[:] = [t for x in lists for t in x]
+    return rows, flat
+
+
+def _lookup(keys: np.ndarray, vocab: np.ndarray) -> np.ndarray:
+    """Position of each key in the sorted ``vocab``, −1 where absent."""
+    if len(vocab) == 0 or len(keys) == 0:
+        return np.full(len(keys), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(vocab, keys), len(vocab) - 1)
+    return np.where(vocab[pos] == keys, pos, -1).astype(np.int64)
+
+
+def _binary(m) -> sp.csr_matrix:
+    m = sp.csr_matrix(m, dtype=np.float32)
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    m.data[:] = 1.0
+    return m
+
+
+# ------------------------------------------------------------------------------------------
+# reading
+# ------------------------------------------------------------------------------------------
+def _load(path) -> tuple[list[Article], Path]:
+    if path is None:
+        from ramen_edu.config import find_data_file
+
+        path = find_data_file()
+    path = Path(path)
+    records = list(read_articles(path))
+    if any(r.redirect for r in records):
+        records, _ = resolve_redirects(records)
+    seen: set[str] = set()
+    articles = []
+    for r in records:  # a title names one article: keep the first record of a title
+        if r.title not in seen:
+            seen.add(r.title)
+            articles.append(r)
+    return articles, path
+
+
+def label_survival(articles: list[Article], thresholds=(1, 2, 3)) -> list[dict]:
+    """For each threshold t: how many labels (see-also targets listed by ≥ t documents),
+    documents (with ≥ 1 such label) and pairs survive. The numbers behind the default
+    ``min_docs_per_label``.
+
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    see_also = [list(dict.fromkeys(a.see_also)) for a in articles if a.see_also]
+    rows, flat = _flatten(see_also)
+    out = []
+    if not len(flat):
+        return [{"min_docs_per_label": t, "labels": 0, "documents": 0, "pairs": 0}
+                for t in thresholds]
+    vocab, inv = np.unique(flat, return_inverse=True)
+    counts = np.bincount(inv.ravel(), minlength=len(vocab))
+    for t in thresholds:
+        keep = counts[inv.ravel()] >= t
+        out.append({"min_docs_per_label": int(t), "labels": int((counts >= t).sum()),
+                    "documents": int(np.unique(rows[keep]).size), "pairs": int(keep.sum())})
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# the builder
+# ------------------------------------------------------------------------------------------
+def _cache_key(path: Path, params: dict) -> str:
+    stat = path.stat()
+    blob = json.dumps({"file": str(path.resolve()), "size": stat.st_size,
+                       "mtime_ns": stat.st_mtime_ns, "version": BUILDER_VERSION, **params},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def _check_params(variant, min_docs_per_label, test_fraction, rwr_top_k):
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    if int(min_docs_per_label) != min_docs_per_label or min_docs_per_label < 1:
+        raise ValueError(f"min_docs_per_label must be an integer ≥ 1, got {min_docs_per_label!r}")
+    if not 0.0 < float(test_fraction) < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    if int(rwr_top_k) < 1:
+        raise ValueError(f"rwr_top_k must be ≥ 1, got {rwr_top_k!r}")
+
+
+def build_wiki_seealso(path=None, *, variant: str = "titles", min_docs_per_label: int = 2,
+                       test_fraction: float = 0.2, seed: int = 0, rwr_top_k: int = 10,
+                       cache: bool = True, mention_rules: MentionRules | None = None,
+                       progress: bool = False) -> XCDataset:
+    """Build (or load from the cache) the Wikipedia see-also benchmark with the anchor sets
+    ``category`` and ``mentions`` — the module docstring defines every step.
+
+    path:   article file (JSONL(.gz) or MediaWiki XML); None → the shared sample
+            (:func:`ramen_edu.find_data_file`).
+    variant: ``"titles"`` (document text = title, as LF-WikiSeeAlsoTitles) or ``"text"``
+            (title + body text, as LF-WikiSeeAlso).
+    min_docs_per_label: keep a see-also target as a label when at least this many documents
+            list it (default 2, see the module docstring for the numbers).
+    test_fraction, seed: the seeded random document split.
+    rwr_top_k: anchors kept per label reached by the random walk (reference code: 10).
+    cache:  reuse / write ``cache_dir()/wiki-seealso-<variant>-<hash of file and params>``
+            (XC folder + ``card.json`` + ``card.md``).
+    mention_rules: :class:`ramen_edu.data.mentions.MentionRules` for the mentions graph.
+    Returns an :class:`XCDataset`: train/test texts, label texts, train_y / test_y csr
+    (N × L), anchors {"category", "mentions"} (doc_anchor N_train × M, label_anchor L × M),
+    filter_pairs (P × 2). Raises ValueError when no article has a see-also list or nothing is
+    left after the thresholds.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    _check_params(variant, min_docs_per_label, test_fraction, rwr_top_k)
+    rules = mention_rules or MentionRules()
+    params = {"variant": variant, "min_docs_per_label": int(min_docs_per_label),
+              "test_fraction": float(test_fraction), "seed": int(seed),
+              "rwr_top_k": int(rwr_top_k), "mention_rules": asdict(rules)}
+    if path is None:
+        from ramen_edu.config import find_data_file
+
+        path = find_data_file()
+    path = Path(path)
+    if not path.is_file():
+        list(read_articles(path))  # raises the reader's FileNotFoundError with the fix
+    folder = None
+    if cache:
+        from ramen_edu.config import cache_dir
+
+        folder = cache_dir() / f"wiki-seealso-{variant}-{_cache_key(path, params)}"
+        if (folder / "card.json").is_file():
+            from ramen_edu.data.xc_format import read_xc_dataset
+
+            return read_xc_dataset(folder)
+    dataset, card = _build(path, params, rules, progress)
+    if folder is not None:
+        _write(dataset, card, folder)
+    return dataset
+
+
+def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
+    from ramen_edu.graphs import random_walk_with_restart
+
+    timings = {}
+    t0 = time.perf_counter()
+    articles, path = _load(path)
+    timings["read_s"] = time.perf_counter() - t0
+    n_art = len(articles)
+    titles = np.empty(n_art, dtype=object)
+    titles[:] = [a.title for a in articles]
+
+    # --- documents and labels --------------------------------------------------------
+    doc_art = np.flatnonzero([bool(a.see_also) for a in articles])
+    if not len(doc_art):
+        raise ValueError(f"{path}: no article has a See also list, so there is nothing to "
+                         "predict; the benchmark needs articles with a non-empty 'see_also'.")
+    survival = label_survival(articles)
+    rows, flat = _flatten([list(dict.fromkeys(articles[i].see_also)) for i in doc_art])
+    vocab, inv = np.unique(flat, return_inverse=True)
+    inv = inv.ravel()
+    counts = np.bincount(inv, minlength=len(vocab))
+    keep_label = counts >= params["min_docs_per_label"]
+    label_titles = vocab[keep_label]
+    new_id = np.cumsum(keep_label) - 1
+    keep_pair = keep_label[inv]
+    y_all = sp.csr_matrix((np.ones(int(keep_pair.sum()), np.float32),
+                           (rows[keep_pair], new_id[inv[keep_pair]])),
+                          shape=(len(doc_art), len(label_titles)))
+    has_label = np.diff(y_all.indptr) > 0
+    if not has_label.any():
+        raise ValueError(f"{path}: no see-also target is listed by {params['min_docs_per_label']} "
+                         "or more documents; lower min_docs_per_label.")
+    doc_art, y_all = doc_art[has_label], y_all[has_label]
+    n_docs, n_labels = len(doc_art), len(label_titles)
+
+    # --- split ---------------------------------------------------------------------------
+    rng = np.random.default_rng(params["seed"])
+    perm = rng.permutation(n_docs)
+    n_test = max(1, int(round(params["test_fraction"] * n_docs)))
+    if n_test >= n_docs:
+        raise ValueError(f"{path}: {n_docs} documents cannot be split with test_fraction="
+                         f"{params['test_fraction']}: nothing would be left to train on")
+    test_idx, train_idx = np.sort(perm[:n_test]), np.sort(perm[n_test:])
+    train_art, test_art = doc_art[train_idx], doc_art[test_idx]
+    train_y, test_y = y_all[train_idx].tocsr(), y_all[test_idx].tocsr()
+
+    # --- filter pairs: self and reciprocal ------------------------------------------
+    order = np.argsort(titles, kind="stable")  # titles[order] is sorted, for _lookup
+    pos = _lookup(label_titles, titles[order])
+    label_art = np.where(pos >= 0, order[np.maximum(pos, 0)], -1)  # label → article id or −1
+    own_label = _lookup(titles[test_art], label_titles)  # test doc → its own label id or −1
+    t_self = np.flatnonzero(own_label >= 0)
+    self_pairs = np.stack([t_self, own_label[t_self]], axis=1)
+    # R[b, a] = 1 when the training document titled b lists label a
+    train_pos = np.full(n_art, -1, dtype=np.int64)
+    train_pos[train_art] = np.arange(len(train_art))
+    lab_train = np.where(label_art >= 0, train_pos[np.maximum(label_art, 0)], -1)
+    has_doc = np.flatnonzero(lab_train >= 0)
+    p = sp.csr_matrix((np.ones(len(has_doc), np.float32), (has_doc, lab_train[has_doc])),
+                      shape=(n_labels, len(train_art)))
+    r = (p @ train_y).tocsr()  # L × L
+    own = sp.csr_matrix((np.ones(len(t_self), np.float32), (t_self, own_label[t_self])),
+                        shape=(n_test, n_labels))
+    reciprocal = _binary((own @ r.T).multiply(test_y))
+    test_y = _binary(test_y - reciprocal)
+    rec = reciprocal.tocoo()
+    filt = sp.csr_matrix((np.ones(len(self_pairs) + rec.nnz, np.float32),
+                          (np.concatenate([self_pairs[:, 0], rec.row]),
+                           np.concatenate([self_pairs[:, 1], rec.col]))),
+                         shape=(n_test, n_labels))
+    filt = _binary(filt)
+    keep_test = np.diff(test_y.indptr) > 0
+    dropped_test = int((~keep_test).sum())
+    test_art, test_y, filt = test_art[keep_test], test_y[keep_test], filt[keep_test]
+    filt = filt.tocoo()
+    filter_pairs = np.stack([filt.row, filt.col], axis=1).astype(np.int64)
+    timings["labels_split_s"] = time.perf_counter() - t0 - timings["read_s"]
+
+    # --- the anchor graphs -------------------------------------------------------------
+    is_test = np.zeros(n_art, dtype=bool)
+    is_test[test_art] = True
+    own_edges = (label_art >= 0) & ~is_test[np.maximum(label_art, 0)]  # article labels
+    own_rows = np.where(own_edges, label_art, 0)
+
+    t1 = time.perf_counter()
+    cat_rows, cat_flat = _flatten([a.categories for a in articles])
+    art_cat, cat_vocab = _incidence(cat_rows, cat_flat, n_art)
+    not_test = sp.diags((~is_test).astype(np.float32))
+    art_cat = _binary(not_test @ art_cat)  # a test document's categories: no anchor, no edge
+
+    t2 = time.perf_counter()
+    # test documents take no part: their titles are not searched for and their texts are not
+    # read, so they shape neither an edge nor the rules' frequency thresholds
+    m_titles = ["" if is_test[j] else articles[j].title for j in range(n_art)]
+    m_texts = ["" if is_test[j] else articles[j].text for j in range(n_art)]
+    see_ref = see_also_pairs(m_titles, [[] if is_test[j] else a.see_also
+                                        for j, a in enumerate(articles)])
+    mentions, mention_report = find_mentions(m_titles, m_texts, rules, reference=see_ref,
+                                             progress=progress)
+    timings["mentions_s"] = time.perf_counter() - t2
+    undirected = _binary(mentions + mentions.T)
+    undirected.setdiag(0)
+    art_mention = _binary(not_test @ undirected @ not_test)  # test articles are never anchors
+
+    t3 = time.perf_counter()
+    sets = {}
+    rwr_stats = {}
+    for name, art_anchor, anchor_names in (("category", art_cat, cat_vocab),
+                                           ("mentions", art_mention, titles)):
+        doc_anchor = art_anchor[train_art]
+        label_own = sp.diags(own_edges.astype(np.float32)) @ art_anchor[own_rows]
+        # labels without own edges: the union of the anchors of their training documents
+        walk_labels = np.flatnonzero(~own_edges)
+        seed_rows = _binary(sp.diags((~own_edges).astype(np.float32)) @ (train_y.T @ doc_anchor))
+        stacked = sp.vstack([doc_anchor, _binary(label_own + seed_rows)], format="csr")
+        walked = random_walk_with_restart(stacked, hops=400, restart=0.8,
+                                          top_k=params["rwr_top_k"], seed=params["seed"],
+                                          nodes=len(train_art) + walk_labels)
+        label_anchor = label_own + walked[len(train_art):]
+        used = np.flatnonzero(np.asarray((doc_anchor != 0).sum(axis=0)).ravel()
+                              + np.asarray((label_anchor != 0).sum(axis=0)).ravel())
+        if name == "mentions" and params["variant"] == "text":
+            texts = [_one_line(f"{articles[j].title}. {articles[j].text}") for j in used]
+        else:
+            texts = [str(anchor_names[j]) for j in used]
+        sets[name] = AnchorSet(name, texts, doc_anchor[:, used], label_anchor[:, used])
+        rwr_stats[name] = {"labels_with_own_edges": int(own_edges.sum()),
+                           "labels_by_walk": int(len(walk_labels)),
+                           "labels_by_walk_with_edges": int(
+                               (np.diff(walked.indptr)[len(train_art):] > 0).sum())}
+    timings["anchor_graphs_s"] = time.perf_counter() - t3
+    timings["categories_s"] = t2 - t1
+
+    def doc_text(j: int) -> str:
+        a = articles[j]
+        return a.title if params["variant"] == "titles" else _one_line(f"{a.title}. {a.text}")
+
+    dataset = XCDataset(
+        name=f"wiki-seealso-{params['variant']}",
+        train_texts=[doc_text(j) for j in train_art],
+        test_texts=[doc_text(j) for j in test_art],
+        label_texts=[str(t) for t in label_titles],
+        train_y=train_y, test_y=test_y, anchors=sets, filter_pairs=filter_pairs,
+        propensity_a=0.55, propensity_b=1.5)
+    timings["total_s"] = time.perf_counter() - t0
+    card = {
+        "source": path.name,
+        "params": params,
+        "articles": n_art,
+        "documents_with_see_also": int(sum(bool(a.see_also) for a in articles)),
+        "label_survival": survival,
+        "filter_pairs": {"self": int(len(self_pairs)), "reciprocal": int(rec.nnz),
+                         "test_documents_dropped_without_labels": dropped_test},
+        "label_edges": rwr_stats,
+        "mentions": {"rules": asdict(rules), "stages": [list(s) for s in mention_report.stages],
+                     "reference_see_also_pairs": mention_report.reference_pairs,
+                     "dropped_titles": mention_report.dropped_titles},
+        "summary": dataset.summary(),
+        "timings": {k: round(v, 2) for k, v in timings.items()},
+        "licence": "Wikipedia text: Wikipedia contributors, CC BY-SA 3.0",
+        "derived": "the 'mentions' graph is reconstructed from article texts, not Wikipedia links",
+    }
+    return dataset, card
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ------------------------------------------------------------------------------------------
+# card and cache
+# ------------------------------------------------------------------------------------------
+def card_markdown(card: dict) -> str:
+    """The dataset card as Markdown: the paper's Table 15 columns and the build's counts.
+
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    s = card["summary"]
+    lines = [f"# {s['name']}", "",
+             f"Built from `{card['source']}` ({card['articles']:,} articles). "
+             f"{card['licence']}. {card['derived'][0].upper() + card['derived'][1:]}.", "",
+             "| train documents | test documents | labels | avg labels / document "
+             "| avg documents / label |", "|---:|---:|---:|---:|---:|",
+             f"| {s['train_documents']:,} | {s['test_documents']:,} | {s['labels']:,} "
+             f"| {s['avg_labels_per_document']:.2f} | {s['avg_documents_per_label']:.2f} |", "",
+             "| graph | anchors | avg anchors / document | avg anchors / label |",
+             "|---|---:|---:|---:|"]
+    for name, a in s["anchor_sets"].items():
+        lines.append(f"| {name} | {a['anchors']:,} | {a['avg_anchors_per_document']:.2f} "
+                     f"| {a['avg_anchors_per_label']:.2f} |")
+    f = card["filter_pairs"]
+    lines += ["", f"Filter pairs: {f['self']:,} self, {f['reciprocal']:,} reciprocal "
+                  f"({f['test_documents_dropped_without_labels']:,} test documents dropped "
+                  "with no label left).",
+              "", "Parameters: " + ", ".join(f"{k}={v}" for k, v in card["params"].items()
+                                                 if k != "mention_rules"),
+              "", "Build time (s): " + ", ".join(f"{k} {v}" for k, v in card["timings"].items())]
+    return "\n".join(lines) + "\n"
+
+
+def _write(dataset: XCDataset, card: dict, folder: Path) -> None:
+    from ramen_edu.data.xc_format import write_xc_dataset
+
+    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    write_xc_dataset(dataset, tmp)
+    (tmp / "card.json").write_text(json.dumps(card, indent=2, default=str) + "\n", encoding="utf-8")
+    (tmp / "card.md").write_text(card_markdown(card), encoding="utf-8")
+    if folder.exists():  # another process finished first; keep its copy
+        shutil.rmtree(tmp)
+        return
+    tmp.rename(folder)
+
+
+# ------------------------------------------------------------------------------------------
+# command line
+# ------------------------------------------------------------------------------------------
+def cli_main(argv: list[str] | None = None) -> int:
+    """``ramen-edu build-wiki``: build the see-also benchmark, print its card.
+
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    parser = argparse.ArgumentParser(
+        prog="ramen-edu build-wiki",
+        description="Build the Wikipedia see-also benchmark (documents, labels, 'category' and "
+                    "'mentions' anchor graphs) in the XC repository layout.")
+    parser.add_argument("--data", default=None,
+                        help="article file (.jsonl(.gz) or MediaWiki .xml(.bz2)); default: the "
+                             "shared Wikipedia sample")
+    parser.add_argument("--variant", choices=VARIANTS, default="titles")
+    parser.add_argument("--min-docs-per-label", type=int, default=2)
+    parser.add_argument("--test-fraction", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rwr-top-k", type=int, default=10)
+    parser.add_argument("--no-cache", action="store_true", help="rebuild even if cached")
+    parser.add_argument("--out", default=None, help="also write the XC folder here")
+    args = parser.parse_args(argv)
+    try:
+        ds = build_wiki_seealso(args.data, variant=args.variant,
+                                min_docs_per_label=args.min_docs_per_label,
+                                test_fraction=args.test_fraction, seed=args.seed,
+                                rwr_top_k=args.rwr_top_k, cache=not args.no_cache, progress=True)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"ramen-edu build-wiki: {err}", file=sys.stderr)
+        return 1
+    if args.out:
+        from ramen_edu.data.xc_format import write_xc_dataset
+
+        write_xc_dataset(ds, args.out)
+        print(f"wrote {args.out}")
+    print(ds)
+    print(json.dumps(ds.summary(), indent=2))
+    return 0
