@@ -79,6 +79,8 @@ def run_scale(scale: float, hops: int, seed: int) -> dict:
 
 
 def run_prune(n_edges: int, dim: int, seed: int) -> dict:
+    import torch  # noqa: F401  (loaded before timing, as in training)
+
     from ramen_edu.graphs import prune_edges
 
     rng = np.random.default_rng(seed)
@@ -90,12 +92,16 @@ def run_prune(n_edges: int, dim: int, seed: int) -> dict:
     col_emb = rng.standard_normal((n_anchors, dim), dtype=np.float32)
     row_emb /= np.linalg.norm(row_emb, axis=1, keepdims=True)
     col_emb /= np.linalg.norm(col_emb, axis=1, keepdims=True)
-    t0, c0 = time.perf_counter(), time.process_time()
-    kept, record = prune_edges(adj, row_emb, col_emb)
-    t, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"prune_edges": int(adj.nnz), "dim": dim, "prune_s": round(t, 1), "prune_cpu_s": round(cpu, 1),
-            "edges_per_s_millions": round(adj.nnz / t / 1e6, 2), "fraction_cut": round(record.fraction_cut, 3),
-            "peak_rss_gb": round(peak_rss_gb(), 2)}
+    out = {"prune_edges": int(adj.nnz), "dim": dim}
+    for backend in ("numpy", "torch"):
+        t0, c0 = time.perf_counter(), time.process_time()
+        kept, record = prune_edges(adj, row_emb, col_emb, backend=backend)
+        t, cpu = time.perf_counter() - t0, time.process_time() - c0
+        out[backend] = {"prune_s": round(t, 1), "prune_cpu_s": round(cpu, 1),
+                        "edges_per_s_millions": round(adj.nnz / t / 1e6, 2),
+                        "fraction_cut": round(record.fraction_cut, 3)}
+    out["peak_rss_gb"] = round(peak_rss_gb(), 2)
+    return out
 
 
 def main() -> None:
@@ -140,9 +146,13 @@ def main() -> None:
                   f"{b['build_s'] / max(a['build_s'], 0.1):.2f}, peak RSS ×{b['peak_rss_gb'] / a['peak_rss_gb']:.2f}")
     if not args.no_prune:
         p = child({"n_edges": args.prune_edges, "dim": args.dim, "seed": args.seed})
-        print(f"prune: {p['prune_edges']:,} edges, dim {p['dim']}: {p['prune_s']} s (cpu {p['prune_cpu_s']} s) "
-              f"({p['edges_per_s_millions']} M edges/s), cut {p['fraction_cut']:.1%} (random embeddings), "
-              f"peak RSS {p['peak_rss_gb']:.2f} GB")
+        for backend in ("numpy", "torch"):
+            b = p[backend]
+            print(f"prune ({backend}): {p['prune_edges']:,} edges, dim {p['dim']}: {b['prune_s']} s "
+                  f"(cpu {b['prune_cpu_s']} s, {b['edges_per_s_millions']} M edges/s), cut "
+                  f"{b['fraction_cut']:.1%} (random embeddings)")
+        print(f"prune: peak RSS {p['peak_rss_gb']:.2f} GB (embeddings {p['prune_edges'] // 40:,} + "
+              f"{p['prune_edges'] // 20:,} rows × {p['dim']} float32 included)")
     print(json.dumps({"scales": results}, indent=None))
 
 

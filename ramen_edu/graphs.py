@@ -8,7 +8,8 @@ is not positive. This module holds those two operations, the exact expected-visi
 the walk samples (personalised PageRank), and small helpers the book uses to look at graphs.
 
 All graphs are ``scipy.sparse.csr_matrix`` (rows = nodes, i.e. documents or labels; columns =
-anchors). Nothing here imports torch or plotly: figures live in ``ramen_edu.graph_views``.
+anchors). Nothing here imports plotly (figures live in ``ramen_edu.graph_views``); torch is
+imported only when pruning is asked to run on torch tensors.
 
 Taught in: book/02_anchor_graphs.ipynb
 """
@@ -25,6 +26,7 @@ __all__ = [
     "build_bipartite",
     "degree_stats",
     "densify_anchor_set",
+    "edge_cosines",
     "neighbourhood_graph",
     "personalized_pagerank",
     "prune_edges",
@@ -437,14 +439,58 @@ def _unit_rows(emb, name: str, n: int) -> np.ndarray:
     return emb
 
 
-def edge_cosines(adj, row_emb, col_emb, *, chunk_size: int = 4096) -> np.ndarray:
+def _edge_cosines_torch(adj: sp.csr_matrix, row_emb, col_emb) -> np.ndarray:
+    """The same cosines as one sampled dense-dense product on the embeddings' device
+    (``torch.sparse.sampled_addmm``: R·Cᵀ evaluated only at adj's stored entries)."""
+    import warnings
+
+    import torch
+
+    n, m = adj.shape
+    row_t = torch.as_tensor(row_emb).detach()
+    col_t = torch.as_tensor(col_emb).detach().to(row_t.device)
+    row_t, col_t = row_t.float(), col_t.float()
+    for t, name, count in ((row_t, "row_emb", n), (col_t, "col_emb", m)):
+        if t.ndim != 2 or t.shape[0] != count:
+            raise ValueError(f"{name} has shape {tuple(t.shape)}, expected ({count}, D): one "
+                             f"embedding per {'row (node)' if name == 'row_emb' else 'column (anchor)'} of adj")
+        norms = t.norm(dim=1)
+        if not bool(torch.isfinite(norms).all()):
+            raise ValueError(f"{name} row {int((~torch.isfinite(norms)).nonzero()[0])} is not finite")
+        if count and float(norms.min()) == 0.0:
+            raise ValueError(f"{name} row {int(norms.argmin())} is the zero vector: its cosine is "
+                             "undefined; embed a non-empty text for it")
+    if row_t.shape[1] != col_t.shape[1]:
+        raise ValueError(f"row_emb has dimension {row_t.shape[1]} but col_emb {col_t.shape[1]}; "
+                         "embed nodes and anchors with the same encoder")
+    row_t = torch.nn.functional.normalize(row_t, dim=1)
+    col_t = torch.nn.functional.normalize(col_t, dim=1)
+    with warnings.catch_warnings():  # the CSR tensor API warns that it is beta
+        warnings.simplefilter("ignore", UserWarning)
+        pattern = torch.sparse_csr_tensor(
+            torch.from_numpy(adj.indptr.astype(np.int64)), torch.from_numpy(adj.indices.astype(np.int64)),
+            torch.ones(adj.nnz), size=adj.shape).to(row_t.device)
+        out = torch.sparse.sampled_addmm(pattern, row_t, col_t.T, beta=0.0)
+    return out.values().cpu().numpy().astype(np.float32)
+
+
+def edge_cosines(adj, row_emb, col_emb, *, chunk_size: int = 4096, backend: str = "auto") -> np.ndarray:
     """cos(row_emb[i], col_emb[j]) for every stored edge (i, j) of ``adj``, in csr data order.
 
-    adj: csr (n × M); row_emb (n × D), col_emb (M × D), normalised defensively.
-    Returns float32 (nnz,). Vectorised: row-wise dots of gathered embeddings, chunked over edges.
+    adj: csr (n × M); row_emb (n × D), col_emb (M × D), numpy or torch, normalised defensively.
+    backend: ``numpy`` (row-wise dots of gathered embeddings, chunked over edges), ``torch``
+    (one sampled dense-dense product, ``torch.sparse.sampled_addmm``, on the embeddings'
+    device — about 2× less CPU time, and on a GPU when the embeddings are there), or ``auto``
+    (torch when an embedding is a torch tensor, numpy otherwise).
+    Returns float32 (nnz,).
     Taught in: book/02_anchor_graphs.ipynb
     """
     adj = _check_adj(adj)
+    if backend not in ("auto", "numpy", "torch"):
+        raise ValueError(f"backend must be 'auto', 'numpy' or 'torch', got {backend!r}")
+    is_tensor = hasattr(row_emb, "detach") or hasattr(col_emb, "detach")
+    if backend == "torch" or (backend == "auto" and is_tensor):
+        return _edge_cosines_torch(adj, row_emb, col_emb)
     n, m = adj.shape
     row_emb = _unit_rows(row_emb, "row_emb", n)
     col_emb = _unit_rows(col_emb, "col_emb", m)
@@ -459,14 +505,14 @@ def edge_cosines(adj, row_emb, col_emb, *, chunk_size: int = 4096) -> np.ndarray
     return out
 
 
-def prune_edges(adj, row_emb, col_emb, *, threshold: float = 0.0,
-                chunk_size: int = 4096) -> tuple[sp.csr_matrix, PruneRecord]:
+def prune_edges(adj, row_emb, col_emb, *, threshold: float = 0.0, chunk_size: int = 4096,
+                backend: str = "auto") -> tuple[sp.csr_matrix, PruneRecord]:
     """Keep an edge (i, j) only when cos(row_emb[i], col_emb[j]) > threshold (strictly).
 
     RAMEN App. B: edges whose endpoints the current encoder embeds at a cosine ≤ 0 are noise;
     training re-prunes every few epochs, so this is vectorised over edges.
     adj: csr (n × M); row_emb: (n × D) node embeddings; col_emb: (M × D) anchor embeddings
-    (numpy or torch; L2-normalised here if they are not).
+    (numpy or torch; L2-normalised here if they are not); backend: see :func:`edge_cosines`.
     Returns (kept csr (n × M) with the original weights of the kept edges, PruneRecord).
     Taught in: book/02_anchor_graphs.ipynb
     """
@@ -474,7 +520,7 @@ def prune_edges(adj, row_emb, col_emb, *, threshold: float = 0.0,
     threshold = float(threshold)
     if not -1.0 <= threshold < 1.0:
         raise ValueError(f"threshold must be a cosine in [-1, 1), got {threshold}; the paper uses 0")
-    cos = edge_cosines(adj, row_emb, col_emb, chunk_size=chunk_size)
+    cos = edge_cosines(adj, row_emb, col_emb, chunk_size=chunk_size, backend=backend)
     keep = cos > threshold
     rows = np.repeat(np.arange(adj.shape[0], dtype=np.int64), np.diff(adj.indptr))
     kept = sp.csr_matrix((adj.data[keep], (rows[keep], adj.indices[keep])), shape=adj.shape)

@@ -236,9 +236,20 @@ def test_prune_chunks_agree_with_dense_computation():
     (np.zeros((60, 4)), np.ones((40, 4)), "zero vector"),
     (np.full((60, 4), np.nan), np.ones((40, 4)), "not finite"),
 ])
-def test_prune_bad_embeddings(rows, cols, match):
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_prune_bad_embeddings(rows, cols, match, backend):
     with pytest.raises(ValueError, match=match):
-        prune_edges(random_bipartite(), rows, cols)
+        prune_edges(random_bipartite(), rows, cols, backend=backend)
+
+
+def test_prune_backends_agree():
+    rng = np.random.default_rng(1)
+    adj = random_bipartite(n=120, m=90, density=0.2)
+    r, c = rng.normal(size=(120, 8)), rng.normal(size=(90, 8))
+    np.testing.assert_allclose(edge_cosines(adj, r, c, backend="numpy"),
+                               edge_cosines(adj, r, c, backend="torch"), atol=1e-5)
+    with pytest.raises(ValueError, match="backend"):
+        edge_cosines(adj, r, c, backend="jax")
 
 
 def test_prune_bad_threshold():
