@@ -551,7 +551,8 @@ def _resolve(which, texts: list[str], what: str) -> int:
 
 
 def neighbourhood_graph(dataset, *, document=None, label=None, anchor_set=None,
-                        max_nodes: int = 40, same_article: bool = True):
+                        max_nodes: int = 40, same_article: bool = True,
+                        members_per_anchor: int | None = None):
     """The neighbourhood of one training document or one label, as a typed ``networkx.Graph``.
 
     Rings, added in this order until ``max_nodes`` nodes are in: 0 — the centre; 1 — its labels
@@ -562,7 +563,9 @@ def neighbourhood_graph(dataset, *, document=None, label=None, anchor_set=None,
     Edges between any two nodes already in the graph are added too (ground truth and anchor).
 
     dataset: XCDataset; document: training-document index or text; label: label index or text
-    (give exactly one); anchor_set: a name, a list of names, or None for every set.
+    (give exactly one); anchor_set: a name, a list of names, or None for every set;
+    members_per_anchor: at most this many other documents/labels per anchor in ring 2 (None: no
+    limit but the budget) — small values leave room for ring 3 in a readable picture.
     Node ids are ``"document:i"``, ``"label:l"``, ``"<set>:a"``; node attributes: kind
     (``document``, ``label`` or the anchor-set name), index, text, ring. Edge attribute: kind
     (``label`` for ground truth, the anchor-set name, or ``same article``).
@@ -633,7 +636,8 @@ def neighbourhood_graph(dataset, *, document=None, label=None, anchor_set=None,
         _, da_t, _, la_t = graphs[name]
         lst = [("document", int(i)) for i in da_t.indices[da_t.indptr[a]:da_t.indptr[a + 1]]]
         lst += [("label", int(j)) for j in la_t.indices[la_t.indptr[a]:la_t.indptr[a + 1]]]
-        members.append([x for x in lst if x != (centre_kind, centre)])
+        lst = [x for x in lst if x != (centre_kind, centre)]
+        members.append(lst if members_per_anchor is None else lst[:int(members_per_anchor)])
     for rank in range(max((len(x) for x in members), default=0)):
         if g.number_of_nodes() >= int(max_nodes):
             break

@@ -337,3 +337,9 @@ def test_exercise_checks():
     check_prune(lambda a, r, c: prune_edges(a, r, c)[0])
     with pytest.raises(AssertionError, match="must be cut"):
         check_prune(lambda a, r, c: a)
+
+
+def test_neighbourhood_members_per_anchor():
+    ds = tiny_dataset()
+    g = neighbourhood_graph(ds, document="Cladistics", members_per_anchor=0, same_article=False)
+    assert {d["ring"] for _, d in g.nodes(data=True)} <= {0, 1}
