@@ -107,7 +107,7 @@ def _top_k_per_row(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, k: in
 
 def random_walk_with_restart(adj, *, hops: int = 400, restart: float = 0.8, top_k: int = 10,
                              seed: int = 0, nodes=None, chunk_size: int | None = None,
-                             return_counts: bool = False) -> sp.csr_matrix:
+                             return_counts: bool = False, count: str = "anchors") -> sp.csr_matrix:
     """Densify a bipartite node–anchor graph by random walks with restart (RAMEN App. B).
 
     The walk, precisely. One walker per start node s (every row of ``adj``, or those in
@@ -124,6 +124,9 @@ def random_walk_with_restart(adj, *, hops: int = 400, restart: float = 0.8, top_
     nodes:  optional int array of start nodes (default: all rows); other rows come back empty.
     chunk_size: walkers simulated together (default keeps ~16M visits, ~70 MB, per chunk).
     return_counts: return the raw visit counts instead of frequencies.
+    count:  ``"anchors"`` (the densification: which anchors a node reaches) or ``"nodes"``
+            (the node each hop lands on — which documents/labels a walk from s passes through,
+            s itself included; the result is then n_nodes × n_nodes).
 
     Returns csr (n_nodes × n_anchors) float32: for every start node the ``top_k`` most visited
     anchors (ties: smaller anchor id first), value = visits / hops (visit frequency). A node with
@@ -141,6 +144,8 @@ def random_walk_with_restart(adj, *, hops: int = 400, restart: float = 0.8, top_
         raise ValueError(f"hops must be ≥ 1, got {hops}; the paper uses 400 (App. B)")
     if int(top_k) < 1:
         raise ValueError(f"top_k must be ≥ 1, got {top_k}; the reference code keeps 10")
+    if count not in ("anchors", "nodes"):
+        raise ValueError(f"count must be 'anchors' or 'nodes', got {count!r}")
     hops, top_k = int(hops), int(top_k)
     n_nodes, n_anchors = adj.shape
     index_dtype = np.int32 if max(n_nodes, n_anchors, adj.nnz) < 2**31 - 1 else np.int64
@@ -180,6 +185,13 @@ def random_walk_with_restart(adj, *, hops: int = 400, restart: float = 0.8, top_
             off = (rng.random(c) * cur_deg).astype(np.int64)
             np.minimum(off, cur_deg - 1, out=off)  # float rounding can give u·d == d
             anchor = indices[cur_ptr + off]
+            if count == "nodes":  # every hop's landing node is counted, so all walkers move
+                node = _uniform_neighbour(indptr_t, indices_t, deg_t, anchor, rng)
+                visits[t] = node
+                home = rng.random(c) < restart
+                cur_ptr = np.where(home, start_ptr, indptr[node])
+                cur_deg = np.where(home, start_deg, deg[node])
+                continue
             visits[t] = anchor
             if t == hops - 1:
                 break
@@ -204,7 +216,8 @@ def random_walk_with_restart(adj, *, hops: int = 400, restart: float = 0.8, top_
     else:
         rows = cols = vals = np.zeros(0, dtype=np.int64)
     vals = vals.astype(np.float32) if return_counts else (vals / hops).astype(np.float32)
-    out = sp.csr_matrix((vals, (rows, cols)), shape=(n_nodes, n_anchors))
+    out = sp.csr_matrix((vals, (rows, cols)),
+                        shape=(n_nodes, n_anchors if count == "anchors" else n_nodes))
     out.sort_indices()
     return out
 
@@ -223,7 +236,7 @@ def _transition_matrices(adj: sp.csr_matrix):
 
 
 def personalized_pagerank(adj, *, restart: float = 0.8, tol: float = 1e-10, max_iter: int = 200,
-                          nodes=None, chunk_size: int = 2048) -> np.ndarray:
+                          nodes=None, chunk_size: int = 2048, count: str = "anchors") -> np.ndarray:
     """The exact anchor-visit distribution that :func:`random_walk_with_restart` samples.
 
     With P = D_n⁻¹A (node → anchor) and Q = D_a⁻¹Aᵀ (anchor → node), the node a hop leaves from
@@ -235,7 +248,10 @@ def personalized_pagerank(adj, *, restart: float = 0.8, tol: float = 1e-10, max_
     adj:   csr (n_nodes × n_anchors); weights ignored, as in the walk.
     nodes: start nodes (default all rows). The result is dense, len(nodes) × n_anchors float64,
            so ask for a subset on big graphs.
-    Returns Y with Y[i] = y_{nodes[i]}: rows sum to 1, except all-zero rows for isolated nodes.
+    count: ``"anchors"`` → Y with Y[i] = y_{nodes[i]} (len(nodes) × n_anchors); ``"nodes"`` →
+           the distribution of the node a hop lands on, y_s Q (len(nodes) × n_nodes), matching
+           ``random_walk_with_restart(..., count="nodes")``.
+    Rows sum to 1, except all-zero rows for isolated nodes.
     (The sampled walk leaves its first hop from s exactly rather than from x_s; that start-up
     bias is O(1/hops) in total variation, far below the O(1/sqrt(hops)) sampling noise.)
     Taught in: book/02_anchor_graphs.ipynb
@@ -244,6 +260,8 @@ def personalized_pagerank(adj, *, restart: float = 0.8, tol: float = 1e-10, max_
     restart = _check_restart(restart)
     if int(max_iter) < 1:
         raise ValueError(f"max_iter must be ≥ 1, got {max_iter}")
+    if count not in ("anchors", "nodes"):
+        raise ValueError(f"count must be 'anchors' or 'nodes', got {count!r}")
     n_nodes, n_anchors = adj.shape
     nodes = np.arange(n_nodes) if nodes is None else np.asarray(nodes).ravel()
     if nodes.size and (not np.issubdtype(nodes.dtype, np.integer) or nodes.min() < 0
@@ -251,7 +269,7 @@ def personalized_pagerank(adj, *, restart: float = 0.8, tol: float = 1e-10, max_
         raise ValueError(f"nodes must be integer row ids in [0, {n_nodes})")
     p, q = _transition_matrices(adj)
     p_t, q_t = p.T.tocsr(), q.T.tocsr()  # iterate on columns: Xᵀ ← r·Eᵀ + (1 − r)·Qᵀ(Pᵀ Xᵀ)
-    out = np.zeros((len(nodes), n_anchors))
+    out = np.zeros((len(nodes), n_anchors if count == "anchors" else n_nodes))
     for lo in range(0, len(nodes), int(chunk_size)):
         chunk = nodes[lo:lo + int(chunk_size)]
         e = np.zeros((n_nodes, len(chunk)))
@@ -263,7 +281,8 @@ def personalized_pagerank(adj, *, restart: float = 0.8, tol: float = 1e-10, max_
             x = x_new
             if delta < tol:
                 break
-        out[lo:lo + len(chunk)] = (p_t @ x).T
+        y = p_t @ x
+        out[lo:lo + len(chunk)] = (y if count == "anchors" else q_t @ y).T
     return out
 
 

@@ -343,3 +343,16 @@ def test_neighbourhood_members_per_anchor():
     ds = tiny_dataset()
     g = neighbourhood_graph(ds, document="Cladistics", members_per_anchor=0, same_article=False)
     assert {d["ring"] for _, d in g.nodes(data=True)} <= {0, 1}
+
+
+def test_rwr_node_counts_converge_to_ppr_node_distribution():
+    adj = random_bipartite()
+    exact = personalized_pagerank(adj, count="nodes", nodes=[0, 1, 2])
+    walk = random_walk_with_restart(adj, hops=20000, top_k=60, count="nodes", nodes=[0, 1, 2],
+                                    seed=1).toarray()[:3]
+    assert walk.shape == (3, 60)
+    assert np.abs(walk - exact).max() < 6 * np.sqrt(0.5 / 20000)
+    # a walker lands back on its start node whenever it returns through one of its anchors
+    assert np.all(np.diag(walk[:, :3]) > 0) or np.diff(adj.indptr)[:3].min() == 0
+    with pytest.raises(ValueError, match="count"):
+        random_walk_with_restart(adj, count="labels")
