@@ -11,7 +11,9 @@ Definition, precisely
   title + body text (``text``; line breaks become spaces — the XC format is one text per line).
 * **Labels**: see-also targets (titles) listed by at least ``min_docs_per_label`` documents
   (counted over all documents, before the split, as in the XC repository); documents left
-  without a label are dropped. Label text = the target title.
+  without a label are dropped. Label text = the target title. Targets with fewer than two
+  letters/digits or starting with "(" are export debris ("()", "(city archives)", "n"), never
+  labels.
 * **Split**: a seeded random permutation of the documents; the first ``test_fraction`` are test.
 * **Filter pairs** (XC repository convention, ``filter_labels_test.txt``): (1) *self*: a test
   document whose own title is a label gets the pair (document, that label) — an article must
@@ -145,6 +147,13 @@ def _load(path) -> tuple[list[Article], Path]:
     return articles, path
 
 
+def _usable_targets(vocab: np.ndarray) -> np.ndarray:
+    """Which see-also targets can be labels: at least two letters/digits and not starting with
+    "(" — the plain-text export left a few fragments such as "()", "(city archives)", "n"."""
+    return np.fromiter((sum(ch.isalnum() for ch in t) >= 2 and not t.startswith("(")
+                        for t in vocab), dtype=bool, count=len(vocab))
+
+
 def label_survival(articles: list[Article], thresholds=(1, 2, 3)) -> list[dict]:
     """For each threshold t: how many labels (see-also targets listed by ≥ t documents),
     documents (with ≥ 1 such label) and pairs survive. The numbers behind the default
@@ -159,7 +168,7 @@ def label_survival(articles: list[Article], thresholds=(1, 2, 3)) -> list[dict]:
         return [{"min_docs_per_label": t, "labels": 0, "documents": 0, "pairs": 0}
                 for t in thresholds]
     vocab, inv = np.unique(flat, return_inverse=True)
-    counts = np.bincount(inv.ravel(), minlength=len(vocab))
+    counts = np.bincount(inv.ravel(), minlength=len(vocab)) * _usable_targets(vocab)
     for t in thresholds:
         keep = counts[inv.ravel()] >= t
         out.append({"min_docs_per_label": int(t), "labels": int((counts >= t).sum()),
@@ -261,7 +270,8 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
     vocab, inv = np.unique(flat, return_inverse=True)
     inv = inv.ravel()
     counts = np.bincount(inv, minlength=len(vocab))
-    keep_label = counts >= params["min_docs_per_label"]
+    usable = _usable_targets(vocab)
+    keep_label = (counts >= params["min_docs_per_label"]) & usable
     label_titles = vocab[keep_label]
     new_id = np.cumsum(keep_label) - 1
     keep_pair = keep_label[inv]
@@ -292,28 +302,31 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
     label_art = np.where(pos >= 0, order[np.maximum(pos, 0)], -1)  # label → article id or −1
     own_label = _lookup(titles[test_art], label_titles)  # test doc → its own label id or −1
     t_self = np.flatnonzero(own_label >= 0)
-    self_pairs = np.stack([t_self, own_label[t_self]], axis=1)
-    # R[b, a] = 1 when the training document titled b lists label a
+    # reciprocal: label b is the training document d_b, and d_b's own see-also list names the
+    # test document t (raw list: whether or not t's title is itself a label)
     train_pos = np.full(n_art, -1, dtype=np.int64)
     train_pos[train_art] = np.arange(len(train_art))
     lab_train = np.where(label_art >= 0, train_pos[np.maximum(label_art, 0)], -1)
     has_doc = np.flatnonzero(lab_train >= 0)
     p = sp.csr_matrix((np.ones(len(has_doc), np.float32), (has_doc, lab_train[has_doc])),
                       shape=(n_labels, len(train_art)))
-    r = (p @ train_y).tocsr()  # L × L
-    own = sp.csr_matrix((np.ones(len(t_self), np.float32), (t_self, own_label[t_self])),
-                        shape=(n_test, n_labels))
-    reciprocal = _binary((own @ r.T).multiply(test_y))
+    lists_rows, lists_flat = _flatten([articles[j].see_also for j in train_art])
+    test_order = np.argsort(titles[test_art], kind="stable")
+    pos = _lookup(lists_flat, titles[test_art][test_order])
+    hit = pos >= 0
+    lists_test = sp.csr_matrix((np.ones(int(hit.sum()), np.float32),
+                                (lists_rows[hit], test_order[pos[hit]])),
+                               shape=(len(train_art), n_test))  # train doc lists test doc
+    reciprocal = _binary((p @ lists_test).T.multiply(test_y))
     test_y = _binary(test_y - reciprocal)
-    rec = reciprocal.tocoo()
-    filt = sp.csr_matrix((np.ones(len(self_pairs) + rec.nnz, np.float32),
-                          (np.concatenate([self_pairs[:, 0], rec.row]),
-                           np.concatenate([self_pairs[:, 1], rec.col]))),
-                         shape=(n_test, n_labels))
-    filt = _binary(filt)
+    self_m = _binary(sp.csr_matrix((np.ones(len(t_self), np.float32),
+                                    (t_self, own_label[t_self])), shape=(n_test, n_labels)))
     keep_test = np.diff(test_y.indptr) > 0
     dropped_test = int((~keep_test).sum())
-    test_art, test_y, filt = test_art[keep_test], test_y[keep_test], filt[keep_test]
+    test_art, test_y = test_art[keep_test], test_y[keep_test]
+    self_m, reciprocal = self_m[keep_test], reciprocal[keep_test]
+    n_self, n_reciprocal = int(self_m.nnz), int(reciprocal.nnz)
+    filt = _binary(self_m + reciprocal)  # disjoint: a reciprocal label is a training document
     filt = filt.tocoo()
     filter_pairs = np.stack([filt.row, filt.col], axis=1).astype(np.int64)
     timings["labels_split_s"] = time.perf_counter() - t0 - timings["read_s"]
@@ -391,7 +404,8 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
         "articles": n_art,
         "documents_with_see_also": int(sum(bool(a.see_also) for a in articles)),
         "label_survival": survival,
-        "filter_pairs": {"self": int(len(self_pairs)), "reciprocal": int(rec.nnz),
+        "unusable_see_also_targets": int((~usable).sum()),
+        "filter_pairs": {"self": n_self, "reciprocal": n_reciprocal,
                          "test_documents_dropped_without_labels": dropped_test},
         "label_edges": rwr_stats,
         "mentions": {"rules": asdict(rules), "stages": [list(s) for s in mention_report.stages],

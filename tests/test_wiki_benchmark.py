@@ -1,0 +1,282 @@
+"""Tests for ramen_edu.data.wiki_benchmark on a small hand-made article file (never cut from
+the real data), plus one build from the shared Wikipedia sample."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from ramen_edu.data import wiki_benchmark as wb
+from ramen_edu.data.mentions import MentionRules
+from ramen_edu.data.wiki_benchmark import build_wiki_seealso, cli_main, label_survival
+from ramen_edu.data.wikipedia import read_articles
+
+# the default fractions assume thousands of articles; on 16 they would call every title a hub
+LOOSE = MentionRules(min_title_chars=3, common_word_fraction=1.0, max_doc_fraction=1.0)
+
+
+def art(title, see_also=(), categories=(), text=""):
+    return {"title": title, "text": text or f"{title} is an article.", "see_also": list(see_also),
+            "categories": list(categories)}
+
+
+ARTICLES = [
+    art("Clade", ["Crown group", "Monophyly", "Cladistics"], ["Phylogenetics", "Biology"],
+        "A clade is studied in Cladistics. See Crown group and Taxon."),
+    art("Monophyly", ["Clade", "Crown group", "Paraphyly"], ["Phylogenetics"],
+        "Monophyly describes a Clade and its Crown group."),
+    art("Cladistics", ["Common descent", "Clade", "Paraphyly"], ["Phylogenetics", "Taxonomy"],
+        "Cladistics groups by Common descent."),
+    art("Paraphyly", ["Monophyly", "Clade", "Polyphyly"], ["Phylogenetics"],
+        "Paraphyly is not Monophyly."),
+    art("Polyphyly", ["Paraphyly", "Monophyly", "Crown group"], ["Phylogenetics"],
+        "Polyphyly versus Paraphyly."),
+    art("Taxon", ["Clade", "Common descent"], ["Taxonomy"], "A Taxon may be a Clade."),
+    art("Species", ["Taxon", "Common descent", "Zeta"], ["Taxonomy", "Biology"],
+        "A Species is a Taxon with Common descent."),
+    art("Genus", ["Taxon", "Species", "Zeta"], ["Taxonomy"], "A Genus holds Species."),
+    art("Evolution", ["Common descent", "Species"], ["Biology"],
+        "Evolution explains Common descent of Species."),
+    art("Phylogeny", ["Cladistics", "Evolution", "Outside title"], ["Phylogenetics"],
+        "Phylogeny uses Cladistics and Evolution."),
+    art("Outgroup", ["Cladistics", "Outside title", "Singleton"], ["Phylogenetics"],
+        "An Outgroup roots Cladistics trees."),
+    art("Tree", ["Phylogeny", "Evolution"], ["Graphs"], "A Tree drawn in Phylogeny."),
+    art("Common descent", [], ["Evolutionary biology"], "Common descent links every Species."),
+    art("Crown group", [], ["Phylogenetics"], "A Crown group is a Clade."),
+    art("Zeta", [], ["Greek letters"], "Zeta is a letter."),
+    art("Orphan", [], [], "Nothing links here."),
+]
+LABELS = {"Crown group", "Monophyly", "Cladistics", "Clade", "Paraphyly", "Common descent",
+          "Taxon", "Species", "Zeta", "Evolution", "Outside title"}  # listed ≥ 2 times
+
+
+def write(path: Path, records) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def small(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAMEN_EDU_CACHE", str(tmp_path / "cache"))
+    return write(tmp_path / "small.jsonl", ARTICLES)
+
+
+def build(path, **kw):
+    kw.setdefault("cache", False)
+    kw.setdefault("mention_rules", LOOSE)
+    kw.setdefault("test_fraction", 0.25)
+    return build_wiki_seealso(path, **kw)
+
+
+def anchor_row(ds, set_name, label_title):
+    a = ds.anchors[set_name]
+    row = a.label_anchor[ds.label_texts.index(label_title)]
+    return {a.texts[j]: float(v) for j, v in zip(row.indices, row.data)}
+
+
+def test_documents_labels_split(small):
+    ds = build(small)
+    assert set(ds.label_texts) == LABELS
+    docs = set(ds.train_texts) | set(ds.test_texts)
+    assert not set(ds.train_texts) & set(ds.test_texts)
+    assert docs <= {a["title"] for a in ARTICLES if a["see_also"]}
+    assert ds.n_test == 3 or ds.n_test == 2  # 12 documents × 0.25, minus any left label-less
+    # ground truth is what the files say, restricted to kept labels
+    by_title = {a["title"]: a for a in ARTICLES}
+    for texts, y in ((ds.train_texts, ds.train_y), (ds.test_texts, ds.test_y)):
+        for i, t in enumerate(texts):
+            got = {ds.label_texts[j] for j in y[i].indices}
+            listed = set(by_title[t]["see_also"]) & LABELS
+            assert got <= listed and (texts is ds.test_texts or got == listed)
+    assert set(ds.anchors) == {"category", "mentions"}
+    assert ds.propensity_a == 0.55 and ds.propensity_b == 1.5
+    # the same seed gives the same dataset, another seed another split
+    assert build(small).train_texts == ds.train_texts
+    assert any(build(small, seed=s).train_texts != ds.train_texts for s in range(1, 5))
+
+
+def test_article_labels_get_their_own_edges(small):
+    ds = build(small)
+    # "Zeta" and "Common descent" are articles without a see-also list: never test documents
+    assert anchor_row(ds, "category", "Zeta") == {"Greek letters": 1.0}
+    assert anchor_row(ds, "category", "Common descent") == {"Evolutionary biology": 1.0}
+    # mentions are undirected: Common descent names Species; Cladistics, Species, Evolution name it
+    mentions = anchor_row(ds, "mentions", "Common descent")
+    test = set(ds.test_texts)
+    assert set(mentions) == {"Species", "Cladistics", "Evolution"} - test
+
+
+def test_other_labels_walk_through_training_documents(small):
+    ds = build(small, seed=3)
+    y_t = ds.train_y.T.tocsr()
+    for name, a in ds.anchors.items():
+        for title in ("Outside title",) + tuple(t for t in ds.test_texts if t in LABELS):
+            lab = ds.label_texts.index(title)
+            row = a.label_anchor[lab]
+            docs = y_t[lab].indices
+            if len(docs) == 0:
+                assert row.nnz == 0  # no training document lists it: no edges
+                continue
+            assert 0 < row.nnz <= 10
+            assert np.all(row.data > 0) and np.all(row.data <= 1.0)  # visit frequencies
+            # with restart 0.8 the label's own seed anchors (its documents' anchors) dominate
+            seed = set(np.flatnonzero(np.asarray(a.doc_anchor[docs].sum(axis=0)).ravel()))
+            top = row.indices[np.argmax(row.data)]
+            assert top in seed
+
+
+def test_leak_rule_no_test_document_in_any_graph(small, tmp_path):
+    ds = build(small)
+    test_titles = set(ds.test_texts)
+    assert test_titles
+    for a in ds.anchors.values():
+        assert a.doc_anchor.shape[0] == ds.n_train
+    assert not test_titles & set(ds.anchors["mentions"].texts)
+    # changing what a test document says or belongs to must change no graph at all
+    changed = []
+    for r in ARTICLES:
+        r = dict(r)
+        if r["title"] in test_titles:
+            r["categories"] = r["categories"] + ["LEAK category"]
+            r["text"] = "Mentions Zeta, Orphan, Tree, Genus and Common descent. " + r["text"]
+        changed.append(r)
+    ds2 = build(write(tmp_path / "changed.jsonl", changed))
+    assert ds2.test_texts == ds.test_texts
+    for name in ds.anchors:
+        a, b = ds.anchors[name], ds2.anchors[name]
+        assert a.texts == b.texts, name
+        assert (a.doc_anchor != b.doc_anchor).nnz == 0 and (a.label_anchor != b.label_anchor).nnz == 0
+    assert "LEAK category" not in ds2.anchors["category"].texts
+
+
+def test_filter_pairs_self_and_reciprocal(small):
+    by_title = {a["title"]: a for a in ARTICLES}
+    seen_reciprocal = 0
+    for seed in range(12):
+        ds = build(small, seed=seed)
+        pairs = {(int(t), int(j)) for t, j in ds.filter_pairs}
+        train = set(ds.train_texts)
+        for t, title in enumerate(ds.test_texts):
+            if title in LABELS:  # a document never predicts itself
+                assert (t, ds.label_texts.index(title)) in pairs
+        for t, j in pairs:
+            doc, lab = ds.test_texts[t], ds.label_texts[j]
+            if doc != lab:  # reciprocal: the label is a training document that lists doc
+                assert lab in train and doc in by_title[lab]["see_also"]
+                assert ds.test_y[t, j] == 0  # and it left the ground truth
+                seen_reciprocal += 1
+        # no reciprocal pair is left in the test ground truth
+        for t, title in enumerate(ds.test_texts):
+            for j in ds.test_y[t].indices:
+                lab = ds.label_texts[j]
+                assert not (lab in train and title in by_title[lab]["see_also"])
+    assert seen_reciprocal > 0  # the construction was exercised
+
+
+def test_text_variant(small):
+    ds = build(small, variant="text")
+    assert all("\n" not in t for t in ds.train_texts + ds.anchors["mentions"].texts)
+    assert any(t.startswith("Clade. A clade is studied") for t in ds.train_texts + ds.test_texts)
+    assert ds.label_texts == build(small).label_texts
+
+
+def test_no_see_also_anywhere_is_a_clear_error(small, tmp_path):
+    path = write(tmp_path / "none.jsonl", [dict(a, see_also=[]) for a in ARTICLES])
+    with pytest.raises(ValueError, match="no article has a See also list"):
+        build(path)
+    with pytest.raises(ValueError, match="lower min_docs_per_label"):
+        build(small, min_docs_per_label=50)
+
+
+def test_bad_parameters(small):
+    with pytest.raises(ValueError, match="variant"):
+        build(small, variant="abstract")
+    with pytest.raises(ValueError, match="test_fraction"):
+        build(small, test_fraction=1.0)
+    with pytest.raises(ValueError, match="min_docs_per_label"):
+        build(small, min_docs_per_label=0)
+    with pytest.raises(FileNotFoundError, match="find_data_file"):
+        build(small.with_name("missing.jsonl"))
+
+
+def test_cache_written_and_reused(small, monkeypatch):
+    ds = build(small, cache=True)
+    folders = list((small.parent / "cache").glob("wiki-seealso-titles-*"))
+    assert len(folders) == 1
+    card = json.loads((folders[0] / "card.json").read_text())
+    assert card["summary"]["labels"] == ds.n_labels == len(LABELS)
+    assert card["summary"]["anchor_sets"]["category"]["anchors"] == ds.anchors["category"].n_anchors
+    assert "| train documents |" in (folders[0] / "card.md").read_text()
+
+    def no_rebuild(*args, **kwargs):
+        raise AssertionError("the cached dataset should have been reused")
+
+    monkeypatch.setattr(wb, "_build", no_rebuild)
+    again = build(small, cache=True)
+    assert again.train_texts == ds.train_texts and again.label_texts == ds.label_texts
+    assert (again.train_y != ds.train_y).nnz == 0
+    np.testing.assert_array_equal(again.filter_pairs, ds.filter_pairs)
+    for name, a in ds.anchors.items():
+        assert again.anchors[name].texts == a.texts
+        assert abs(again.anchors[name].label_anchor - a.label_anchor).max() < 1e-6
+    with pytest.raises(AssertionError, match="reused"):  # other parameters: another entry
+        build(small, cache=True, seed=1)
+
+
+def test_label_survival(small):
+    rows = label_survival(list(read_articles(small)))
+    assert rows[0] == {"min_docs_per_label": 1, "labels": 14, "documents": 12, "pairs": 33}  # by hand
+    assert rows[1]["labels"] == len(LABELS)
+
+
+def test_cli(small, tmp_path, capsys):
+    out = tmp_path / "xc"
+    assert cli_main(["--data", str(small), "--no-cache", "--out", str(out)]) == 0
+    assert (out / "trn_X.txt").is_file() and (out / "mentions_lbl_X_Y.txt").is_file()
+    assert '"labels": 11' in capsys.readouterr().out
+    assert cli_main(["--data", str(tmp_path / "nope.jsonl")]) == 1
+    assert "find_data_file" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------
+# the real shared sample
+# ------------------------------------------------------------------------------------------
+def shared_file():
+    from ramen_edu.config import find_data_file
+
+    try:
+        return find_data_file()
+    except FileNotFoundError:
+        return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shared_file() is None,
+                    reason="the shared Wikipedia sample (wikipedia-2019/articles.jsonl.gz) is "
+                           "not on this machine; CI has it")
+def test_build_from_shared_sample(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAMEN_EDU_CACHE", str(tmp_path / "cache"))
+    ds = build_wiki_seealso(shared_file(), cache=True)
+    card = json.loads(next((tmp_path / "cache").glob("wiki-seealso-titles-*/card.json")).read_text())
+    survived = card["label_survival"][1]
+    assert survived["min_docs_per_label"] == 2 and ds.n_labels == survived["labels"]
+    assert ds.n_train + ds.n_test + card["filter_pairs"]["test_documents_dropped_without_labels"] \
+        == survived["documents"]
+    assert abs(ds.n_test / (ds.n_train + ds.n_test) - 0.2) < 0.01
+    # DATA.md: Clade and Monophyly both list Crown group (and Paraphyly), so they are labels
+    assert "Crown group" in ds.label_texts and "Paraphyly" in ds.label_texts
+    assert "()" not in ds.label_texts and card["unusable_see_also_targets"] > 0  # export debris
+    test_titles = set(ds.test_texts)
+    assert not test_titles & set(ds.anchors["mentions"].texts)
+    assert len(ds.filter_pairs) == card["filter_pairs"]["self"] + card["filter_pairs"]["reciprocal"]
+    s = ds.summary()
+    for name in ("category", "mentions"):
+        a = ds.anchors[name]
+        assert s["anchor_sets"][name]["avg_anchors_per_document"] > 1
+        assert (np.asarray((a.doc_anchor != 0).sum(axis=0)).ravel()
+                + np.asarray((a.label_anchor != 0).sum(axis=0)).ravel()).min() > 0  # all used
+        assert sp.isspmatrix_csr(a.label_anchor)
