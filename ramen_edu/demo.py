@@ -87,11 +87,73 @@ def encoder_row(dataset: XCDataset, profile: Profile, encoder=None) -> dict[str,
     return score_predictions(dataset, ids, scores)
 
 
+def demo_train_config(profile: Profile, *, regularize: bool):
+    """The TrainConfig of the demo's trained rows: the profile's sizes, shortened to fit the demo.
+
+    On the CPU the trained rows fine-tune a small randomly initialised BERT (``Encoder.tiny_random``,
+    64 dimensions) from scratch: fine-tuning all-MiniLM-L6-v2 on RAMEN's six texts per document
+    runs at about 15-40 encodings/s on two CPU cores, i.e. 10+ minutes per epoch of this world.
+    The gpu profile fine-tunes the encoder the demo was given (default MiniLM).
+    Taught in: book/04_training.ipynb
+    """
+    from ramen_edu.training import TrainConfig
+
+    epochs = profile.pick(smoke=2, cpu=10, gpu=20)
+    return TrainConfig.for_profile(
+        profile.name, epochs=epochs, batch_size=profile.pick(smoke=64, cpu=64, gpu=256),
+        lr=profile.pick(smoke=2e-3, cpu=2e-3, gpu=2e-4), prune_warmup=max(1, epochs // 3),
+        prune_every=max(1, epochs // 5), cluster_refresh=max(1, epochs // 5),
+        cluster_doubling=max(1, epochs // 2), eval_docs=0, regularize=regularize)
+
+
+def _trained_row(dataset: XCDataset, profile: Profile, encoder, *, regularize: bool) -> dict[str, float]:
+    import copy
+
+    import torch
+
+    from ramen_edu.encoders import Encoder
+    from ramen_edu.training import train
+
+    config = demo_train_config(profile, regularize=regularize)
+    if profile.name == "gpu":
+        # never train the caller's encoder in place: later rows start from the same weights
+        start = copy.deepcopy(encoder) if encoder is not None else Encoder.from_pretrained()
+    else:
+        start = Encoder.tiny_random(seed=config.seed, hidden_size=64, max_length=config.max_length)
+    threads = torch.get_num_threads()
+    if profile.device == "cpu":
+        # a small model gains nothing from intra-op threads, and on a busy machine spinning
+        # OpenMP threads make its small matmuls many times slower
+        torch.set_num_threads(1)
+    try:
+        model = train(dataset, config, encoder=start, progress=profile.name != "smoke")
+    finally:
+        torch.set_num_threads(threads)
+    return model.evaluate(dataset, ks=KS, k=max(KS))
+
+
+def ramen_row(dataset: XCDataset, profile: Profile, encoder=None) -> dict[str, float]:
+    """Row of RAMEN trained on ``dataset`` (graph-regularized, bandit λ, pruning); see
+    :func:`demo_train_config`. Returns ``evaluate``'s dict on the test split.
+    Taught in: book/04_training.ipynb
+    """
+    return _trained_row(dataset, profile, encoder, regularize=True)
+
+
+def no_graph_row(dataset: XCDataset, profile: Profile, encoder=None) -> dict[str, float]:
+    """Row of the same training with λ_x = λ_z = 0 (no graph), everything else identical.
+    Taught in: book/04_training.ipynb
+    """
+    return _trained_row(dataset, profile, encoder, regularize=False)
+
+
 #: the demo's rows, in order: name -> function(dataset, profile, encoder) -> metrics dict.
 #: A trained model's row is one more entry here (e.g. "RAMEN", "no-graph baseline").
 METHODS: dict[str, Callable[..., dict[str, float]]] = {
     "popular labels (no text)": popular_labels_row,
     "untrained encoder": encoder_row,
+    "RAMEN": ramen_row,
+    "no-graph baseline": no_graph_row,
 }
 
 
