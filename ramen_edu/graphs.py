@@ -499,8 +499,9 @@ def edge_cosines(adj, row_emb, col_emb, *, chunk_size: int = 4096, backend: str 
     adj: csr (n × M); row_emb (n × D), col_emb (M × D), numpy or torch, normalised defensively.
     backend: ``numpy`` (row-wise dots of gathered embeddings, chunked over edges), ``torch``
     (one sampled dense-dense product, ``torch.sparse.sampled_addmm``, on the embeddings'
-    device — about 2× less CPU time, and on a GPU when the embeddings are there), or ``auto``
-    (torch when an embedding is a torch tensor, numpy otherwise).
+    device — 3× less CPU time on 9M edges, see benchmarks/bench_rwr.py, and on a GPU when the
+    embeddings are there), or ``auto`` (torch when an embedding is a torch tensor or the graph
+    has ≥ 1M edges, where importing torch is worth it; numpy otherwise).
     Returns float32 (nnz,).
     Taught in: book/02_anchor_graphs.ipynb
     """
@@ -508,7 +509,7 @@ def edge_cosines(adj, row_emb, col_emb, *, chunk_size: int = 4096, backend: str 
     if backend not in ("auto", "numpy", "torch"):
         raise ValueError(f"backend must be 'auto', 'numpy' or 'torch', got {backend!r}")
     is_tensor = hasattr(row_emb, "detach") or hasattr(col_emb, "detach")
-    if backend == "torch" or (backend == "auto" and is_tensor):
+    if backend == "torch" or (backend == "auto" and (is_tensor or adj.nnz >= 1_000_000)):
         return _edge_cosines_torch(adj, row_emb, col_emb)
     n, m = adj.shape
     row_emb = _unit_rows(row_emb, "row_emb", n)
