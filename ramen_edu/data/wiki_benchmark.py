@@ -30,7 +30,7 @@ Definition, precisely
   paper's hyperlink graph joins two articles when either links to the other). It is derived
   data — the sample has no hyperlinks.
 * **Label edges**: a label that is itself an article (and not a test document) gets its own
-  edges (its categories, its mentions). Every other label — not an article of the source, or an
+  edges (its categories, its mentions) — when it has some in that anchor set. Every other label — not an article of the source, or an
   article that is a test document — is reached through the training documents that list it:
   its seed row is the union of those documents' anchors (label → documents (train only) →
   anchors), and a random walk with restart over the stacked bipartite graph [training documents;
@@ -45,19 +45,20 @@ Definition, precisely
 * Anchors without any edge are dropped, so every anchor is used.
 
 ``min_docs_per_label`` default 2, from the sample (15,092 documents with a see-also list,
-65,665 pairs, measured by :func:`label_survival`, stored in every ``card.json``):
+65,665 pairs; usable targets only; measured by :func:`label_survival`, stored in every
+``card.json``):
 
 ====================  =======  =========  ======
 min_docs_per_label     labels  documents   pairs
 ====================  =======  =========  ======
-1                      54,560     15,092  65,665
-2                       5,932      8,497  17,037
+1                      54,527     15,086  65,627
+2                       5,927      8,490  17,027
 3                       1,745      5,655   8,663
 ====================  =======  =========  ======
 
-With 1, 48,628 labels (89%) have a single document: in a random split that document is either
+With 1, 48,600 labels (89%) have a single document: in a random split that document is either
 in train (the label is never tested) or in test (never trained). 2 is the smallest threshold at
-which a label can be both, and it keeps 56% of the documents; 3 would halve the documents again.
+which a label can be both, and it keeps 56% of the documents; 3 would cut them by a third more.
 
 Taught in: book/02_anchor_graphs.ipynb
 """
@@ -353,8 +354,8 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
     mentions, mention_report = find_mentions(m_titles, m_texts, rules, reference=see_ref,
                                              progress=progress)
     timings["mentions_s"] = time.perf_counter() - t2
-    undirected = _binary(mentions + mentions.T)
-    undirected.setdiag(0)
+    undirected = mentions + mentions.T
+    undirected = _binary(undirected - sp.diags(undirected.diagonal()))  # no self-edges
     art_mention = _binary(not_test @ undirected @ not_test)  # test articles are never anchors
 
     t3 = time.perf_counter()
@@ -364,9 +365,11 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
                                            ("mentions", art_mention, titles)):
         doc_anchor = art_anchor[train_art]
         label_own = sp.diags(own_edges.astype(np.float32)) @ art_anchor[own_rows]
+        # an article label with no edge in this set (no categories, say) is walked like the rest
+        own_here = own_edges & (np.diff(label_own.indptr) > 0)
         # labels without own edges: the union of the anchors of their training documents
-        walk_labels = np.flatnonzero(~own_edges)
-        seed_rows = _binary(sp.diags((~own_edges).astype(np.float32)) @ (train_y.T @ doc_anchor))
+        walk_labels = np.flatnonzero(~own_here)
+        seed_rows = _binary(sp.diags((~own_here).astype(np.float32)) @ (train_y.T @ doc_anchor))
         stacked = sp.vstack([doc_anchor, _binary(label_own + seed_rows)], format="csr")
         walked = random_walk_with_restart(stacked, hops=400, restart=0.8,
                                           top_k=params["rwr_top_k"], seed=params["seed"],
@@ -379,7 +382,7 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
         else:
             texts = [str(anchor_names[j]) for j in used]
         sets[name] = AnchorSet(name, texts, doc_anchor[:, used], label_anchor[:, used])
-        rwr_stats[name] = {"labels_with_own_edges": int(own_edges.sum()),
+        rwr_stats[name] = {"labels_with_own_edges": int(own_here.sum()),
                            "labels_by_walk": int(len(walk_labels)),
                            "labels_by_walk_with_edges": int(
                                (np.diff(walked.indptr)[len(train_art):] > 0).sum())}
