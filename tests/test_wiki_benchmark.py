@@ -280,3 +280,33 @@ def test_build_from_shared_sample(tmp_path, monkeypatch):
         assert (np.asarray((a.doc_anchor != 0).sum(axis=0)).ravel()
                 + np.asarray((a.label_anchor != 0).sum(axis=0)).ravel()).min() > 0  # all used
         assert sp.isspmatrix_csr(a.label_anchor)
+
+
+def test_mediawiki_dump_adds_real_links(tmp_path, monkeypatch):
+    """A MediaWiki dump has real [[links]]: the builder adds a ``links`` anchor set, resolved
+    through redirects, with test documents removed like everywhere else."""
+    from test_wikipedia import DUMP_HEAD, page
+
+    monkeypatch.setenv("RAMEN_EDU_CACHE", str(tmp_path / "cache"))
+    pages = [page("Hub", "Hub page.\n[[Category:Hubs]]"),
+             page("HubAlias", "#REDIRECT [[Hub]]", redirect="Hub")]
+    for i in range(10):
+        text = (f"Article {i} links [[HubAlias]] and [[Article {(i + 1) % 10}]].\n"
+                f"[[Category:Group {i % 2}]]\n==See also==\n* [[Hub]]\n* [[Target {i % 3}]]\n")
+        pages.append(page(f"Article {i}", text))
+    path = tmp_path / "dump.xml"
+    path.write_text(DUMP_HEAD + "\n".join(pages) + "\n</mediawiki>\n", encoding="utf-8")
+    ds = build(path)
+    assert set(ds.anchors) == {"category", "mentions", "links"}
+    assert set(ds.label_texts) == {"Hub", "Target 0", "Target 1", "Target 2"}
+    links = ds.anchors["links"]
+    test = set(ds.test_texts)
+    assert not test & set(links.texts)
+    for i, title in enumerate(ds.train_texts):
+        got = {links.texts[j] for j in links.doc_anchor[i].indices}
+        n = int(title.split()[1])
+        expected = {"Hub", f"Article {(n + 1) % 10}", f"Article {(n - 1) % 10}"} - test
+        assert got == expected  # the redirect HubAlias resolved to Hub; links undirected
+    # "Hub" is an article label with its own links: every article that links to it but the tests
+    hub = {links.texts[j] for j in links.label_anchor[ds.label_texts.index("Hub")].indices}
+    assert hub == {f"Article {i}" for i in range(10)} - test

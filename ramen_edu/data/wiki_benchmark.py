@@ -29,6 +29,8 @@ Definition, precisely
   :mod:`ramen_edu.data.mentions` made undirected (i ~ j when either text names the other, as the
   paper's hyperlink graph joins two articles when either links to the other). It is derived
   data — the sample has no hyperlinks.
+* **Anchor set ``links``** (only when the source has real links, i.e. a MediaWiki dump):
+  anchors = articles, i ~ j when either page links to the other, after redirects.
 * **Label edges**: a label that is itself an article (and not a test document) gets its own
   edges (its categories, its mentions) — when it has some in that anchor set. Every other label — not an article of the source, or an
   article that is a test document — is reached through the training documents that list it:
@@ -204,7 +206,8 @@ def build_wiki_seealso(path=None, *, variant: str = "titles", min_docs_per_label
                        cache: bool = True, mention_rules: MentionRules | None = None,
                        progress: bool = False) -> XCDataset:
     """Build (or load from the cache) the Wikipedia see-also benchmark with the anchor sets
-    ``category`` and ``mentions`` — the module docstring defines every step.
+    ``category`` and ``mentions`` (plus ``links`` for a source with real links, e.g. a
+    MediaWiki dump) — the module docstring defines every step.
 
     path:   article file (JSONL(.gz) or MediaWiki XML); None → the shared sample
             (:func:`ramen_edu.find_data_file`).
@@ -358,11 +361,21 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
     undirected = _binary(undirected - sp.diags(undirected.diagonal()))  # no self-edges
     art_mention = _binary(not_test @ undirected @ not_test)  # test articles are never anchors
 
+    graphs = [("category", art_cat, cat_vocab), ("mentions", art_mention, titles)]
+    if any(a.links for a in articles):  # a MediaWiki dump: the real hyperlink graph as well
+        link_rows, link_flat = _flatten([a.links for a in articles])
+        pos = _lookup(link_flat, titles[order])
+        hit = pos >= 0
+        links = sp.csr_matrix((np.ones(int(hit.sum()), np.float32),
+                               (link_rows[hit], order[pos[hit]])), shape=(n_art, n_art))
+        links = links + links.T
+        links = _binary(links - sp.diags(links.diagonal()))
+        graphs.append(("links", _binary(not_test @ links @ not_test), titles))
+
     t3 = time.perf_counter()
     sets = {}
     rwr_stats = {}
-    for name, art_anchor, anchor_names in (("category", art_cat, cat_vocab),
-                                           ("mentions", art_mention, titles)):
+    for name, art_anchor, anchor_names in graphs:
         doc_anchor = art_anchor[train_art]
         label_own = sp.diags(own_edges.astype(np.float32)) @ art_anchor[own_rows]
         # an article label with no edge in this set (no categories, say) is walked like the rest
@@ -377,7 +390,7 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
         label_anchor = label_own + walked[len(train_art):]
         used = np.flatnonzero(np.asarray((doc_anchor != 0).sum(axis=0)).ravel()
                               + np.asarray((label_anchor != 0).sum(axis=0)).ravel())
-        if name == "mentions" and params["variant"] == "text":
+        if name != "category" and params["variant"] == "text":
             texts = [_one_line(f"{articles[j].title}. {articles[j].text}") for j in used]
         else:
             texts = [str(anchor_names[j]) for j in used]
