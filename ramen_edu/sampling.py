@@ -115,19 +115,15 @@ def balanced_clusters(embeddings: np.ndarray, cluster_size: int, *, seed: int = 
 
     n_coarse = max(1, math.ceil(math.sqrt(n_clusters)))
     coarse, _ = kmeans(x, n_coarse, salt=0)
-    fine = np.zeros(n, np.int64)  # fine cluster id, unique across coarse groups
-    sim = np.zeros(n, np.float32)
-    groups = np.argsort(coarse, kind="stable")
-    bounds = np.searchsorted(coarse[groups], np.arange(n_coarse + 1))
-    next_id = 0
-    for g in range(n_coarse):  # loop over ~√(N/C) groups, each one faiss call
-        members = groups[bounds[g]:bounds[g + 1]]
-        if len(members) == 0:
-            continue
-        k = max(1, round(len(members) / cluster_size))
-        local, sim[members] = kmeans(x[members], k, salt=g + 1)
-        fine[members] = next_id + local
-        next_id += k
+    # The per-group k-means are small (≈ √(N·C) points): OpenMP start-up and spinning costs more
+    # than it saves there (7× slower on a busy 2-core machine), so they run single-threaded.
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        fine, sim, next_id = _fine_clusters(x, coarse, n_coarse, cluster_size, kmeans)
+    finally:
+        faiss.omp_set_num_threads(threads)
+
     # Balance by sorting. Each fine cluster gives ⌊size/C⌋ chunks of its most central points;
     # the rest (its outskirts) are pooled, sorted by (coarse group, fine cluster) so leftovers
     # of neighbouring clusters share a chunk. Cutting whole chunks first stops one badly sized
@@ -142,6 +138,25 @@ def balanced_clusters(embeddings: np.ndarray, cluster_size: int, *, seed: int = 
     ids = np.empty(n, np.int64)
     ids[order] = np.arange(n) // cluster_size
     return ids
+
+
+def _fine_clusters(x, coarse, n_coarse, cluster_size, kmeans):
+    """Split each coarse group by k-means into ≈ |group|/C clusters; ids unique across groups."""
+    n = len(x)
+    fine = np.zeros(n, np.int64)
+    sim = np.zeros(n, np.float32)
+    groups = np.argsort(coarse, kind="stable")
+    bounds = np.searchsorted(coarse[groups], np.arange(n_coarse + 1))
+    next_id = 0
+    for g in range(n_coarse):  # loop over ~√(N/C) groups, each one faiss call
+        members = groups[bounds[g]:bounds[g + 1]]
+        if len(members) == 0:
+            continue
+        k = max(1, round(len(members) / cluster_size))
+        local, sim[members] = kmeans(x[members], k, salt=g + 1)
+        fine[members] = next_id + local
+        next_id += k
+    return fine, sim, next_id
 
 
 # --------------------------------------------------------------------------- the batch
