@@ -151,6 +151,18 @@ def test_leak_rule_no_test_document_in_any_graph(small, tmp_path):
         assert a.texts == b.texts, name
         assert (a.doc_anchor != b.doc_anchor).nnz == 0 and (a.label_anchor != b.label_anchor).nnz == 0
     assert "LEAK category" not in ds2.anchors["category"].texts
+    # no anchor of any set carries a test document's exact text
+    for a in ds.anchors.values():
+        assert not test_titles & set(a.texts)
+
+
+def test_category_named_like_a_test_document_is_dropped(small, tmp_path):
+    test_titles = build(small).test_texts
+    renamed = [dict(r, categories=r["categories"] + [test_titles[0]]) if not r["see_also"] else r
+               for r in ARTICLES]  # every non-document article joins a category named so
+    ds = build(write(tmp_path / "renamed.jsonl", renamed))
+    assert ds.test_texts == test_titles
+    assert test_titles[0] not in ds.anchors["category"].texts
 
 
 def test_filter_pairs_self_and_reciprocal(small):
@@ -271,7 +283,9 @@ def test_build_from_shared_sample(tmp_path, monkeypatch):
     assert "Crown group" in ds.label_texts and "Paraphyly" in ds.label_texts
     assert "()" not in ds.label_texts and card["unusable_see_also_targets"] > 0  # export debris
     test_titles = set(ds.test_texts)
-    assert not test_titles & set(ds.anchors["mentions"].texts)
+    for a in ds.anchors.values():
+        assert not test_titles & set(a.texts)
+    assert card["categories_named_like_test_documents"] > 0
     assert len(ds.filter_pairs) == card["filter_pairs"]["self"] + card["filter_pairs"]["reciprocal"]
     s = ds.summary()
     for name in ("category", "mentions"):

@@ -42,8 +42,9 @@ Definition, precisely
 * **Leak rule** (§4: "test data points were removed from the graph if present as nodes"): no
   test document is a row of any graph, none is an anchor of ``mentions`` (their columns are
   removed, which also removes every edge that came from a test document's text), a test
-  document's categories create no anchor and no edge, and labels that are test documents do not
-  use their own article's edges.
+  document's categories create no anchor and no edge, a category named exactly like a test
+  document is dropped (its text would be the test input itself: 88 categories on the shared
+  sample), and labels that are test documents do not use their own article's edges.
 * Anchors without any edge are dropped, so every anchor is used.
 
 ``min_docs_per_label`` default 2, from the sample (15,092 documents with a see-also list,
@@ -346,6 +347,11 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
     art_cat, cat_vocab = _incidence(cat_rows, cat_flat, n_art)
     not_test = sp.diags((~is_test).astype(np.float32))
     art_cat = _binary(not_test @ art_cat)  # a test document's categories: no anchor, no edge
+    # a category named exactly like a test document ("Category:Abacus" and the test article
+    # "Abacus") would put the test input text itself into training: drop it as well
+    test_sorted = np.sort(titles[test_art])
+    named_like_test = _lookup(cat_vocab, test_sorted) >= 0
+    art_cat = _binary(art_cat @ sp.diags((~named_like_test).astype(np.float32)))
 
     t2 = time.perf_counter()
     # test documents take no part: their titles are not searched for and their texts are not
@@ -424,6 +430,7 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
         "filter_pairs": {"self": n_self, "reciprocal": n_reciprocal,
                          "test_documents_dropped_without_labels": dropped_test},
         "label_edges": rwr_stats,
+        "categories_named_like_test_documents": int(named_like_test.sum()),
         "mentions": {"rules": asdict(rules), "stages": [list(s) for s in mention_report.stages],
                      "reference_see_also_pairs": mention_report.reference_pairs,
                      "dropped_titles": mention_report.dropped_titles},
