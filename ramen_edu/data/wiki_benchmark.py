@@ -86,7 +86,7 @@ from ramen_edu.data.wikipedia import Article, read_articles, resolve_redirects
 
 __all__ = ["BUILDER_VERSION", "build_wiki_seealso", "cli_main", "label_survival"]
 
-BUILDER_VERSION = 1  # bump when the construction changes: it is part of the cache key
+BUILDER_VERSION = 2  # bump when the construction changes: it is part of the cache key
 VARIANTS = ("titles", "text")
 
 
