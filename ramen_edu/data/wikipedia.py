@@ -284,11 +284,11 @@ def _parse_page(title: str, wikitext: str, namespaces: _Namespaces):
     from mwparserfromhell.nodes import Heading
     from mwparserfromhell.wikicode import Wikicode
 
-    # skip_style_tags: italic/bold quote marks that never close would otherwise nest every
-    # later section (headings included) inside one style tag; MediaWiki closes them per line.
     global _EMPTY
     if _EMPTY is None:
         _EMPTY = mwparserfromhell.parse("")  # shared, never mutated
+    # skip_style_tags: italic/bold quote marks that never close would otherwise nest every
+    # later section (headings included) inside one style tag; MediaWiki closes them per line.
     code = mwparserfromhell.parse(wikitext, skip_style_tags=True)
     if _is_disambiguation(code):
         return None
