@@ -65,7 +65,14 @@ are no relation. Dropped titles: short 49 ("S", "1", "D"), common word 189 ("Tim
 in a spot check, so ``strip_parenthetical`` is off by default. Spot check of 25 random final
 edges: 20 name the article they point to (people, places, dates, chemicals), 5 do not
 ("stout-bodied" → Stout, "dual role" → Dual, "Scottish", "liberal", "substance").
-Mean out-degree 4.0 (median 3). The pass takes ~25 s on one core.
+Mean out-degree 4.0 (median 3). The pass takes 20–30 s on one core of a shared machine.
+
+Case modes, same rules otherwise (edges left / see-also pairs found): ``exact`` 198,220 / 405
+(9.6%) — running text writes "a crown group", so exact case halves the real relations found;
+``first-letter`` 228,866 / 766 (18.2%); ``insensitive`` 234,808 / 779 (18.5%). The last step
+adds 5,942 edges, mostly from the sample's upper-cased bold lead phrases, for 13 more see-also
+pairs; first-letter is the default because it is MediaWiki's own title rule and the two differ
+by 0.3 points.
 """
 
 
