@@ -231,8 +231,8 @@ def find_mentions(titles: list[str], texts: list[str], rules: MentionRules | Non
         kept = f" {_norm(text, _KEEP)} "
         # e is the index of the key's trailing space: the title spans e-length .. e-1
         found_matches.extend([
-            (i, j, e - length, e,
-             0 if kept[e - length:e] == exact else (1 if kept[e - length + 1:e] == exact[1:] else 2))
+            (i, j, e - length, e, 0 if kept[e - length:e] == exact
+             else (1 if kept[e - length + 1:e] == exact[1:] else 2))
             for e, (j, length, exact) in automaton.iter(low)])
     found = np.array(found_matches, dtype=np.int64).reshape(-1, 5)
     del found_matches

@@ -32,9 +32,9 @@ Definition, precisely
 * **Anchor set ``links``** (only when the source has real links, i.e. a MediaWiki dump):
   anchors = articles, i ~ j when either page links to the other, after redirects.
 * **Label edges**: a label that is itself an article (and not a test document) gets its own
-  edges (its categories, its mentions) — when it has some in that anchor set. Every other label — not an article of the source, or an
-  article that is a test document — is reached through the training documents that list it:
-  its seed row is the union of those documents' anchors (label → documents (train only) →
+  edges (its categories, its mentions) when it has some in that anchor set. Every other label
+  — not an article of the source, an article that is a test document, or an article without
+  edges in this set — is reached through the training documents that list it: its seed row is the union of those documents' anchors (label → documents (train only) →
   anchors), and a random walk with restart over the stacked bipartite graph [training documents;
   labels] × anchors (:func:`ramen_edu.graphs.random_walk_with_restart`: 400 hops, restart 0.8,
   App. B) keeps its ``rwr_top_k`` most visited anchors, weighted by visit frequency. A label
