@@ -90,17 +90,17 @@ def encoder_row(dataset: XCDataset, profile: Profile, encoder=None) -> dict[str,
 def demo_train_config(profile: Profile, *, regularize: bool):
     """The TrainConfig of the demo's trained rows: the profile's sizes, shortened to fit the demo.
 
-    On the CPU the trained rows fine-tune a small randomly initialised BERT (``Encoder.tiny_random``,
-    64 dimensions) from scratch: fine-tuning all-MiniLM-L6-v2 on RAMEN's six texts per document
+    On the CPU the trained rows train a small randomly initialised BERT (``Encoder.tiny_random``,
+    32 dimensions) from scratch, 3 epochs: fine-tuning all-MiniLM-L6-v2 on RAMEN's six texts per document
     runs at about 15-40 encodings/s on two CPU cores, i.e. 10+ minutes per epoch of this world.
     The gpu profile fine-tunes the encoder the demo was given (default MiniLM).
     Taught in: book/04_training.ipynb
     """
     from ramen_edu.training import TrainConfig
 
-    epochs = profile.pick(smoke=2, cpu=10, gpu=20)
+    epochs = profile.pick(smoke=2, cpu=3, gpu=20)
     return TrainConfig.for_profile(
-        profile.name, epochs=epochs, batch_size=profile.pick(smoke=64, cpu=64, gpu=256),
+        profile.name, epochs=epochs, batch_size=profile.pick(smoke=64, cpu=128, gpu=256),
         lr=profile.pick(smoke=2e-3, cpu=2e-3, gpu=2e-4), prune_warmup=max(1, epochs // 3),
         prune_every=max(1, epochs // 5), cluster_refresh=max(1, epochs // 5),
         cluster_doubling=max(1, epochs // 2), eval_docs=0, regularize=regularize)
@@ -119,7 +119,7 @@ def _trained_row(dataset: XCDataset, profile: Profile, encoder, *, regularize: b
         # never train the caller's encoder in place: later rows start from the same weights
         start = copy.deepcopy(encoder) if encoder is not None else Encoder.from_pretrained()
     else:
-        start = Encoder.tiny_random(seed=config.seed, hidden_size=64, max_length=config.max_length)
+        start = Encoder.tiny_random(seed=config.seed, max_length=config.max_length)
     threads = torch.get_num_threads()
     if profile.device == "cpu":
         # a small model gains nothing from intra-op threads, and on a busy machine spinning
