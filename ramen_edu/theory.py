@@ -295,7 +295,8 @@ class BoundResult:
 
 
 def theorem1(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
-             method: str = "auto", kernel: str = "paper", return_parts: bool = False):
+             method: str = "auto", kernel: str = "paper", gap: float | None = None,
+             return_parts: bool = False):
     """Both sides of Theorem 1 for one instance.
 
     X (N, D) node features, W (D, D'), F (N, P) unit rows = F(x_j) for the input nodes, A (N_out, N)
@@ -307,6 +308,7 @@ def theorem1(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
     kernel: ``"paper"`` (Â = ½(1 1ᵀ + Φ_out Φᵀ)) or ``"best"`` (the least-squares Â in the span of
     [1, F], :func:`best_kernel_gap`; the proof is unchanged, H(x) = φ(Wᵀ Xᵀ [1,Φ] Mᵀ [1; F(x)]); then
     ``parts["H"]`` is None and ``H_X`` is computed as φ(Â X W) through the low-rank factors).
+    gap: a ‖A − Â‖₂ computed before for the same A, F and kernel (it is the slow part at scale).
     Taught in: book/03_theorem1.ipynb
     """
     if kernel not in ("paper", "best"):
@@ -322,12 +324,13 @@ def theorem1(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
     if kernel == "paper":
         H = construct_H(X, W, F, act)
         H_X = H(F_out)
-        gap = gap_norm(A, F_out, F, method=method)
+        gap = gap_norm(A, F_out, F, method=method) if gap is None else float(gap)
     else:
         H = None
-        Qo, Qi = kernel_basis(F_out), kernel_basis(F)
+        Qi = kernel_basis(F)
+        Qo = Qi if F_out is F else kernel_basis(F_out)
         H_X = act(Qo @ (np.asarray(Qo.T @ (A @ Qi)) @ (Qi.T @ (X @ W))))
-        gap = best_kernel_gap(A, F_out, F, method=method)
+        gap = best_kernel_gap(A, F_out, F, method=method) if gap is None else float(gap)
     n = X.shape[0]
     result = BoundResult(
         lhs=float(np.linalg.norm(gcn - H_X) / np.sqrt(n)),
@@ -545,8 +548,10 @@ def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str
         ones_hat = 0.5 * (n_out * n_in + F_out.sum(0) @ F_in.sum(0))  # 1ᵀ Â 1
         gap = gap_norm(A, F_out, F_in, method=method)
         a = spectral_norm(A)
-        zero = sp.csr_matrix((n_out, n_in))
-        res = {"A_norm": a, "A_hat_norm": gap_norm(zero, F_out, F_in, method=method), "gap": gap,
+        # ‖Â‖₂ = ½‖[1,Φ_out][1,Φ_in]ᵀ‖₂ = ½‖R_out R_inᵀ‖₂ with [1,Φ] = Q R: a (P+1)² problem
+        r_out = np.linalg.qr(np.hstack([np.ones((n_out, 1)), F_out]), mode="r")
+        r_in = np.linalg.qr(np.hstack([np.ones((n_in, 1)), F_in]), mode="r")
+        res = {"A_norm": a, "A_hat_norm": 0.5 * spectral_norm(r_out @ r_in.T), "gap": gap,
                "relative_gap": gap / a if a else float("inf"),
                "lower_bound": (ones_hat - A.sum()) / np.sqrt(n_out * n_in),
                "best_kernel_gap": best_kernel_gap(A, F_out, F_in, method=method)}
@@ -569,8 +574,11 @@ def kernel_basis(F) -> np.ndarray:
     Taught in: book/03_theorem1.ipynb
     """
     F = _matrix(F, "F")
-    Q, r = np.linalg.qr(np.hstack([np.ones((F.shape[0], 1)), F]))
-    return Q[:, np.abs(np.diag(r)) > 1e-10 * max(1.0, np.abs(r).max())]
+    # pivoted (rank-revealing) QR: encoder embeddings share a strong mean direction, so [1, Φ]
+    # can be numerically rank deficient; scipy's is also several times faster than numpy's here
+    Q, r, _ = scipy.linalg.qr(np.hstack([np.ones((F.shape[0], 1)), F]), mode="economic", pivoting=True)
+    d = np.abs(np.diag(r))
+    return Q[:, d > 1e-10 * max(1.0, d.max(initial=0.0))]
 
 
 def best_kernel_gap(A, F_out, F_in=None, *, method: str = "auto") -> float:
@@ -585,8 +593,12 @@ def best_kernel_gap(A, F_out, F_in=None, *, method: str = "auto") -> float:
     F_out = _matrix(F_out, "F_out")
     F_in = F_out if F_in is None else _matrix(F_in, "F_in")
     A = _adjacency(A, (F_out.shape[0], F_in.shape[0]))
-    Qo, Qi = kernel_basis(F_out), kernel_basis(F_in)
+    Qo = kernel_basis(F_out)
+    Qi = Qo if F_in is F_out else kernel_basis(F_in)
     core = np.asarray(Qo.T @ (A @ Qi))  # (r_out, r_in), the least-squares M in the Q basis
+    if method == "dense" or (method == "auto" and A.shape[0] * A.shape[1] <= _DENSE_LIMIT):
+        dense = (A.toarray() if sp.issparse(A) else A) - (Qo @ core) @ Qi.T
+        return spectral_norm(dense, method="dense")
 
     def matvec(v):
         v = np.asarray(v, dtype=np.float64).reshape(F_in.shape[0], -1)
@@ -598,8 +610,6 @@ def best_kernel_gap(A, F_out, F_in=None, *, method: str = "auto") -> float:
 
     op = spla.LinearOperator(A.shape, matvec=matvec, rmatvec=rmatvec, matmat=matvec, rmatmat=rmatvec,
                              dtype=np.float64)
-    if method == "dense" or (method == "auto" and A.shape[0] * A.shape[1] <= _DENSE_LIMIT):
-        return spectral_norm(op @ np.eye(A.shape[1]), method="dense")
     return spectral_norm(op, method="svds")
 
 

@@ -278,3 +278,13 @@ def test_best_kernel_bound_holds_and_beats_paper_kernel_in_frobenius():
         Q = th.kernel_basis(inst["F"])
         fro_best = np.linalg.norm(A - Q @ Q.T @ A @ Q @ Q.T)
         assert fro_best <= np.linalg.norm(A - inst["A_hat"]) + 1e-9
+
+
+def test_premise_report_a_hat_norm_matches_dense():
+    rng = np.random.default_rng(12)
+    E = sp.random(20, 9, density=0.2, random_state=4, format="csr")
+    doc, anc = _unit(rng, 20, 4), _unit(rng, 9, 4)
+    rep = th.premise_report(doc, anc, E, k=3)
+    assert rep["block"]["A_hat_norm"] == pytest.approx(np.linalg.norm(th.predicted_adjacency(doc, anc), 2))
+    both = np.vstack([doc, anc])
+    assert rep["bipartite"]["A_hat_norm"] == pytest.approx(np.linalg.norm(th.predicted_adjacency(both), 2))
