@@ -70,9 +70,10 @@ def main() -> None:
     graph = undirected[has_see_also].tocsr()
     t = time.perf_counter()
     walked = random_walk_with_restart(graph, hops=400, restart=0.8, top_k=10, seed=0)
-    times["random walk (one walker per document, 400 hops)"] = time.perf_counter() - t
+    stage = "random walk (one walker per document, 400 hops)"
+    times[stage] = time.perf_counter() - t
     print(f"random walk: {graph.shape[0]:,} walkers over {graph.nnz:,} edges, "
-          f"{walked.nnz:,} edges kept, {times['random walk (one walker per document, 400 hops)']:.1f} s")
+          f"{walked.nnz:,} edges kept, {times[stage]:.1f} s")
 
     # end to end in a fresh process, so its peak RSS is the build's own
     code = ("import json, resource, time\n"

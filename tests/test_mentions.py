@@ -64,8 +64,8 @@ def test_self_mentions_dropped_and_counted():
 def test_short_titles_dropped():
     titles = ["Mu", "Muon", "Doc"]
     texts = ["", "", "Mu and Muon."]
-    g, report = find_mentions(titles, texts, MentionRules(min_title_chars=3, common_word_fraction=1.0,
-                                                          max_doc_fraction=1.0))
+    rules = MentionRules(min_title_chars=3, common_word_fraction=1.0, max_doc_fraction=1.0)
+    g, report = find_mentions(titles, texts, rules)
     assert edges(g, titles) == {("Doc", "Muon")}
     assert report.dropped_titles["short"] == 1
 

@@ -136,7 +136,8 @@ def test_gensim_sample_albedo(enwiki):
     # (the <comment> element holds three more links; they are not page text)
     assert len(albedo.links) == 97
     assert len(set(albedo.links)) == 97 and "Albedo" not in albedo.links
-    assert "Daisyworld" in albedo.links and not any(":" in t and t.startswith("File") for t in albedo.links)
+    assert "Daisyworld" in albedo.links
+    assert not any(t.startswith(("File:", "Category:")) for t in albedo.links)
     # body text: plain prose, before See also, no markup left
     assert albedo.text.startswith("Albedo")
     assert "[[" not in albedo.text and "{{" not in albedo.text and "<ref" not in albedo.text
