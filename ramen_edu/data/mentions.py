@@ -65,7 +65,8 @@ are no relation. Dropped titles: short 49 ("S", "1", "D"), common word 189 ("Tim
 in a spot check, so ``strip_parenthetical`` is off by default. Spot check of 25 random final
 edges: 20 name the article they point to (people, places, dates, chemicals), 5 do not
 ("stout-bodied" → Stout, "dual role" → Dual, "Scottish", "liberal", "substance").
-Mean out-degree 4.0 (median 3). The pass takes 20–30 s on one core of a shared machine.
+Mean out-degree 4.0 (median 3). The pass takes 7 s on an idle core (20–30 s while the
+two-core machine is shared with other jobs).
 
 Case modes, same rules otherwise (edges left / see-also pairs found): ``exact`` 198,220 / 405
 (9.6%) — running text writes "a crown group", so exact case halves the real relations found;
