@@ -22,7 +22,9 @@ Definition, precisely
   training pair B→A, so predicting it is memorisation, not retrieval. Reciprocal pairs are
   removed from the test ground truth and added to the filter (a filtered prediction can never
   hit, so leaving it in the ground truth would only lower recall). Test documents left with no
-  label are dropped.
+  label are dropped. The XC repository's note on filter files (XMLRepository.html, "#ba-pair",
+  which public XC code points to) describes these two kinds of pairs but not the script that
+  found them; this construction is ours and is the one tested.
 * **Anchor set ``category``**: anchors = Wikipedia categories. A training document's edges are
   its categories.
 * **Anchor set ``mentions``**: anchors = articles; the article graph is the mentions graph of
