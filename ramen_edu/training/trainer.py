@@ -380,8 +380,9 @@ class Trainer:
             if self.progress:
                 m = row["metrics"]
                 shown = " ".join(f"{k} {100 * m[k]:.2f}" for k in ("P@1", "P@5", "PSP@1") if k in m)
-                print(f"epoch {row['epoch'] + 1}/{cfg.epochs}: loss {row['objective']:.4f} · {shown} · "
-                      f"{row['encodings_per_s']:.0f} enc/s · {row['epoch_s']:.1f} s")
+                print(f"epoch {row['epoch'] + 1}/{cfg.epochs}: loss {row['objective']:.4f} · "
+                      + (f"{shown} · " if shown else "")
+                      + f"{row['encodings_per_s']:.0f} enc/s · {row['epoch_s']:.1f} s")
             if self.run_dir is not None and self.info.is_main:
                 save_checkpoint(self.run_dir / CHECKPOINT_FILE, self.state_dict())
                 self.write_record()
