@@ -34,7 +34,7 @@ from ramen_edu.training.checkpoint import (CHECKPOINT_FILE, load_checkpoint, rng
 from ramen_edu.training.config import TINY_ENCODER, TrainConfig
 from ramen_edu.training.model import RamenModel
 from ramen_edu.training.schedule import describe, epoch_plan, lr_scheduler
-from ramen_edu.training.tokens import TokenPool, gather_tokens
+from ramen_edu.training.tokens import PartsEncoder, TokenPool, gather_tokens
 
 RUN_RECORD_FILE = "run.json"
 MODEL_DIR = "model"
@@ -94,14 +94,14 @@ class Trainer:
 
         self.encoder = encoder.to(self.info.device) if encoder is not None else build_encoder(config, self.info.device)
         self.encoder.train()
-        self.module = self.encoder
+        self.module = PartsEncoder(self.encoder)
         if self.info.enabled:
             from torch.nn.parallel import DistributedDataParallel
 
             # pretrained checkpoints may carry a pooler that mean pooling never uses
             unused = any(".pooler." in f".{n}" for n, _ in self.encoder.named_parameters())
             self.module = DistributedDataParallel(
-                self.encoder, device_ids=[self.info.device.index] if self.info.device.type == "cuda" else None,
+                self.module, device_ids=[self.info.device.index] if self.info.device.type == "cuda" else None,
                 find_unused_parameters=unused)
 
         # anchor sets that regularize (none for the no-graph baseline)
@@ -249,9 +249,10 @@ class Trainer:
                 pools.append(self.pools[f"anchor:{n}"])
                 rows.append(torch.from_numpy(ids[valid]))
                 anchor_parts.append((f"{side}:{n}", torch.from_numpy(valid)))
-        input_ids, mask, counts = gather_tokens(pools, rows, info.device)
+        parts_in = [gather_tokens(pool, r, info.device) for pool, r in zip(pools, rows)]
+        counts = [len(r) for r in rows]
         with self.autocast:
-            emb = self.module(input_ids=input_ids, attention_mask=mask)
+            emb = self.module(parts_in)
         emb = emb.float()
         parts = list(torch.split(emb, counts))
         doc_emb, label_emb = parts[0], parts[1]
