@@ -55,7 +55,10 @@ _DENSE_LIMIT = 4_000_000
 # --- activations ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Activation:
-    """A coordinate-wise activation φ with its Lipschitz constant β (|φ(u) − φ(v)| ≤ β|u − v|)."""
+    """A coordinate-wise activation φ with its Lipschitz constant β (|φ(u) − φ(v)| ≤ β|u − v|).
+
+    Taught in: book/03_theorem1.ipynb
+    """
 
     name: str
     fn: Callable[[np.ndarray], np.ndarray]
@@ -162,6 +165,7 @@ class NonGCN:
 
     Call it on predictor outputs: ``H(F_rows)`` with F_rows (n, P) -> (n, D'). It sees one node at a
     time — no adjacency, no neighbours — which is what "non-GCN" means.
+    Taught in: book/03_theorem1.ipynb
     """
 
     T: np.ndarray
@@ -268,6 +272,7 @@ class BoundResult:
     """Both sides of Theorem 1 and the factors of the right side.
 
     lhs = (1/√N_in)‖φ(AXW) − H(X)‖_F, rhs = beta · R · w_norm · gap.
+    Taught in: book/03_theorem1.ipynb
     """
 
     lhs: float
@@ -376,6 +381,7 @@ class TwoLayerResult:
 
     rhs = β‖W̃‖₂‖A − Â‖₂ (β R ‖W‖₂ ‖A‖₂ + R_H), R_H = max_i ‖H(x_i)‖; the paper states no bound for
     this case — this one is derived in book/03_theorem1.ipynb.
+    Taught in: book/03_theorem1.ipynb
     """
 
     lhs: float
