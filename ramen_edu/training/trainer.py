@@ -374,7 +374,8 @@ class Trainer:
         interruption), checkpointing after every epoch. Returns the trained RamenModel."""
         cfg = self.config
         if self.progress and self.epoch == 0:
-            print(f"RAMEN training on {self.info.device} ×{self.info.world_size}: {describe(cfg)}")
+            who = "RAMEN" if cfg.regularize else "no-graph baseline"
+            print(f"{who} training on {self.info.device} ×{self.info.world_size}: {describe(cfg)}")
         last = cfg.epochs if stop_after is None else min(cfg.epochs, int(stop_after))
         while self.epoch < last:
             row = self.run_epoch()
