@@ -365,6 +365,33 @@ def densify_anchor_set(anchor_set, *, hops: int = 400, restart: float = 0.8, top
     return AnchorSet(anchor_set.name, anchor_set.texts, docs, labels)
 
 
+def scramble_edges(dataset, *, seed: int = 1):
+    """The control experiment's dataset: every anchor edge moved to a uniformly random anchor.
+
+    Each row keeps its number of edges (two edges that land on the same anchor merge, so a row
+    can lose one), while which anchors it touches becomes pure noise — the synthetic world's
+    ``edge_noise=1.0`` for any dataset, the Wikipedia benchmark included. Texts, ``train_y``,
+    the test set and the filters are untouched, so a no-graph baseline is literally the same run
+    on both datasets. Returns a new XCDataset; the input is not modified.
+    Taught in: book/04_training.ipynb
+    """
+    import dataclasses
+
+    from ramen_edu.data.dataset import AnchorSet
+
+    rng = np.random.default_rng(seed)
+
+    def scramble(m):
+        m = sp.csr_matrix(m, copy=True)
+        m.indices = rng.integers(0, m.shape[1], m.nnz).astype(m.indices.dtype)
+        m.sum_duplicates()
+        return m
+
+    anchors = {name: AnchorSet(name, a.texts, scramble(a.doc_anchor), scramble(a.label_anchor))
+               for name, a in dataset.anchors.items()}
+    return dataclasses.replace(dataset, anchors=anchors)
+
+
 def degree_stats(adj) -> dict:
     """Shape and degree statistics of a node–anchor graph (the numbers of a dataset card).
 

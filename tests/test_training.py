@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from ramen_edu.graphs import scramble_edges
 from ramen_edu.training import RamenModel, TrainConfig, Trainer, train
 from ramen_edu.training.checkpoint import CHECKPOINT_FILE, from_safe, load_checkpoint, to_safe
 
@@ -255,25 +256,6 @@ def test_evaluation_applies_filters(full_run, tiny_world):
 
 
 # --------------------------------------------------------------------------- does the graph help?
-def _noise_graphs(world, seed=1):
-    """The same world with every anchor edge moved to a uniformly random anchor (degrees kept):
-    pure-noise graphs (the synthetic world's ``edge_noise=1.0``), with train_y, texts and test
-    set untouched, so the no-graph baseline is literally the same run for both worlds."""
-    from ramen_edu.data import AnchorSet
-
-    rng = np.random.default_rng(seed)
-
-    def scramble(m):
-        m = m.tocsr().copy()
-        m.indices = rng.integers(0, m.shape[1], m.nnz).astype(m.indices.dtype)
-        m.sum_duplicates()
-        return m
-
-    anchors = {n: AnchorSet(n, a.texts, scramble(a.doc_anchor), scramble(a.label_anchor))
-               for n, a in world.anchors.items()}
-    return dataclasses.replace(world, anchors=anchors)
-
-
 @pytest.mark.slow
 def test_informative_graphs_beat_the_no_graph_baseline_and_noise_graphs_do_not():
     """RAMEN vs the same training with λ_x = λ_z = 0, on a world whose graph carries what train_y
@@ -300,7 +282,7 @@ def test_informative_graphs_beat_the_no_graph_baseline_and_noise_graphs_do_not()
                          eval_docs=0, embed_batch_size=256, lambda_regularizer=1.0, anchor_sets=["concept"])
     rows = {}
     for name, ds, regularize in (("baseline", world, False), ("RAMEN", world, True),
-                                 ("RAMEN, noise graphs", _noise_graphs(world), True)):
+                                 ("RAMEN, noise graphs", scramble_edges(world), True)):
         model = train(ds, dataclasses.replace(config, regularize=regularize), progress=False)
         rows[name] = model.evaluate(world)
     base, ramen, noise = rows["baseline"], rows["RAMEN"], rows["RAMEN, noise graphs"]
@@ -311,7 +293,7 @@ def test_informative_graphs_beat_the_no_graph_baseline_and_noise_graphs_do_not()
 
 
 def test_noise_graphs_keep_degrees_and_scramble_edges(tiny_world):
-    noisy = _noise_graphs(tiny_world)
+    noisy = scramble_edges(tiny_world)
     for name, a in tiny_world.anchors.items():
         b = noisy.anchors[name]
         assert b.doc_anchor.shape == a.doc_anchor.shape
