@@ -32,6 +32,10 @@ _LAZY = {
     "RamenModel": "ramen_edu.training",
     "train": "ramen_edu.training",
     "run_record": "ramen_edu.runinfo",
+    "pruned_edges_figure": "ramen_edu.explorers",
+    "explore_pruned_edges": "ramen_edu.explorers",
+    "predictions_figure": "ramen_edu.explorers",
+    "explore_predictions": "ramen_edu.explorers",
 }
 
 __all__ = ["AnchorSet", "Profile", "XCDataset", "__version__", "cache_dir", "find_data_file",

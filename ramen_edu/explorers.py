@@ -1,0 +1,258 @@
+"""Looking inside a trained model: which graph edges it would prune, and which labels it predicts.
+
+Two views, each a plain plotly figure (kept in the rendered book) plus an ipywidgets app that
+redraws it live in Jupyter or Colab:
+
+* :func:`pruned_edges_figure` / :func:`explore_pruned_edges` — one document's anchors in one
+  anchor set, by the cosine the model's encoder gives each edge; edges at or below the pruning
+  threshold are the ones RAMEN's next pruning (App. B) would cut. The rule is
+  :func:`ramen_edu.graphs.prune_edges` itself, applied to that document's row.
+* :func:`predictions_figure` / :func:`explore_predictions` — the top-k labels of any text under
+  one or more models, each bar coloured by the label's frequency quantile (chapter 1: bin 1 is
+  the tail), true labels starred, chosen labels (e.g. the paper's *Crown group*) outlined;
+  :func:`label_rank` says where a label lands in the full ranking when it misses the top k.
+
+Only the encoder is used at prediction time — a model holds no graph; the pruned-edge view reads
+the graph from the dataset, as training does.
+
+Taught in: book/04_training.ipynb
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import scipy.sparse as sp
+
+# bin 1 (tail) … bin 5 (head); tail warm, head cool
+QUANTILE_COLOURS = ("#d62728", "#ff7f0e", "#bcbd22", "#17becf", "#1f77b4")
+KEPT, CUT = "#2ca02c", "#d62728"
+
+
+def _short(text: str, n: int = 38) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _as_models(models) -> dict:
+    if isinstance(models, Mapping):
+        if not models:
+            raise ValueError("models is empty: pass a RamenModel or {name: RamenModel}")
+        return dict(models)
+    return {"model": models}
+
+
+def _document_row(dataset, document) -> int:
+    """Training-document row of ``document`` (a row id or a training text)."""
+    if isinstance(document, (int, np.integer)):
+        if not 0 <= int(document) < dataset.n_train:
+            raise ValueError(f"document={document} is not a training row (0 … {dataset.n_train - 1})")
+        return int(document)
+    try:
+        return dataset.train_texts.index(document)
+    except ValueError:
+        where = " (it is a test document: test documents are in no training graph)" \
+            if document in dataset.test_texts else ""
+        raise ValueError(f"document={document!r} is not a training document of {dataset.name!r}{where}; "
+                         "pass a text of dataset.train_texts or a row id") from None
+
+
+def _anchor_set(dataset, anchor_set):
+    if anchor_set is None:
+        if not dataset.anchors:
+            raise ValueError(f"dataset {dataset.name!r} has no anchor sets: nothing to prune")
+        anchor_set = next(iter(dataset.anchors))
+    if anchor_set not in dataset.anchors:
+        raise ValueError(f"anchor_set={anchor_set!r} is not one of {sorted(dataset.anchors)}")
+    return dataset.anchors[anchor_set]
+
+
+# --------------------------------------------------------------------------- pruned edges
+def document_edges(model, dataset, document, *, anchor_set=None, threshold: float = 0.0) -> dict:
+    """One document's edges in one anchor set, with the model's cosines and the pruning verdict.
+
+    model: a RamenModel (its encoder embeds the document and the anchors). dataset: the XCDataset
+    whose *unpruned* graph is read (``anchors[anchor_set].doc_anchor``). document: a training text
+    or row. threshold: keep an edge when cos > threshold (App. B: 0).
+    Returns {"document", "anchor_set", "anchors": list of E anchor texts, "cosine": float32 (E,),
+    "kept": bool (E,), "is_label": bool (E,) — the anchor's text is one of the document's
+    training labels}, edges sorted by decreasing cosine.
+    Taught in: book/04_training.ipynb
+    """
+    from ramen_edu.graphs import prune_edges
+
+    row = _document_row(dataset, document)
+    anchors = _anchor_set(dataset, anchor_set)
+    graph = sp.csr_matrix(anchors.doc_anchor[row])
+    cols = graph.indices
+    texts = [anchors.texts[j] for j in cols]
+    if len(cols):
+        doc_emb = model.encoder.embed([dataset.train_texts[row]], progress=False)
+        anchor_emb = model.encoder.embed(texts, progress=False)
+        local = sp.csr_matrix((graph.data, np.arange(len(cols)), [0, len(cols)]), shape=(1, len(cols)))
+        kept_graph, record = prune_edges(local, doc_emb, anchor_emb, threshold=threshold, backend="numpy")
+        cosine = np.empty(len(cols), dtype=np.float32)
+        cosine[kept_graph.indices] = record.kept_cosine
+        cosine[record.cut_cols] = record.cut_cosine
+        kept = np.zeros(len(cols), dtype=bool)
+        kept[kept_graph.indices] = True
+    else:
+        cosine, kept = np.zeros(0, np.float32), np.zeros(0, bool)
+    own_labels = {dataset.label_texts[j] for j in dataset.train_y[row].indices}
+    is_label = np.array([t in own_labels for t in texts], dtype=bool)
+    order = np.argsort(-cosine, kind="stable")
+    return {"document": dataset.train_texts[row], "anchor_set": anchors.name,
+            "anchors": [texts[i] for i in order], "cosine": cosine[order], "kept": kept[order],
+            "is_label": is_label[order], "threshold": float(threshold)}
+
+
+def pruned_edges_figure(model, dataset, document, *, anchor_set=None, threshold: float = 0.0,
+                        max_edges: int = 40) -> go.Figure:
+    """Bar chart of one document's anchor edges by cosine: green kept, red cut (cos ≤ threshold).
+
+    Arguments as :func:`document_edges`; ``max_edges`` bars at most (the lowest-cosine edges
+    are the ones shown when a document has more, since they are what pruning is about; the
+    title gives the totals). Anchors that are also the document's labels are starred.
+    Taught in: book/04_training.ipynb
+    """
+    e = document_edges(model, dataset, document, anchor_set=anchor_set, threshold=threshold)
+    n, n_cut = len(e["anchors"]), int((~e["kept"]).sum())
+    show = np.arange(n)[-max_edges:]  # sorted by decreasing cosine: the tail holds the cut edges
+    names = [("★ " if e["is_label"][i] else "") + _short(e["anchors"][i]) for i in show]
+    fig = go.Figure(go.Bar(
+        x=e["cosine"][show], y=names, orientation="h",
+        marker_color=[KEPT if e["kept"][i] else CUT for i in show],
+        hovertext=[f"{e['anchors'][i]}<br>cos {e['cosine'][i]:+.3f} · {'kept' if e['kept'][i] else 'cut'}"
+                   for i in show], hoverinfo="text"))
+    fig.add_vline(x=threshold, line_dash="dash", line_color="grey")
+    shown = f", lowest {len(show)} shown" if len(show) < n else ""
+    fig.update_layout(
+        title=f"{e['document']!r} → {e['anchor_set']} anchors: {n} edges, {n_cut} cut at cos ≤ {threshold:g}{shown}",
+        xaxis_title="cosine under the model's encoder", yaxis=dict(autorange="reversed"),
+        height=max(300, 22 * len(show) + 120), margin=dict(l=260), showlegend=False)
+    return fig
+
+
+def explore_pruned_edges(model, dataset, *, document=None, anchor_set=None, threshold: float = 0.0):
+    """ipywidgets app around :func:`pruned_edges_figure`: pick a training document (type to
+    search), an anchor set and a threshold; the figure redraws. Returns the widget to display.
+    Taught in: book/04_training.ipynb
+    """
+    import ipywidgets as w
+
+    names = list(dataset.anchors)
+    first = _anchor_set(dataset, anchor_set).name
+    doc = w.Combobox(value=dataset.train_texts[_document_row(dataset, document or 0)],
+                     options=list(dataset.train_texts), description="document", ensure_option=True,
+                     layout=w.Layout(width="60%"))
+    which = w.Dropdown(options=names, value=first, description="anchor set")
+    thr = w.FloatSlider(value=threshold, min=-0.5, max=0.9, step=0.05, description="threshold",
+                        continuous_update=False)
+    out = w.Output()
+
+    def redraw(*_):
+        if doc.value not in dataset.train_texts:
+            return  # still typing
+        out.clear_output(wait=True)
+        with out:
+            pruned_edges_figure(model, dataset, doc.value, anchor_set=which.value, threshold=thr.value).show()
+
+    for control in (doc, which, thr):
+        control.observe(redraw, names="value")
+    redraw()
+    return w.VBox([w.HBox([doc, which]), thr, out])
+
+
+# --------------------------------------------------------------------------- predictions
+def label_rank(model, text: str, label: str) -> int:
+    """1-based rank of ``label`` among all the model's labels for ``text`` (cosine, no filters).
+
+    Exact: one embedding of the text against every label embedding. Ties count in the label's
+    favour (rank = 1 + number of labels scored strictly higher).
+    Taught in: book/04_training.ipynb
+    """
+    try:
+        j = model.label_texts.index(label)
+    except ValueError:
+        raise ValueError(f"label={label!r} is not one of the model's {model.n_labels} labels") from None
+    scores = model.label_embeddings() @ model.encoder.embed([text], progress=False)[0]
+    return int((scores > scores[j]).sum()) + 1
+
+
+def predictions_figure(models, dataset, text: str, *, k: int = 10, highlight: Sequence[str] = ()) -> go.Figure:
+    """Top-k labels of ``text`` under each model, side by side.
+
+    models: a RamenModel or {name: RamenModel} (same label space as ``dataset``). text: any
+    text; when it is a training or test document of ``dataset`` its true labels are starred.
+    Bars are coloured by the label's equal-volume frequency quantile (bin 1 = tail … bin 5 =
+    head, ``ramen_edu.metrics.label_quantiles``); labels in ``highlight`` are outlined in black.
+    Returns a plotly Figure with one panel per model.
+    Taught in: book/04_training.ipynb
+    """
+    from plotly.subplots import make_subplots
+
+    from ramen_edu.metrics import label_quantiles
+
+    models = _as_models(models)
+    for name, m in models.items():
+        if m.n_labels != dataset.n_labels:
+            raise ValueError(f"model {name!r} has {m.n_labels} labels, dataset {dataset.name!r} "
+                             f"{dataset.n_labels}: they must share the label space")
+    freq = dataset.label_frequency()
+    bins = label_quantiles(freq)
+    truth: set[int] = set()
+    if text in dataset.train_texts:
+        truth = set(dataset.train_y[dataset.train_texts.index(text)].indices.tolist())
+    elif text in dataset.test_texts:
+        truth = set(dataset.test_y[dataset.test_texts.index(text)].indices.tolist())
+    wanted = set(highlight)
+    fig = make_subplots(rows=1, cols=len(models), subplot_titles=list(models), horizontal_spacing=0.22)
+    for col, (name, m) in enumerate(models.items(), start=1):
+        scores, ids = m.retrieve([text], k)
+        ids, scores = ids[0][ids[0] >= 0], scores[0][ids[0] >= 0]
+        labels = [dataset.label_texts[j] for j in ids]
+        fig.add_trace(go.Bar(
+            x=scores, y=[("★ " if j in truth else "") + _short(t, 30) for j, t in zip(ids, labels)],
+            orientation="h", showlegend=False,
+            marker=dict(color=[QUANTILE_COLOURS[min(b, 4)] for b in bins[ids]],
+                        line=dict(color=["black" if t in wanted else "rgba(0,0,0,0)" for t in labels], width=3)),
+            hovertext=[f"{t}<br>cos {s:.3f} · quantile bin {b + 1} · {int(freq[j])} training documents"
+                       + (" · true label" if j in truth else "")
+                       for t, s, j, b in zip(labels, scores, ids, bins[ids])], hoverinfo="text"),
+            row=1, col=col)
+        fig.update_yaxes(autorange="reversed", row=1, col=col)
+    for b, colour in enumerate(QUANTILE_COLOURS):  # legend: one entry per quantile
+        fig.add_trace(go.Bar(x=[None], y=[None], marker_color=colour, name=f"bin {b + 1}"
+                             + (" (tail)" if b == 0 else " (head)" if b == 4 else "")))
+    fig.update_layout(title=f"top {k} labels for {text!r} (★ true label, outlined: {', '.join(highlight) or '—'})",
+                      height=max(320, 28 * k + 140), barmode="overlay")
+    return fig
+
+
+def explore_predictions(models, dataset, *, text: str = "", k: int = 10, highlight: Sequence[str] = ()):
+    """ipywidgets app around :func:`predictions_figure`: type any text, choose k; the panels
+    redraw and the rank of each highlighted label under each model is printed below.
+    Returns the widget to display.
+    Taught in: book/04_training.ipynb
+    """
+    import ipywidgets as w
+
+    models = _as_models(models)
+    box = w.Text(value=text, description="text", continuous_update=False, layout=w.Layout(width="60%"))
+    depth = w.IntSlider(value=k, min=3, max=30, description="k", continuous_update=False)
+    out = w.Output()
+
+    def redraw(*_):
+        out.clear_output(wait=True)
+        if not box.value.strip():
+            return
+        with out:
+            predictions_figure(models, dataset, box.value, k=depth.value, highlight=highlight).show()
+            for label in highlight:
+                ranks = ", ".join(f"{name} {label_rank(m, box.value, label)}" for name, m in models.items())
+                print(f"rank of {label!r} among {dataset.n_labels:,} labels: {ranks}")
+
+    box.observe(redraw, names="value")
+    depth.observe(redraw, names="value")
+    redraw()
+    return w.VBox([w.HBox([box, depth]), out])
