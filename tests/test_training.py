@@ -55,6 +55,25 @@ def test_profiles_scale_sizes_only():
         TrainConfig.for_profile("laptop")
 
 
+def test_book_recipe_departs_from_the_paper_only_where_documented():
+    paper = TrainConfig().to_dict()
+    documented = {"encoder", "lr", "lambda_regularizer", "batch_size", "epochs", "prune_warmup", "prune_every",
+                  "cluster_refresh", "cluster_doubling", "bandit_period", "eval_docs", "embed_batch_size"}
+    for name in ("smoke", "cpu", "gpu"):
+        recipe = TrainConfig.book_recipe(name)
+        changed = {k for k, v in recipe.to_dict().items() if v != paper[k]}
+        assert changed <= documented, (name, changed - documented)
+        assert recipe.regularize and recipe.bandit and recipe.prune and recipe.margin == 0.3
+    cpu = TrainConfig.book_recipe("cpu")
+    assert (cpu.encoder, cpu.lr, cpu.lambda_regularizer, cpu.epochs) == ("tiny-random", 2e-3, 1.0, 10)
+    assert cpu.prune_epochs() == [3, 6, 9]
+    gpu = TrainConfig.book_recipe("gpu")
+    assert gpu.encoder is None and gpu.lr == 2e-4 and gpu.prune_epochs() == [5, 10, 15]
+    assert TrainConfig.book_recipe("cpu", regularize=False).regularize is False
+    with pytest.raises(ValueError, match="unknown profile 'laptop'"):
+        TrainConfig.book_recipe("laptop")
+
+
 def test_no_graph_baseline_has_no_regularizer_and_no_pruning():
     c = TrainConfig(regularize=False)
     assert c.prune_epochs() == []
