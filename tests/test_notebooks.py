@@ -70,3 +70,15 @@ def test_failure_report_shows_the_failing_cell():
     assert "\x1b[" not in report
     assert _failure_report(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]),
                            Path("ok.ipynb")) is None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_figures_survive_in_the_html_book(path: Path):
+    """A plotly output kept only as application/vnd.plotly.v1+json is dropped by the HTML build
+    (myst-nb does not render that mime type), so the chapter would lose its figures silently:
+    every committed figure must also carry text/html (renderer "plotly_mimetype+notebook_connected")."""
+    nb = nbformat.read(path, as_version=4)
+    bare = [i for i, cell in enumerate(nb.cells) for out in cell.get("outputs", [])
+            if "application/vnd.plotly.v1+json" in out.get("data", {}) and "text/html" not in out.get("data", {})]
+    assert not bare, (f"{path.name}: cells {bare} hold plotly figures without text/html; set "
+                      "plotly.io.renderers.default = 'plotly_mimetype+notebook_connected' in the first cell and re-run")
