@@ -5,8 +5,8 @@ redraws it live in Jupyter or Colab:
 
 * :func:`pruned_edges_figure` / :func:`explore_pruned_edges` — one document's anchors in one
   anchor set, by the cosine the model's encoder gives each edge; edges at or below the pruning
-  threshold are the ones RAMEN's next pruning (App. B) would cut. The rule is
-  :func:`ramen_edu.graphs.prune_edges` itself, applied to that document's row.
+  threshold are the ones RAMEN's next pruning (App. B) would cut — the cosines of
+  :func:`ramen_edu.graphs.edge_cosines` and the rule of :func:`ramen_edu.graphs.prune_edges`.
 * :func:`predictions_figure` / :func:`explore_predictions` — the top-k labels of any text under
   one or more models, each bar coloured by the label's frequency quantile (chapter 1: bin 1 is
   the tail), true labels starred, chosen labels (e.g. the paper's *Crown group*) outlined;
@@ -25,13 +25,11 @@ import numpy as np
 import plotly.graph_objects as go
 import scipy.sparse as sp
 
+from ramen_edu.graph_views import shorten
+
 # bin 1 (tail) … bin 5 (head); tail warm, head cool
 QUANTILE_COLOURS = ("#d62728", "#ff7f0e", "#bcbd22", "#17becf", "#1f77b4")
 KEPT, CUT = "#2ca02c", "#d62728"
-
-
-def _short(text: str, n: int = 38) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _as_models(models) -> dict:
@@ -79,25 +77,21 @@ def document_edges(model, dataset, document, *, anchor_set=None, threshold: floa
     training labels}, edges sorted by decreasing cosine.
     Taught in: book/04_training.ipynb
     """
-    from ramen_edu.graphs import prune_edges
+    from ramen_edu.graphs import check_prune_threshold, edge_cosines
 
+    threshold = check_prune_threshold(threshold)
     row = _document_row(dataset, document)
     anchors = _anchor_set(dataset, anchor_set)
-    graph = sp.csr_matrix(anchors.doc_anchor[row])
-    cols = graph.indices
+    cols = anchors.doc_anchor[row].indices
     texts = [anchors.texts[j] for j in cols]
+    cosine = np.zeros(0, np.float32)
     if len(cols):
-        doc_emb = model.encoder.embed([dataset.train_texts[row]], progress=False)
-        anchor_emb = model.encoder.embed(texts, progress=False)
-        local = sp.csr_matrix((graph.data, np.arange(len(cols)), [0, len(cols)]), shape=(1, len(cols)))
-        kept_graph, record = prune_edges(local, doc_emb, anchor_emb, threshold=threshold, backend="numpy")
-        cosine = np.empty(len(cols), dtype=np.float32)
-        cosine[kept_graph.indices] = record.kept_cosine
-        cosine[record.cut_cols] = record.cut_cosine
-        kept = np.zeros(len(cols), dtype=bool)
-        kept[kept_graph.indices] = True
-    else:
-        cosine, kept = np.zeros(0, np.float32), np.zeros(0, bool)
+        # the document's row against only its own anchors: one row, columns renumbered 0..E-1
+        local = sp.csr_matrix((np.ones(len(cols), np.float32), np.arange(len(cols)), [0, len(cols)]),
+                              shape=(1, len(cols)))
+        cosine = edge_cosines(local, model.encoder.embed([dataset.train_texts[row]], progress=False),
+                              model.encoder.embed(texts, progress=False), backend="numpy")
+    kept = cosine > threshold  # prune_edges' rule: keep strictly above the threshold
     own_labels = {dataset.label_texts[j] for j in dataset.train_y[row].indices}
     is_label = np.array([t in own_labels for t in texts], dtype=bool)
     order = np.argsort(-cosine, kind="stable")
@@ -118,7 +112,7 @@ def pruned_edges_figure(model, dataset, document, *, anchor_set=None, threshold:
     e = document_edges(model, dataset, document, anchor_set=anchor_set, threshold=threshold)
     n, n_cut = len(e["anchors"]), int((~e["kept"]).sum())
     show = np.arange(n)[-max_edges:]  # sorted by decreasing cosine: the tail holds the cut edges
-    names = [("★ " if e["is_label"][i] else "") + _short(e["anchors"][i]) for i in show]
+    names = [("★ " if e["is_label"][i] else "") + shorten(e["anchors"][i], 38) for i in show]
     fig = go.Figure(go.Bar(
         x=e["cosine"][show], y=names, orientation="h",
         marker_color=[KEPT if e["kept"][i] else CUT for i in show],
@@ -142,6 +136,7 @@ def explore_pruned_edges(model, dataset, *, document=None, anchor_set=None, thre
 
     names = list(dataset.anchors)
     first = _anchor_set(dataset, anchor_set).name
+    known = set(dataset.train_texts)
     doc = w.Combobox(value=dataset.train_texts[_document_row(dataset, document or 0)],
                      options=list(dataset.train_texts), description="document", ensure_option=True,
                      layout=w.Layout(width="60%"))
@@ -151,7 +146,7 @@ def explore_pruned_edges(model, dataset, *, document=None, anchor_set=None, thre
     out = w.Output()
 
     def redraw(*_):
-        if doc.value not in dataset.train_texts:
+        if doc.value not in known:
             return  # still typing
         out.clear_output(wait=True)
         with out:
@@ -212,9 +207,9 @@ def predictions_figure(models, dataset, text: str, *, k: int = 10, highlight: Se
         ids, scores = ids[0][ids[0] >= 0], scores[0][ids[0] >= 0]
         labels = [dataset.label_texts[j] for j in ids]
         fig.add_trace(go.Bar(
-            x=scores, y=[("★ " if j in truth else "") + _short(t, 30) for j, t in zip(ids, labels)],
+            x=scores, y=[("★ " if j in truth else "") + shorten(t, 30) for j, t in zip(ids, labels)],
             orientation="h", showlegend=False,
-            marker=dict(color=[QUANTILE_COLOURS[min(b, 4)] for b in bins[ids]],
+            marker=dict(color=[QUANTILE_COLOURS[b] for b in bins[ids]],
                         line=dict(color=["black" if t in wanted else "rgba(0,0,0,0)" for t in labels], width=3)),
             hovertext=[f"{t}<br>cos {s:.3f} · quantile bin {b + 1} · {int(freq[j])} training documents"
                        + (" · true label" if j in truth else "")

@@ -17,7 +17,8 @@ EDGE_STYLES = {"label": dict(color="#d62728", width=2),
                "same article": dict(color="#7f7f7f", width=1.5, dash="dot")}
 
 
-def _short(text: str, n: int = 40) -> str:
+def shorten(text: str, n: int = 40) -> str:
+    """``text`` cut to at most n characters, with an ellipsis when cut (for plot labels)."""
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
@@ -55,7 +56,7 @@ def draw_neighbourhood(g, *, highlight=(), title: str | None = None, seed: int =
         fig.add_trace(go.Scatter(
             x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes],
             mode="markers+text" if show_text else "markers",
-            text=[_short(d["text"], 28) for d in data], textposition="top center",
+            text=[shorten(d["text"], 28) for d in data], textposition="top center",
             textfont=dict(size=10),
             hovertext=[f"{kind} · ring {d['ring']}<br>{d['text']}" for d in data], hoverinfo="text",
             marker=dict(size=[22 if d["ring"] == 0 else 12 for d in data],

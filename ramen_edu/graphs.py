@@ -552,6 +552,14 @@ def edge_cosines(adj, row_emb, col_emb, *, chunk_size: int = 4096, backend: str 
     return out
 
 
+def check_prune_threshold(threshold) -> float:
+    """The pruning threshold as a float, or ValueError unless it is a cosine in [-1, 1)."""
+    threshold = float(threshold)
+    if not -1.0 <= threshold < 1.0:
+        raise ValueError(f"threshold must be a cosine in [-1, 1), got {threshold}; the paper uses 0")
+    return threshold
+
+
 def prune_edges(adj, row_emb, col_emb, *, threshold: float = 0.0, chunk_size: int = 4096,
                 backend: str = "auto") -> tuple[sp.csr_matrix, PruneRecord]:
     """Keep an edge (i, j) only when cos(row_emb[i], col_emb[j]) > threshold (strictly).
@@ -564,9 +572,7 @@ def prune_edges(adj, row_emb, col_emb, *, threshold: float = 0.0, chunk_size: in
     Taught in: book/02_anchor_graphs.ipynb
     """
     adj = _check_adj(adj)
-    threshold = float(threshold)
-    if not -1.0 <= threshold < 1.0:
-        raise ValueError(f"threshold must be a cosine in [-1, 1), got {threshold}; the paper uses 0")
+    threshold = check_prune_threshold(threshold)
     cos = edge_cosines(adj, row_emb, col_emb, chunk_size=chunk_size, backend=backend)
     keep = cos > threshold
     rows = np.repeat(np.arange(adj.shape[0], dtype=np.int64), np.diff(adj.indptr))

@@ -140,12 +140,18 @@ class TrainConfig:
         The schedules keep their shape: warm-up before the first pruning, then re-pruning, and
         cluster refreshes, all in proportion to the shorter run.
         """
+        name = cls._profile_name(profile)
+        return cls(**{**cls._PROFILE_SIZES[name], **overrides})
+
+    @classmethod
+    def _profile_name(cls, profile) -> str:
+        """A profile's name (from a name, a Profile, or None = the active one), validated."""
         from ramen_edu.config import profile as active_profile
 
         name = getattr(profile, "name", profile) or active_profile().name
         if name not in cls._PROFILE_SIZES:
             raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(cls._PROFILE_SIZES)}")
-        return cls(**{**cls._PROFILE_SIZES[name], **overrides})
+        return name
 
     @classmethod
     def book_recipe(cls, profile=None, **overrides) -> "TrainConfig":
@@ -160,9 +166,7 @@ class TrainConfig:
         3, 6, 9; smoke: 1 epoch. gpu: the bundled MiniLM fine-tuned at the paper's lr 2e-4, batch
         256, 20 epochs, pruning from epoch 5 every 5. ``overrides`` replace any field.
         """
-        from ramen_edu.config import profile as active_profile
-
-        name = getattr(profile, "name", profile) or active_profile().name
+        name = cls._profile_name(profile)
         recipes = {
             "smoke": dict(encoder=TINY_ENCODER, lr=2e-3, batch_size=64, epochs=1, prune_warmup=1,
                           prune_every=1, cluster_refresh=1, cluster_doubling=1),
@@ -171,8 +175,6 @@ class TrainConfig:
             "gpu": dict(encoder=None, lr=2e-4, batch_size=256, epochs=20, prune_warmup=5, prune_every=5,
                         cluster_refresh=5, cluster_doubling=20),
         }
-        if name not in recipes:
-            raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(recipes)}")
         common = dict(bandit_period=10, eval_docs=0, embed_batch_size=512, lambda_regularizer=1.0)
         return cls.for_profile(name, **{**common, **recipes[name], **overrides})
 
