@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 __all__ = [
     "PruneRecord",
+    "anchor_graph_quality",
     "anchor_hop_distance",
     "build_bipartite",
     "degree_stats",
@@ -419,6 +420,65 @@ def degree_stats(adj) -> dict:
         "anchor_degree": describe(da), "dangling_anchors": int((da == 0).sum()),
         "edge_share_top1pct_anchors": float(top.sum() / adj.nnz) if adj.nnz else 0.0,
     }
+
+
+def anchor_graph_quality(doc_anchor, doc_labels, label_anchor) -> dict:
+    """How well an anchor graph connects documents to their own labels (two quality numbers).
+
+    doc_anchor: csr (N × M) document → anchor edges (weights ignored, only the pattern counts).
+    doc_labels: csr (N × L) the documents' true labels (train_y, or test_y for held-out rows).
+    label_anchor: csr (L × M) label → anchor edges.
+
+    * **edge precision** — the share of document→anchor edges (d, a) whose anchor a is also an
+      anchor of one of d's labels: ``((doc_labels @ label_anchor) > 0)`` on doc_anchor's
+      pattern. An edge to an anchor none of the document's labels touches cannot pull the
+      document towards its labels; it is noise for the regulariser.
+    * **label coverage** — the share of (document, label) pairs of ``doc_labels`` joined within
+      two hops document → anchor → label: ``(doc_anchor @ label_anchor.T)[d, l] > 0``.
+
+    Both are trivially high when the label edges were derived from the same documents (the
+    see-also builder seeds a label's walk with its *training* documents' anchors), so score
+    held-out rows: documents whose anchors and labels took no part in building label_anchor
+    (the builder passes its test documents' hidden anchors and test_y).
+    Returns a dict: documents, edges, edge_precision, edge_precision_chance (the precision of
+    the same number of uniformly random edges per document: mean over edges of the share of
+    anchors its document's labels touch), pairs, label_coverage, edges_per_document,
+    documents_without_edges. Rates are 0.0 when there is nothing to count. Vectorised: three
+    sparse products, no per-document loop.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    d = _check_adj(doc_anchor, "doc_anchor")
+    y = _check_adj(doc_labels, "doc_labels")
+    z = _check_adj(label_anchor, "label_anchor")
+    if y.shape[0] != d.shape[0]:
+        raise ValueError(f"doc_labels has {y.shape[0]} rows but doc_anchor has {d.shape[0]}; "
+                         "pass the labels of the same documents, in the same order")
+    if z.shape != (y.shape[1], d.shape[1]):
+        raise ValueError(f"label_anchor must be (labels × anchors) = {(y.shape[1], d.shape[1])} "
+                         f"to match doc_labels and doc_anchor, got {z.shape}")
+    d, y, z = (_pattern(m) for m in (d, y, z))
+    n_docs, n_anchors = d.shape
+    reach = _pattern(y @ z)  # N × M: anchors touched by some label of the document
+    supported = d.multiply(reach).nnz  # both patterns are 0/1: the product marks the overlap
+    pairs = _pattern(d @ z.T).multiply(y).nnz  # (d, l) in y with a shared anchor
+    deg = np.diff(d.indptr)
+    chance = (float((deg * np.diff(reach.indptr)).sum() / (d.nnz * n_anchors))
+              if d.nnz and n_anchors else 0.0)
+    return {"documents": int(n_docs), "edges": int(d.nnz),
+            "edges_per_document": float(d.nnz / n_docs) if n_docs else 0.0,
+            "documents_without_edges": int((deg == 0).sum()),
+            "edge_precision": float(supported / d.nnz) if d.nnz else 0.0,
+            "edge_precision_chance": chance,
+            "pairs": int(y.nnz), "label_coverage": float(pairs / y.nnz) if y.nnz else 0.0}
+
+
+def _pattern(m: sp.csr_matrix) -> sp.csr_matrix:
+    """0/1 float32 csr with the nonzero pattern of ``m``."""
+    m = sp.csr_matrix(m, dtype=np.float32)
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    m.data[:] = 1.0
+    return m
 
 
 # --------------------------------------------------------------------------------------------

@@ -356,3 +356,36 @@ def test_rwr_node_counts_converge_to_ppr_node_distribution():
     assert np.all(np.diag(walk[:, :3]) > 0) or np.diff(adj.indptr)[:3].min() == 0
     with pytest.raises(ValueError, match="count"):
         random_walk_with_restart(adj, count="labels")
+
+
+def test_anchor_graph_quality_hand_checked():
+    from ramen_edu.graphs import anchor_graph_quality
+
+    # 2 documents, 2 labels, 4 anchors. doc0 → {a0, a1}, doc1 → {a2, a3};
+    # label0 → {a0}, label1 → {a3}; doc0 has labels {0, 1}, doc1 has label {0}.
+    d = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 0, 1, 1]], dtype=np.float32))
+    y = sp.csr_matrix(np.array([[1, 1], [1, 0]], dtype=np.float32))
+    z = sp.csr_matrix(np.array([[1, 0, 0, 0], [0, 0, 0, 1]], dtype=np.float32))
+    q = anchor_graph_quality(d, y, z)
+    # doc0's labels touch {a0, a3}: a0 supported, a1 not; doc1's label touches {a0}: none
+    assert q["edges"] == 4 and q["edge_precision"] == 0.25
+    # pairs: (0,0) via a0 yes; (0,1) needs a3, doc0 lacks it; (1,0) needs a0, doc1 lacks it
+    assert q["pairs"] == 3 and q["label_coverage"] == pytest.approx(1 / 3)
+    # chance: doc0 2 edges × 2/4 reachable + doc1 2 edges × 1/4 → (1 + 0.5) / 4
+    assert q["edge_precision_chance"] == pytest.approx(0.375)
+    assert q["edges_per_document"] == 2.0 and q["documents_without_edges"] == 0
+    # weights do not matter, only the pattern
+    assert anchor_graph_quality(d * 0.3, y, z * 7) == q
+
+
+def test_anchor_graph_quality_bad_shapes_and_empty():
+    from ramen_edu.graphs import anchor_graph_quality
+
+    d = sp.csr_matrix((2, 4), dtype=np.float32)
+    with pytest.raises(ValueError, match="doc_labels has 3 rows"):
+        anchor_graph_quality(d, sp.csr_matrix((3, 2)), sp.csr_matrix((2, 4)))
+    with pytest.raises(ValueError, match="label_anchor must be"):
+        anchor_graph_quality(d, sp.csr_matrix((2, 2)), sp.csr_matrix((2, 5)))
+    q = anchor_graph_quality(d, sp.csr_matrix((2, 2)), sp.csr_matrix((2, 4)))
+    assert q["edge_precision"] == 0.0 and q["label_coverage"] == 0.0
+    assert q["documents_without_edges"] == 2

@@ -145,3 +145,33 @@ def test_bad_inputs():
     assert g.shape == (0, 0)
     g, _ = find_mentions(["", ""], ["text", "more"])
     assert g.nnz == 0 and g.dtype == np.float32
+
+
+def test_name_parts_dropped_per_match():
+    titles = ["Michael", "Rome", "Lübeck", "Doc"]
+    texts = ["", "", "",
+             "Michael Jordan visited Rome, Italy. The Rome trip. Between Lübeck and Holy Rome."]
+    g, report = find_mentions(titles, texts, MentionRules(**LOOSE))
+    # "Michael Jordan": a word of a longer name; "Rome, Italy" and "The Rome" still count
+    # (punctuation, a function word), "Between Lübeck" opens a sentence; "Holy Rome" is a name
+    assert edges(g, titles) == {("Doc", "Rome"), ("Doc", "Lübeck")}
+    assert dict((s[0], s[2]) for s in report.stages)["name part"] == 1  # Michael, one edge
+    g2, _ = find_mentions(titles, texts, MentionRules(drop_name_parts=False, **LOOSE))
+    assert ("Doc", "Michael") in edges(g2, titles)
+
+
+def test_held_out_rows_are_scanned_but_do_not_count():
+    titles = ["Water", "A1", "A2", "A3", "T"]
+    texts = ["", "Water here.", "No match.", "No match.", "water water water"]
+    rules = MentionRules(min_title_chars=0, common_word_fraction=0.1, max_doc_fraction=1.0)
+    # counted, T's lower-case "water" (1 of 5 articles > 0.1) makes Water a common word
+    assert find_mentions(titles, texts, rules)[0].nnz == 0
+    # held out, T's text is still scanned but shapes no rule: Water stays a title
+    g, report = find_mentions(titles, texts, rules, held_out=[4])
+    assert edges(g, titles) == {("A1", "Water"), ("T", "Water")}
+    assert report.stages[-1][1] == 1  # report counts only the A1 edge
+    mask = np.zeros(5, dtype=bool)
+    mask[4] = True
+    assert (find_mentions(titles, texts, rules, held_out=mask)[0] != g).nnz == 0
+    with pytest.raises(ValueError, match="held_out"):
+        find_mentions(titles, texts, rules, held_out=[9])

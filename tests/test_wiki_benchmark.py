@@ -327,3 +327,136 @@ def test_mediawiki_dump_adds_real_links(tmp_path, monkeypatch):
     # "Hub" is an article label with its own links: every article that links to it but the tests
     hub = {links.texts[j] for j in links.label_anchor[ds.label_texts.index("Hub")].indices}
     assert hub == {f"Article {i}" for i in range(10)} - test
+
+
+# ------------------------------------------------------------------------------------------
+# cleaning: maintenance rules, hub cap, densification, graph quality
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, family", [
+    ("Articles containing video clips", "article maintenance"),
+    ("All articles with unsourced statements", "article maintenance"),
+    ("Law articles needing an infobox", "article maintenance"),
+    ("Articles with dead external links", "article maintenance"),
+    ("Wikipedia articles incorporating text from A Woman of the Century", "article maintenance"),
+    ("Pages including recorded pronunciations (UK English)", "project pages"),
+    ("Use dmy dates from October 2016", "project pages"),
+    ("CS1 maint: archived copy as title", "project pages"),
+    ("Webarchive template wayback links", "article maintenance"),
+    ("Commons category link is on Wikidata", "project pages"),
+    ("Coordinates on Wikidata", "project pages"),
+    ("Short description matches Wikidata", "project pages"),
+    ("Good articles", "article maintenance"),
+    ("Featured lists", "project pages"),
+    ("Place name disambiguation pages", "project pages"),
+    ("RTT", "project pages"),
+    ("Monaco stubs", "stubs"),
+    ("All stub articles", "article maintenance"),
+    ("Living people", "biography tracking"),
+    ("Year of birth missing (living people)", "biography tracking"),
+    ("Place of death unknown", "biography tracking"),
+    # look-alikes: real subjects that must survive
+    ("Signers of the Articles of Confederation", ""),
+    ("Articles of Confederation", ""),
+    ("Elementary particles", ""),
+    ("Missing people", ""),
+    ("Members of the House of Commons of Canada from Quebec", ""),
+    ("Wikipedia controversies", ""),
+    ("Linux distributions without systemd", ""),
+    ("Citation indices", ""),
+    ("People educated at Stubbington House School", ""),
+    ("1997 births", ""),
+])
+def test_maintenance_families(name, family):
+    assert wb.maintenance_family([name])[0] == family
+
+
+def test_maintenance_categories_dropped_and_counted(small, tmp_path):
+    records = [dict(r, categories=r["categories"] + ["Living people", "Monaco stubs"])
+               for r in ARTICLES]
+    path = write(tmp_path / "maint.jsonl", records)
+    ds = build(path)
+    assert not {"Living people", "Monaco stubs"} & set(ds.anchors["category"].texts)
+    kept = build(path, drop_maintenance=False)
+    assert {"Living people", "Monaco stubs"} <= set(kept.anchors["category"].texts)
+    card = wb._build(path, {**_params(), "drop_maintenance": True}, LOOSE, False)[1]
+    n_side = len(ARTICLES) - len(ds.test_texts)  # training-side articles, test ones excluded
+    assert card["maintenance_categories"]["biography tracking"] == {"categories": 1,
+                                                                    "edges": n_side}
+    assert card["maintenance_categories"]["stubs"] == {"categories": 1, "edges": n_side}
+
+
+def _params(**kw):
+    p = {"variant": "titles", "min_docs_per_label": 2, "test_fraction": 0.25, "seed": 0,
+         "rwr_top_k": 10, "drop_maintenance": True, "maintenance_rules": "x",
+         "max_anchor_df": None, "doc_rwr_top_k": None, "mention_rules": {}}
+    p.update(kw)
+    return p
+
+
+def test_hub_cap_drops_anchors_above_the_fraction(small):
+    ds = build(small)
+    n_train = ds.n_train
+    df = np.asarray((ds.anchors["category"].doc_anchor != 0).sum(axis=0)).ravel()
+    top = ds.anchors["category"].texts[int(np.argmax(df))]  # "Phylogenetics"
+    frac = (df.max() - 0.5) / n_train  # just below the biggest anchor's share
+    capped = build(small, max_anchor_df=frac)
+    assert top not in capped.anchors["category"].texts
+    for name, a in capped.anchors.items():
+        assert np.asarray((a.doc_anchor != 0).sum(axis=0)).max() <= frac * n_train, name
+    # a cap of 1.0 drops nothing
+    assert build(small, max_anchor_df=1.0).anchors["category"].texts == ds.anchors["category"].texts
+
+
+def test_doc_densification_option(small):
+    ds = build(small)
+    walked = build(small, doc_rwr_top_k=2)
+    for name in ds.anchors:
+        d = walked.anchors[name].doc_anchor
+        assert d.getnnz(axis=1).max() <= 2
+        assert np.all(d.data > 0) and np.all(d.data <= 1.0)  # visit frequencies
+        # label edges do not depend on the option
+        assert ds.label_texts == walked.label_texts
+    # with restart 0.8 a document's most visited anchor is one of its own
+    a, b = ds.anchors["category"], walked.anchors["category"]
+    for i in range(ds.n_train):
+        row = b.doc_anchor[i]
+        if row.nnz:
+            own = {a.texts[j] for j in a.doc_anchor[i].indices}
+            assert b.texts[row.indices[np.argmax(row.data)]] in own
+
+
+def test_card_has_graph_quality(small):
+    card = wb._build(small, _params(max_anchor_df=0.9), LOOSE, False)[1]
+    for name in ("category", "mentions"):
+        q = card["graph_quality"][name]
+        for split in ("test", "train"):
+            assert 0.0 <= q[split]["edge_precision"] <= 1.0
+            assert 0.0 <= q[split]["label_coverage"] <= 1.0
+        assert "before_cleaning" in q
+    md = wb.card_markdown(card)
+    assert "Graph quality" in md and "| category | built |" in md
+    assert "Maintenance categories" in md
+
+
+def test_new_parameters_change_the_cache_key(small):
+    base = build(small, cache=True)
+    assert base is not None
+    folders = lambda: set((small.parent / "cache").glob("wiki-seealso-titles-*"))  # noqa: E731
+    before = folders()
+    build(small, cache=True, max_anchor_df=0.5)
+    build(small, cache=True, doc_rwr_top_k=3)
+    build(small, cache=True, drop_maintenance=False)
+    assert len(folders()) == len(before) + 3
+    p1 = wb._cache_key(small, _params(maintenance_rules="a"))
+    assert p1 != wb._cache_key(small, _params(maintenance_rules="b"))
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(max_anchor_df=0.0), "max_anchor_df must be a fraction"),
+    (dict(max_anchor_df=1.5), "max_anchor_df must be a fraction"),
+    (dict(doc_rwr_top_k=0), "doc_rwr_top_k must be an integer"),
+    (dict(doc_rwr_top_k=2.5), "doc_rwr_top_k must be an integer"),
+])
+def test_bad_cleaning_parameters(small, kw, match):
+    with pytest.raises(ValueError, match=match):
+        build(small, **kw)

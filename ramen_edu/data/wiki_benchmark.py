@@ -47,7 +47,40 @@ Definition, precisely
   document's categories create no anchor and no edge, a category named exactly like a test
   document is dropped (its text would be the test input itself: 88 categories on the shared
   sample), and labels that are test documents do not use their own article's edges.
+* **Cleaning**: categories matching :data:`MAINTENANCE_RULES` (maintenance and tracking
+  categories: "Articles containing video clips", "Living people", "Monaco stubs", ...) are
+  dropped (``drop_maintenance``); the mentions linker drops one-word titles used as a word of a
+  longer name ("Michael" in "Michael Jordan", :class:`MentionRules` ``drop_name_parts``); an
+  optional hub cap drops anchors linked to more than ``max_anchor_df`` of the training
+  documents; optionally (``doc_rwr_top_k``) documents' edges are replaced by their most
+  visited anchors of the same random walk.
 * Anchors without any edge are dropped, so every anchor is used.
+
+Graph quality, measured (:func:`ramen_edu.graphs.anchor_graph_quality`, in every card): the
+*test* documents' hidden edges — their categories, and the articles their text names (outgoing
+mentions only: their titles are never searched, to keep them out of the graph) — scored against
+label edges built without them. On the shared sample (seed 0, 1,692 test documents):
+
+=========================================  ================  ==============  ==========
+graph, build                                edge precision   label coverage  edges/doc
+=========================================  ================  ==============  ==========
+category, no cleaning                                 15.4%           36.3%        5.90
+category, maintenance rules (default)                 15.1%           34.5%        5.77
+category, + hub cap 1% / 0.5% / 0.2%          14.1 / 13.9 / 12.8  32.6 / 32.0 / 29.3
+category, + doc_rwr_top_k=10                          24.4%           37.2%        7.33
+mentions, drop_name_parts=False                       18.4%           38.1%        4.89
+mentions, name-part rule (default)                    19.2%           38.4%        4.42
+mentions, + hub cap 1% / 0.5% / 0.2%          17.8 / 17.4 / 15.7  33.0 / 26.8 / 16.4
+mentions, + doc_rwr_top_k=10                          13.1%           42.2%        9.07
+=========================================  ================  ==============  ==========
+
+(Uniformly random edges would score 0.01–0.04% precision.) Every hub cap lowered both numbers:
+on this sample the big anchors are topical clusters ("Rivers of Missouri", "Popes", "Latin"),
+so ``max_anchor_df`` is off by default. The maintenance rules cost 0.3 / 1.8 points, almost all
+from "Living people" (24% of the articles), which joins living people to the living people
+they list — a hub, kept out because it records a policy, not a subject. Walked documents
+(``doc_rwr_top_k``) gain coverage but mentions precision falls, and the test rows walk a graph
+that holds the label rows, so the comparison flatters them: off by default.
 
 ``min_docs_per_label`` default 2, from the sample (15,092 documents with a see-also list,
 65,665 pairs; usable targets only; measured by :func:`label_survival`, stored in every
@@ -73,6 +106,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -86,10 +120,66 @@ from ramen_edu.data.dataset import AnchorSet, XCDataset, as_csr
 from ramen_edu.data.mentions import MentionRules, find_mentions, see_also_pairs
 from ramen_edu.data.wikipedia import Article, read_articles, resolve_redirects
 
-__all__ = ["BUILDER_VERSION", "build_wiki_seealso", "cli_main", "label_survival"]
+__all__ = ["BUILDER_VERSION", "MAINTENANCE_RULES", "build_wiki_seealso", "cli_main",
+           "label_survival", "maintenance_family"]
 
-BUILDER_VERSION = 2  # bump when the construction changes: it is part of the cache key
+BUILDER_VERSION = 3  # bump when the construction changes: it is part of the cache key
 VARIANTS = ("titles", "text")
+MAX_ANCHOR_DF = None  # default hub cap: off — every cap measured lowered both quality numbers
+
+# Wikipedia's maintenance and tracking categories: they say something about the *page* (its
+# citations, its infobox, a missing birth date), not about its subject, so two pages sharing
+# one are not related. One row per family: (family, compiled regex, why). A category is
+# dropped when any family's regex matches (``re.search``, case-sensitive). The rules were
+# picked from the 300 highest-degree categories of the shared sample and a scan for
+# maintenance words; look-alike real categories that must survive are in the tests
+# ("Signers of the Articles of Confederation", "Elementary particles", "Missing people",
+# "Members of the House of Commons of Canada"). Counts per family: every card.json.
+MAINTENANCE_RULES: tuple[tuple[str, re.Pattern, str], ...] = (
+    ("article maintenance",
+     re.compile(r"^(All )?[Aa]rticles (?!of\b)|\barticles\b|^All stub articles"
+                r"|(^| )(needing|lacking) |with unsourced statements"
+                r"|dead external links|[Ii]nfobox|\btemplate\b|[Cc]itation (formats|needed|style)"),
+     "page state, not subject: 'Articles containing video clips', 'Law articles needing an "
+     "infobox', 'Articles with inconsistent citation formats' (lower-case 'articles' is a word "
+     "only in maintenance names; 'Articles of ...' is a real subject)"),
+    ("project pages",
+     re.compile(r"^(All )?Wikipedia (articles|books|pages|requested|missing|indexes)\b"
+                r"|\bWikipedia (articles|pages|books)\b|^Pages |\bpages\b"
+                r"|^Use (dmy|mdy) dates|^Use [A-Z][a-z]+ English\b|^CS1 |^Webarchive"
+                r"|^Commons category|Wikidata\b|^Short description|^(Good|Featured) (articles|lists)"
+                r"|^RTT"),
+     "Wikipedia's own housekeeping: 'Pages including recorded pronunciations', 'Use dmy dates "
+     "from ...', 'Wikipedia books on ...', disambiguation pages, WikiProject Medicine's 'RTT' "
+     "(translation task force) tag"),
+    ("stubs",
+     re.compile(r" stubs$"),
+     "stub sorting: 'Monaco stubs', 'California politics stubs' say the page is short"),
+    ("biography tracking",
+     re.compile(r"^(Year|Date|Place) of (birth|death)( |$)|^(Possibly )?[Ll]iving people\b"),
+     "'Living people' (the BLP policy tracker, 24% of all articles), 'Year of birth missing "
+     "(living people)', 'Place of birth unknown': a fact is missing, nothing is shared"),
+)
+
+
+def maintenance_family(names) -> np.ndarray:
+    """The :data:`MAINTENANCE_RULES` family each category name falls in (first match), "" for
+    a real category. names: sequence of str (V,). Returns object array (V,).
+
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    out = np.full(len(names), "", dtype=object)
+    for family, pattern, _ in reversed(MAINTENANCE_RULES):  # first family in the table wins
+        hit = np.fromiter((pattern.search(str(x)) is not None for x in names), dtype=bool,
+                          count=len(names))
+        out[hit] = family
+    return out
+
+
+def _rules_fingerprint() -> str:
+    """Hash of the maintenance regexes: editing a rule must invalidate cached builds."""
+    text = "\n".join(f"{f}\t{p.pattern}" for f, p, _ in MAINTENANCE_RULES)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 # ------------------------------------------------------------------------------------------
@@ -193,7 +283,8 @@ def _cache_key(path: Path, params: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def _check_params(variant, min_docs_per_label, test_fraction, rwr_top_k):
+def _check_params(variant, min_docs_per_label, test_fraction, rwr_top_k, max_anchor_df=None,
+                  doc_rwr_top_k=None):
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     if int(min_docs_per_label) != min_docs_per_label or min_docs_per_label < 1:
@@ -202,10 +293,18 @@ def _check_params(variant, min_docs_per_label, test_fraction, rwr_top_k):
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
     if int(rwr_top_k) < 1:
         raise ValueError(f"rwr_top_k must be ≥ 1, got {rwr_top_k!r}")
+    if max_anchor_df is not None and not 0.0 < float(max_anchor_df) <= 1.0:
+        raise ValueError(f"max_anchor_df must be a fraction of the training documents in (0, 1] "
+                         f"(e.g. 0.01), or None for no hub cap; got {max_anchor_df!r}")
+    if doc_rwr_top_k is not None and (int(doc_rwr_top_k) != doc_rwr_top_k or doc_rwr_top_k < 1):
+        raise ValueError(f"doc_rwr_top_k must be an integer ≥ 1 (anchors kept per document by "
+                         f"the walk), or None to keep documents' own edges; got {doc_rwr_top_k!r}")
 
 
 def build_wiki_seealso(path=None, *, variant: str = "titles", min_docs_per_label: int = 2,
                        test_fraction: float = 0.2, seed: int = 0, rwr_top_k: int = 10,
+                       drop_maintenance: bool = True, max_anchor_df: float | None = MAX_ANCHOR_DF,
+                       doc_rwr_top_k: int | None = None,
                        cache: bool = True, mention_rules: MentionRules | None = None,
                        progress: bool = False) -> XCDataset:
     """Build (or load from the cache) the Wikipedia see-also benchmark with the anchor sets
@@ -220,6 +319,13 @@ def build_wiki_seealso(path=None, *, variant: str = "titles", min_docs_per_label
             list it (default 2, see the module docstring for the numbers).
     test_fraction, seed: the seeded random document split.
     rwr_top_k: anchors kept per label reached by the random walk (reference code: 10).
+    drop_maintenance: drop categories matching :data:`MAINTENANCE_RULES` (default True).
+    max_anchor_df: hub cap — drop every anchor (of every set) linked to more than this fraction
+            of the training documents; None keeps all (default :data:`MAX_ANCHOR_DF`, measured
+            in the module docstring).
+    doc_rwr_top_k: None (default) keeps each training document's own edges; an integer k
+            replaces them by its k most visited anchors of a random walk with restart (400
+            hops, restart 0.8, App. B) over the same [documents; labels] graph the labels walk.
     cache:  reuse / write ``cache_dir()/wiki-seealso-<variant>-<hash of file and params>``
             (XC folder + ``card.json`` + ``card.md``).
     mention_rules: :class:`ramen_edu.data.mentions.MentionRules` for the mentions graph.
@@ -229,11 +335,16 @@ def build_wiki_seealso(path=None, *, variant: str = "titles", min_docs_per_label
     left after the thresholds.
     Taught in: book/02_anchor_graphs.ipynb
     """
-    _check_params(variant, min_docs_per_label, test_fraction, rwr_top_k)
+    _check_params(variant, min_docs_per_label, test_fraction, rwr_top_k, max_anchor_df,
+                  doc_rwr_top_k)
     rules = mention_rules or MentionRules()
     params = {"variant": variant, "min_docs_per_label": int(min_docs_per_label),
               "test_fraction": float(test_fraction), "seed": int(seed),
-              "rwr_top_k": int(rwr_top_k), "mention_rules": asdict(rules)}
+              "rwr_top_k": int(rwr_top_k), "drop_maintenance": bool(drop_maintenance),
+              "maintenance_rules": _rules_fingerprint() if drop_maintenance else None,
+              "max_anchor_df": None if max_anchor_df is None else float(max_anchor_df),
+              "doc_rwr_top_k": None if doc_rwr_top_k is None else int(doc_rwr_top_k),
+              "mention_rules": asdict(rules)}
     if path is None:
         from ramen_edu.config import find_data_file
 
@@ -257,8 +368,6 @@ def build_wiki_seealso(path=None, *, variant: str = "titles", min_docs_per_label
 
 
 def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
-    from ramen_edu.graphs import random_walk_with_restart
-
     timings = {}
     t0 = time.perf_counter()
     articles, path = _load(path)
@@ -346,30 +455,46 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
 
     t1 = time.perf_counter()
     cat_rows, cat_flat = _flatten([a.categories for a in articles])
-    art_cat, cat_vocab = _incidence(cat_rows, cat_flat, n_art)
+    art_cat_all, cat_vocab = _incidence(cat_rows, cat_flat, n_art)
     not_test = sp.diags((~is_test).astype(np.float32))
-    art_cat = _binary(not_test @ art_cat)  # a test document's categories: no anchor, no edge
+    art_cat = _binary(not_test @ art_cat_all)  # a test document's categories: no anchor, no edge
     # a category named exactly like a test document ("Category:Abacus" and the test article
     # "Abacus") would put the test input text itself into training: drop it as well
     test_sorted = np.sort(titles[test_art])
     named_like_test = _lookup(cat_vocab, test_sorted) >= 0
-    art_cat = _binary(art_cat @ sp.diags((~named_like_test).astype(np.float32)))
+    # maintenance and tracking categories (MAINTENANCE_RULES): counted on the training side
+    family = maintenance_family(cat_vocab)
+    cat_df = np.asarray((art_cat != 0).sum(axis=0)).ravel()
+    maintenance = {f: {"categories": int(((family == f) & (cat_df > 0)).sum()),
+                       "edges": int(cat_df[family == f].sum())}
+                   for f, _, _ in MAINTENANCE_RULES}
+    is_maintenance = (family != "") & params["drop_maintenance"]
+    keep_cat = ~named_like_test & ~is_maintenance
+    art_cat = _binary(art_cat @ sp.diags(keep_cat.astype(np.float32)))
+    # the same columns for the test documents' hidden categories (scored, never trained on)
+    test_cat = _binary(art_cat_all[test_art] @ sp.diags(keep_cat.astype(np.float32)))
+    raw_cat = _binary(art_cat_all @ sp.diags((~named_like_test).astype(np.float32)))
 
     t2 = time.perf_counter()
-    # test documents take no part: their titles are not searched for and their texts are not
-    # read, so they shape neither an edge nor the rules' frequency thresholds
+    # test documents take no part: their titles are not searched for and their texts do not
+    # count (held_out), so they shape neither an edge nor the rules' frequency thresholds; their
+    # texts are still scanned so their hidden outgoing mentions can be scored
     m_titles = ["" if is_test[j] else articles[j].title for j in range(n_art)]
-    m_texts = ["" if is_test[j] else articles[j].text for j in range(n_art)]
+    m_texts = [articles[j].text for j in range(n_art)]
     see_ref = see_also_pairs(m_titles, [[] if is_test[j] else a.see_also
                                         for j, a in enumerate(articles)])
     mentions, mention_report = find_mentions(m_titles, m_texts, rules, reference=see_ref,
-                                             progress=progress)
+                                             held_out=is_test, progress=progress)
     timings["mentions_s"] = time.perf_counter() - t2
+    test_mention = _binary(mentions[test_art] @ not_test)  # outgoing only: see the docstring
+    mentions = not_test @ mentions
     undirected = mentions + mentions.T
     undirected = _binary(undirected - sp.diags(undirected.diagonal()))  # no self-edges
     art_mention = _binary(not_test @ undirected @ not_test)  # test articles are never anchors
 
-    graphs = [("category", art_cat, cat_vocab), ("mentions", art_mention, titles)]
+    # (name, training-side article graph, test documents' hidden rows, anchor names)
+    graphs = [("category", art_cat, test_cat, cat_vocab),
+              ("mentions", art_mention, test_mention, titles)]
     if any(a.links for a in articles):  # a MediaWiki dump: the real hyperlink graph as well
         link_rows, link_flat = _flatten([a.links for a in articles])
         pos = _lookup(link_flat, titles[order])
@@ -378,24 +503,33 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
                                (link_rows[hit], order[pos[hit]])), shape=(n_art, n_art))
         links = links + links.T
         links = _binary(links - sp.diags(links.diagonal()))
-        graphs.append(("links", _binary(not_test @ links @ not_test), titles))
+        graphs.append(("links", _binary(not_test @ links @ not_test),
+                       _binary(links[test_art] @ not_test), titles))
 
     t3 = time.perf_counter()
-    sets = {}
-    rwr_stats = {}
-    for name, art_anchor, anchor_names in graphs:
-        doc_anchor = art_anchor[train_art]
-        label_own = sp.diags(own_edges.astype(np.float32)) @ art_anchor[own_rows]
-        # an article label with no edge in this set (no categories, say) is walked like the rest
-        own_here = own_edges & (np.diff(label_own.indptr) > 0)
-        # labels without own edges: the union of the anchors of their training documents
-        walk_labels = np.flatnonzero(~own_here)
-        seed_rows = _binary(sp.diags((~own_here).astype(np.float32)) @ (train_y.T @ doc_anchor))
-        stacked = sp.vstack([doc_anchor, _binary(label_own + seed_rows)], format="csr")
-        walked = random_walk_with_restart(stacked, hops=400, restart=0.8,
-                                          top_k=params["rwr_top_k"], seed=params["seed"],
-                                          nodes=len(train_art) + walk_labels)
-        label_anchor = label_own + walked[len(train_art):]
+    sets, rwr_stats, quality, hubs = {}, {}, {}, {}
+    walk = dict(own_edges=own_edges, own_rows=own_rows, train_art=train_art, train_y=train_y,
+                test_y=test_y, test_art=test_art, rwr_top_k=params["rwr_top_k"],
+                seed=params["seed"])
+    for name, art_anchor, test_anchor, anchor_names in graphs:
+        doc_df = np.asarray((art_anchor[train_art] != 0).sum(axis=0)).ravel()
+        cap = params["max_anchor_df"]
+        is_hub = (doc_df > cap * len(train_art)) if cap is not None else np.zeros(len(doc_df), bool)
+        hubs[name] = {"max_documents": None if cap is None else int(cap * len(train_art)),
+                      "anchors_dropped": int(is_hub.sum()),
+                      "train_edges_dropped": int(doc_df[is_hub].sum()),
+                      "examples": [str(anchor_names[j]) for j in
+                                   np.flatnonzero(is_hub)[np.argsort(-doc_df[is_hub])][:10]]}
+        keep = sp.diags((~is_hub).astype(np.float32))
+        doc_anchor, label_anchor, walked, own_here, quality[name] = _anchor_graphs(
+            _binary(art_anchor @ keep), _binary(test_anchor @ keep),
+            params["doc_rwr_top_k"], **walk)
+        if name == "category":  # the graph before cleaning: no maintenance rules, no hub cap
+            quality[name]["before_cleaning"] = _anchor_graphs(
+                _binary(not_test @ raw_cat), _binary(raw_cat[test_art]), None, **walk)[4]
+        elif cap is not None:  # the linker's own rules are measured in mentions.MEASURED
+            quality[name]["before_cleaning"] = _anchor_graphs(
+                art_anchor, test_anchor, None, **walk)[4]
         used = np.flatnonzero(np.asarray((doc_anchor != 0).sum(axis=0)).ravel()
                               + np.asarray((label_anchor != 0).sum(axis=0)).ravel())
         if name != "category" and params["variant"] == "text":
@@ -404,7 +538,7 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
             texts = [str(anchor_names[j]) for j in used]
         sets[name] = AnchorSet(name, texts, doc_anchor[:, used], label_anchor[:, used])
         rwr_stats[name] = {"labels_with_own_edges": int(own_here.sum()),
-                           "labels_by_walk": int(len(walk_labels)),
+                           "labels_by_walk": int((~own_here).sum()),
                            "labels_by_walk_with_edges": int(
                                (np.diff(walked.indptr)[len(train_art):] > 0).sum())}
     timings["anchor_graphs_s"] = time.perf_counter() - t3
@@ -433,6 +567,9 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
                          "test_documents_dropped_without_labels": dropped_test},
         "label_edges": rwr_stats,
         "categories_named_like_test_documents": int(named_like_test.sum()),
+        "maintenance_categories": maintenance,
+        "hub_cap": hubs,
+        "graph_quality": quality,
         "mentions": {"rules": asdict(rules), "stages": [list(s) for s in mention_report.stages],
                      "reference_see_also_pairs": mention_report.reference_pairs,
                      "dropped_titles": mention_report.dropped_titles},
@@ -442,6 +579,47 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
         "derived": "the 'mentions' graph is reconstructed from article texts, not Wikipedia links",
     }
     return dataset, card
+
+
+def _anchor_graphs(art_anchor, test_anchor, doc_rwr_top_k, *, own_edges, own_rows, train_art,
+                   train_y, test_y, test_art, rwr_top_k, seed):
+    """One anchor set's graphs from its article graph (module docstring, "Label edges").
+
+    art_anchor: csr (articles × M), training side only; test_anchor: csr (test documents × M),
+    the test documents' hidden edges. Returns (doc_anchor N_train × M, label_anchor L × M, the
+    walk's output, own_here (L,) bool, quality dict) — quality from
+    :func:`ramen_edu.graphs.anchor_graph_quality` on the held-out test documents (``test``,
+    the number to read) and on the training documents (``train``, inflated: label edges are
+    built from these documents' anchors).
+    """
+    from ramen_edu.graphs import anchor_graph_quality, random_walk_with_restart
+
+    n_train = len(train_art)
+    doc_anchor = art_anchor[train_art]
+    label_own = sp.diags(own_edges.astype(np.float32)) @ art_anchor[own_rows]
+    # an article label with no edge in this set (no categories, say) is walked like the rest
+    own_here = own_edges & (np.diff(label_own.indptr) > 0)
+    # labels without own edges: the union of the anchors of their training documents
+    walk_labels = np.flatnonzero(~own_here)
+    seed_rows = _binary(sp.diags((~own_here).astype(np.float32)) @ (train_y.T @ doc_anchor))
+    stacked = sp.vstack([doc_anchor, _binary(label_own + seed_rows)], format="csr")
+    walked = random_walk_with_restart(stacked, hops=400, restart=0.8, top_k=rwr_top_k,
+                                      seed=seed, nodes=n_train + walk_labels)
+    label_anchor = (label_own + walked[n_train:]).tocsr()
+    if doc_rwr_top_k is not None:
+        # documents walk the same [documents; labels] graph; the test documents, for scoring
+        # only, walk it from their hidden edges (their rows are appended after the labels and
+        # only they start walks, so no training row changes)
+        big = sp.vstack([stacked, test_anchor], format="csr")
+        n_big = big.shape[0]
+        dense = random_walk_with_restart(
+            big, hops=400, restart=0.8, top_k=int(doc_rwr_top_k), seed=seed + 1,
+            nodes=np.r_[np.arange(n_train), np.arange(n_big - test_anchor.shape[0], n_big)])
+        doc_anchor = dense[:n_train].tocsr()
+        test_anchor = dense[n_big - test_anchor.shape[0]:].tocsr()
+    quality = {"test": anchor_graph_quality(test_anchor, test_y, label_anchor),
+               "train": anchor_graph_quality(doc_anchor, train_y, label_anchor)}
+    return doc_anchor, label_anchor, walked, own_here, quality
 
 
 def _one_line(text: str) -> str:
@@ -481,6 +659,31 @@ def card_markdown(card: dict) -> str:
                   "| rule | edges left | removed | see-also pairs found |", "|---|---:|---:|---:|"]
         lines += [f"| {name} | {left:,} | {removed:,} | {'' if found is None else f'{found:,}'} |"
                   for name, left, removed, found in stages]
+    quality = card.get("graph_quality") or {}
+    if quality:
+        lines += ["", "Graph quality (`ramen_edu.graphs.anchor_graph_quality`) on the held-out "
+                      "test documents: their hidden edges (categories; outgoing mentions) "
+                      "against label edges built without them. Precision = share of edges whose "
+                      "anchor one of the document's labels touches; coverage = share of "
+                      "(document, label) pairs joined in two hops. Train columns are inflated "
+                      "(label edges come from those documents).", "",
+                  "| graph | stage | test precision | test coverage | test edges / doc "
+                  "| train precision | train coverage | train edges / doc |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for name, q in quality.items():
+            for stage, r in (("before cleaning", q.get("before_cleaning")), ("built", q)):
+                if r:
+                    t, tr = r["test"], r["train"]
+                    lines.append(f"| {name} | {stage} | {t['edge_precision']:.1%} "
+                                 f"| {t['label_coverage']:.1%} | {t['edges_per_document']:.2f} "
+                                 f"| {tr['edge_precision']:.1%} | {tr['label_coverage']:.1%} "
+                                 f"| {tr['edges_per_document']:.2f} |")
+    maint = card.get("maintenance_categories") or {}
+    if maint:
+        lines += ["", "Maintenance categories (`MAINTENANCE_RULES`, training side"
+                  + ("" if card["params"].get("drop_maintenance") else ", counted, not dropped")
+                  + "): " + ", ".join(f"{k} {v['categories']:,} categories / {v['edges']:,} "
+                                      "edges" for k, v in maint.items()) + "."]
     f = card["filter_pairs"]
     lines += ["", f"Filter pairs: {f['self']:,} self, {f['reciprocal']:,} reciprocal "
                   f"({f['test_documents_dropped_without_labels']:,} test documents dropped "
@@ -526,6 +729,13 @@ def cli_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-fraction", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rwr-top-k", type=int, default=10)
+    parser.add_argument("--keep-maintenance", action="store_true",
+                        help="keep Wikipedia maintenance/tracking categories")
+    parser.add_argument("--max-anchor-df", type=float, default=MAX_ANCHOR_DF,
+                        help="hub cap: drop anchors linked to more than this fraction of the "
+                             "training documents (default: off)")
+    parser.add_argument("--doc-rwr-top-k", type=int, default=None,
+                        help="replace documents' edges by their k most visited anchors")
     parser.add_argument("--no-cache", action="store_true", help="rebuild even if cached")
     parser.add_argument("--out", default=None, help="also write the XC folder here")
     args = parser.parse_args(argv)
@@ -533,7 +743,11 @@ def cli_main(argv: list[str] | None = None) -> int:
         ds = build_wiki_seealso(args.data, variant=args.variant,
                                 min_docs_per_label=args.min_docs_per_label,
                                 test_fraction=args.test_fraction, seed=args.seed,
-                                rwr_top_k=args.rwr_top_k, cache=not args.no_cache, progress=True)
+                                rwr_top_k=args.rwr_top_k,
+                                drop_maintenance=not args.keep_maintenance,
+                                max_anchor_df=args.max_anchor_df,
+                                doc_rwr_top_k=args.doc_rwr_top_k, cache=not args.no_cache,
+                                progress=True)
     except (FileNotFoundError, ValueError) as err:
         print(f"ramen-edu build-wiki: {err}", file=sys.stderr)
         return 1
