@@ -1,38 +1,57 @@
 """Bandit tuning of the regularization constants λ (RAMEN §3, "Bandit Learning for Regularization
-Constants"), the paper's form and a reward form that works.
+Constants"): the paper's literal form, and a validated estimator that tunes.
 
-Each constant is tuned on its own by "gradient descent without a gradient" (Flaxman et al.,
-2005): every ``period`` (= 30) iterations λ is perturbed, λ̃ = λ + z with z ~ N(0, σ²), the
-trainer uses λ̃ for the next ``period`` iterations, the signal f observed meanwhile is averaged,
-and λ moves along the one-point gradient estimate
+Both modes are "gradient descent without a gradient" (Flaxman et al., 2005): λ is perturbed,
+training runs ``period`` iterations with the perturbed λ̃, a signal is read, and λ moves along
+the perturbation in proportion to what the signal did. They differ in the signal and in how
+the training trend is kept out of the estimate.
 
-    ∇f(λ) ≈ E[f(λ + z)·z] / σ²      (Gaussian smoothing; Flaxman's (d/δ)·f(x + δu)·u for u = ±1)
+``mode="validation"`` (default) — antithetic pairs with common random numbers, on log λ
+-----------------------------------------------------------------------------------------
+Work with θ = log λ (λ stays positive, a step is a relative change, no floor to bounce off).
+Each *pair* draws a direction u ∈ {−1, +1}^d (Rademacher, as in SPSA; Spall 1992) and a coin
+o ∈ {−1, +1}. From the same starting point (encoder, optimizer, schedule and random state are
+snapshotted) the trainer trains ``period`` steps on the *same* batches twice:
 
-with step η = 0.01, clipped to ``bounds``. All constants are perturbed at once with independent
-z's (the other constants' perturbations then act as extra noise, as in SPSA).
+    branch 1 with θ + o·σ·u,   then, restored, branch 2 with θ − o·σ·u,
 
-σ: the paper writes z ~ N(0, 0.01) and calls 0.01 the *variance*, so σ = 0.1 — that is what we
-use (0.01 as the standard deviation would be a perturbation far below the noise of a
-mini-batch objective, and the 1/σ² factor would blow every step up by 100).
+and reads a *validation* reward after each (never the test split: the mean top-1 margin of a
+held-out slice of the training documents, ``Trainer.validation_reward``). With r₊, r₋ the rewards
+of the branches that used θ + σu and θ − σu,
 
-Two signals (``mode``):
+    d = r₊ − r₋        estimates 2σ·uᵀ∇_θ r,
 
-* ``"paper"`` — f = the averaged λ-weighted mini-batch objective λ_l·L + Σ (λ_x R_x + λ_z R_z),
-  minimised, exactly as the text says. Since every term is ≥ 0, f grows with each λ
-  (∂f/∂λ = the term's loss), so the estimate drifts every λ down to its lower bound: the
-  optimum of "make the weighted loss small" is "weigh everything as little as possible".
-  Kept to show that failure (book/04_training.ipynb). By default this mode uses the reward
-  mode's baseline and step clipping (below), not its normalisation;
-  ``baseline=False, max_step=None`` gives the paper's literal update λ ← λ − η·f·z/σ², which
-  is far noisier (f ≈ 10 makes each step ≈ η·f/σ ≈ 1) and, because f > 0, turns *both* bounds
-  into traps: at a bound only one-sided perturbations remain and f·z then always points out.
-* ``"reward"`` (default) — f = a reward to *maximise* that the λ's cannot game by scaling,
-  e.g. the in-batch P@1 of the document–label scores or minus the unweighted document–label
-  loss. Variance reduction (what docs/RAMEN.md reports of a co-author's public code): a
-  moving-average baseline b (advantage f − b) scaled by a moving standard deviation, steps
-  clipped to ``max_step``, λ ≥ 0.1. λ_l ("doc_label") is fixed at 1 by default in this mode: AdamW is invariant to the
-  scale of the loss, so only the ratios λ/λ_l matter and tuning all of them adds a direction
-  that changes nothing but the noise.
+and the update is θ ← clip(θ + η·clip(d / rms(d), −2, 2)·u, log bounds), where rms(d) is an
+exponential moving root-mean-square of past d's (the reward's scale is learnt, as Adam learns a
+gradient's; decay 0.9), so η = 0.2 moves λ by ≈ ±20 % per pair. σ = 0.5 (λ × or ÷ 1.65): the
+effect of a smaller perturbation over a 10-step period is below what one pair can resolve. Training continues from branch 2,
+whose sign is the coin's: no branch is *selected* on the validation reward, so the bandit tunes λ
+but does not cherry-pick a trajectory.
+
+Why this tunes where the in-batch-P@1 bandit it replaces did not (issue 8, book/04):
+
+* both branches start from the same state and see the same batches and dropout masks (common
+  random numbers), so d contains neither the training trend (a reward that only rises with
+  time gives r₊ = r₋ exactly: tested) nor mini-batch noise — only the effect of ±σu;
+* the reward is read on documents the encoder never trains on, so it rewards generalisation;
+* the perturbation is symmetric and bounds act on θ only, so no floor pushes λ up.
+
+Its price: each pair trains ``period`` steps twice, so a RAMEN epoch costs about twice the steps
+(measured in book/04 and benchmarks/bench_training.py); ``TrainConfig.bandit=False`` ("No
+Bandit") is the cheap alternative, and the ablation says what the bandit buys.
+
+``mode="paper"`` — the literal §3 form
+--------------------------------------
+f = the averaged λ̃-weighted mini-batch objective λ_l·L + Σ (λ_x R_x + λ_z R_z), *minimised*,
+with λ̃ = λ + z, z ~ N(0, σ²), σ = 0.1 (the paper writes N(0, 0.01), 0.01 being the variance),
+η = 0.01, and the one-point estimate ∇f ≈ f·z/σ². Since every term is ≥ 0, f grows with each λ,
+so the estimate drifts every λ down to its lower bound: "make the weighted loss small" is won by
+"weigh everything as little as possible". By default a moving-average baseline and step
+clipping (0.1) tame its variance; ``baseline=False, max_step=None`` is the literal update.
+Kept to show that failure (book/04_training.ipynb).
+
+In both modes λ_l ("doc_label") is fixed at 1 by default in validation mode (AdamW is invariant
+to the loss scale, so only the ratios λ/λ_l matter) and tuned in paper mode (as the paper does).
 
 Taught in: book/04_training.ipynb
 """
@@ -46,53 +65,53 @@ import numpy as np
 
 __all__ = ["LambdaBandit", "run_toy_bandit"]
 
-MODES = ("reward", "paper")
+MODES = ("validation", "paper")
+# mode → (lr, sigma, bounds) defaults; see the module docstring
+_DEFAULTS = {"validation": (0.2, 0.5, (1e-3, 10.0)), "paper": (0.01, 0.1, (0.1, 10.0))}
+_STEP_CLIP = 2.0  # |d / rms(d)| above this is an outlier, not more evidence
 
 
 class LambdaBandit:
-    """Online one-point-gradient bandit over the RAMEN λ's.
+    """Online zeroth-order tuner of the RAMEN λ's (module docstring: both estimators).
 
-    names:   objective terms, e.g. ``["doc_label", "doc_anchor:category", "label_anchor:category"]``.
-    init:    starting λ per name; default doc_label = 1.0 and every other 0.1 (RAMEN §3).
-    lr:      η, the step on the gradient estimate (paper: 0.01).
-    period:  iterations a perturbation is held, and the signal averaged (paper: 30).
-    sigma:   standard deviation of z (paper: variance 0.01 → σ = 0.1; module docstring).
-    bounds:  (low, high) range of every tuned λ (co-author's code: λ ≥ 0.1).
-    mode:    "reward" (default) or "paper"; see the module docstring.
-    seed:    seed of the perturbations.
-    fixed:   names never tuned (kept at their init). Default: {"doc_label"} in reward mode, none
-             in paper mode (the paper tunes all).
-    baseline: subtract a moving-average baseline from f (default True); ``baseline_decay`` is
-             its EMA factor.
-    normalise: divide the advantage by its moving standard deviation (default: on in reward
-             mode only — a reward such as P@1 moves by ~1e-3 between periods, so its scale must
-             be learnt; the paper's objective has the loss's own scale, and normalising it would
-             let the largest term's noise drown the others).
-    max_step: largest |Δλ| of one update (None = unclipped).
-    The paper's literal update is ``mode="paper", baseline=False, max_step=None``.
+    names:     objective terms, e.g. ``["doc_label", "doc_anchor:category", "label_anchor:category"]``.
+    init:      starting λ per name; default doc_label = 1.0 and every other 0.1 (RAMEN §3).
+    mode:      "validation" (default) or "paper".
+    lr:        η. validation: typical step of log λ per pair (0.2); paper: 0.01 (App. B).
+    period:    iterations a perturbation is held (paper: 30).
+    sigma:     validation: the log-λ perturbation ±σ (0.5); paper: std of z (0.1).
+    bounds:    (low, high) of every tuned λ; validation (1e-3, 10), paper (0.1, 10).
+    seed:      seed of the perturbations.
+    fixed:     names never tuned. Default {"doc_label"} in validation mode, none in paper mode.
+    baseline, baseline_decay, max_step: paper mode's variance reduction (moving-average
+               baseline, EMA factor, step clip); ``baseline=False, max_step=None`` is literal.
 
-    Per iteration the trainer calls ``lam = bandit.values()`` (λ̃ to use now), computes the
-    losses, then ``bandit.observe(objective, reward)``. ``history`` holds one dict per update:
-    iteration, phase, lambda (the point being tuned), perturbed (λ̃ for the next period), step,
-    signal (averaged f), baseline.
+    Per iteration the trainer calls ``lam = bandit.values()`` (λ̃ to use now), trains, then
+    ``bandit.observe(objective)``. ``history`` holds one dict per period end: iteration, phase
+    ("start", "half" = end of period A, "update" = end of a pair / paper update), lambda (the
+    point being tuned), perturbed (λ̃ of the next period), step (Δλ), signal (d, or the paper's
+    f), reward (validation: the reward read at this period end), direction (u·o of the pair).
     Taught in: book/04_training.ipynb
     """
 
     def __init__(self, names: Iterable[str], *, init: Mapping[str, float] | None = None,
-                 lr: float = 0.01, period: int = 30, sigma: float = 0.1,
-                 bounds: tuple[float, float] = (0.1, 10.0), mode: str = "reward", seed: int = 0,
-                 fixed: Iterable[str] | None = None, baseline: bool | None = None,
-                 baseline_decay: float = 0.9, normalise: bool | None = None,
-                 max_step: float | None = 0.1):
+                 mode: str = "validation",
+                 lr: float | None = None, period: int = 30, sigma: float | None = None,
+                 bounds: tuple[float, float] | None = None, seed: int = 0,
+                 fixed: Iterable[str] | None = None, baseline: bool = True,
+                 baseline_decay: float = 0.9, max_step: float | None = 0.1):
         self.names = list(names)
         if not self.names or len(set(self.names)) != len(self.names):
             raise ValueError(f"names must be a non-empty list of distinct terms, got {self.names}")
         if mode not in MODES:
-            raise ValueError(f"mode={mode!r}; choose 'reward' (maximise a reward, default) or "
-                             f"'paper' (minimise the λ-weighted objective)")
-        low, high = bounds
-        if not 0 <= low < high:
-            raise ValueError(f"bounds={bounds} must satisfy 0 ≤ low < high")
+            raise ValueError(f"mode={mode!r}; choose 'validation' (antithetic pairs rewarded on a "
+                             f"held-out slice, default) or 'paper' (minimise the λ-weighted objective)")
+        d_lr, d_sigma, d_bounds = _DEFAULTS[mode]
+        lr, sigma = (d_lr if lr is None else lr), (d_sigma if sigma is None else sigma)
+        low, high = d_bounds if bounds is None else bounds
+        if not 0 <= low < high or (mode == "validation" and low <= 0):
+            raise ValueError(f"bounds={bounds} must satisfy 0 ≤ low < high (low > 0 in validation "
+                             f"mode, which works on log λ)")
         if period < 1 or sigma <= 0 or lr <= 0:
             raise ValueError(f"need period ≥ 1, sigma > 0, lr > 0 (got {period}, {sigma}, {lr})")
         if not 0 <= baseline_decay < 1:
@@ -102,74 +121,78 @@ class LambdaBandit:
         if unknown:
             raise ValueError(f"init has λ for {sorted(unknown)}, which are not in names {self.names}")
         if fixed is None:
-            fixed = {"doc_label"} & set(self.names) if mode == "reward" else set()
+            fixed = {"doc_label"} & set(self.names) if mode == "validation" else set()
         self.fixed = set(fixed)
         if self.fixed - set(self.names):
             raise ValueError(f"fixed names {sorted(self.fixed - set(self.names))} are not in names")
+        self.tuned = [n for n in self.names if n not in self.fixed]
         self.mode, self.lr, self.period, self.sigma = mode, float(lr), int(period), float(sigma)
         self.bounds = (float(low), float(high))
-        self.baseline = True if baseline is None else bool(baseline)
-        self.normalise = (mode == "reward") if normalise is None else bool(normalise)
-        self.baseline_decay = float(baseline_decay)
+        self.baseline, self.baseline_decay = bool(baseline), float(baseline_decay)
         self.max_step = None if max_step is None else float(max_step)
-        self.tuned = [n for n in self.names if n not in self.fixed]
 
         self.base = {n: float(init.get(n, 1.0 if n == "doc_label" else 0.1)) for n in self.names}
         for n in self.tuned:
             self.base[n] = self._clip(self.base[n])
         self.rng = np.random.default_rng(seed)
         self.iteration = 0
-        self._sum = 0.0
-        self._count = 0
-        self._mean: float | None = None  # moving baseline of f
-        self._var: float | None = None  # moving variance of the advantage
+        self._sum, self._count = 0.0, 0
+        self._mean: float | None = None  # paper: moving baseline of f
+        self._ms: float | None = None  # validation: moving mean square of d
+        self._u: dict[str, float] = {}
+        self._order = 1.0
         self.history: list[dict] = []
-        self._perturb()
-        self.history.append(self._record("start", signal=None, baseline=None, step={}))
+        self._new_perturbation()
+        self.history.append(self._record("start", signal=None, step={}))
 
     # ---- internals
     def _clip(self, value: float) -> float:
         return float(min(max(value, self.bounds[0]), self.bounds[1]))
 
-    def _perturb(self) -> None:
-        z = self.rng.normal(0.0, self.sigma, size=len(self.tuned))
+    def _new_perturbation(self) -> None:
         self.current = dict(self.base)
-        for n, dz in zip(self.tuned, z):
-            self.current[n] = self._clip(self.base[n] + dz)
+        if self.mode == "paper":
+            z = self.rng.normal(0.0, self.sigma, size=len(self.tuned))
+            for n, dz in zip(self.tuned, z):
+                self.current[n] = self._clip(self.base[n] + dz)
+            return
+        u = self.rng.choice([-1.0, 1.0], size=len(self.tuned))
+        self._order = float(self.rng.choice([-1.0, 1.0]))
+        self._u = {n: float(x) for n, x in zip(self.tuned, u)}
 
-    def _record(self, phase: str, *, signal, baseline, step) -> dict:
+    def _branch(self, sign: float) -> dict[str, float]:
+        # the perturbed λ may leave the bounds by a factor e^σ: clipping it would break the symmetry
+        lam = dict(self.base)
+        for n in self.tuned:
+            lam[n] = self.base[n] * math.exp(sign * self.sigma * self._u[n])
+        return lam
+
+    def _record(self, phase: str, *, signal, step, reward=None) -> dict:
         return {"iteration": self.iteration, "phase": phase, "lambda": dict(self.base),
                 "perturbed": dict(self.current), "step": dict(step), "signal": signal,
-                "baseline": baseline}
+                "reward": reward, "direction": dict(self._u)}
 
-    def _update(self, f: float) -> None:
-        baseline = self._mean
+    def _paper_update(self, f: float) -> None:
+        advantage = f
         if self.baseline:
-            advantage = 0.0 if baseline is None else f - baseline
+            advantage = 0.0 if self._mean is None else f - self._mean
             d = self.baseline_decay
-            self._mean = f if baseline is None else d * baseline + (1 - d) * f
-        else:
-            advantage = f
-        if self.normalise and advantage != 0.0:
-            d = self.baseline_decay
-            self._var = advantage**2 if self._var is None else d * self._var + (1 - d) * advantage**2
-            advantage /= math.sqrt(self._var) + 1e-12
-        sign = -1.0 if self.mode == "paper" else 1.0  # paper: minimise; reward: maximise
+            self._mean = f if self._mean is None else d * self._mean + (1 - d) * f
         step = {}
         for n in self.tuned:
-            # the perturbation actually applied (differs from z where λ̃ was clipped at a bound)
-            z = self.current[n] - self.base[n]
-            delta = sign * self.lr * advantage * z / self.sigma**2
+            z = self.current[n] - self.base[n]  # as applied (clipped at a bound)
+            delta = -self.lr * advantage * z / self.sigma**2  # minimise f
             if self.max_step is not None:
                 delta = max(-self.max_step, min(self.max_step, delta))
             step[n] = delta
             self.base[n] = self._clip(self.base[n] + delta)
-        self._perturb()
-        self.history.append(self._record("update", signal=f, baseline=baseline, step=step))
+        self._new_perturbation()
+        self.history.append(self._record("update", signal=f, step=step))
 
     # ---- public API
     def values(self) -> dict[str, float]:
-        """λ̃ to use at this iteration: {name: float} (perturbed values of the current period)."""
+        """λ to use at this iteration: {name: float} (paper: this period's perturbed λ̃;
+        validation: the unperturbed λ — its perturbations live in :meth:`pair`)."""
         return dict(self.current)
 
     @property
@@ -177,35 +200,64 @@ class LambdaBandit:
         """The λ being tuned (without the current perturbation): {name: float}."""
         return dict(self.base)
 
-    def observe(self, objective: float, reward: float | None = None) -> None:
-        """Record one iteration: ``objective`` = the λ̃-weighted mini-batch objective (used by
-        mode "paper"), ``reward`` = the quantity to maximise (mode "reward", required there).
-        Every ``period`` calls the averaged signal updates λ and a new perturbation starts."""
-        signal = objective if self.mode == "paper" else reward
-        if signal is None:
-            raise ValueError("mode='reward' needs observe(objective, reward=...), e.g. the "
-                             "in-batch P@1 of the document–label scores")
-        signal = float(signal)
-        if not math.isfinite(signal):
-            raise ValueError(f"iteration {self.iteration}: non-finite bandit signal {signal} "
-                             f"({'objective' if self.mode == 'paper' else 'reward'}); "
+    def pair(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Validation mode: (λ̃ of the first branch, λ̃ of the second) = (θ + oσu, θ − oσu) in
+        log space. Train ``period`` steps with each from the same snapshot, then :meth:`report`."""
+        if self.mode != "validation":
+            raise ValueError("pair() belongs to mode='validation'; mode='paper' uses values()/observe()")
+        return self._branch(self._order), self._branch(-self._order)
+
+    def report(self, reward_first: float, reward_second: float) -> None:
+        """Validation mode: the rewards after the two branches of :meth:`pair`; updates λ."""
+        if self.mode != "validation":
+            raise ValueError("report() belongs to mode='validation'")
+        for r in (reward_first, reward_second):
+            if not math.isfinite(r):
+                raise ValueError(f"iteration {self.iteration}: non-finite validation reward {r}; "
+                                 f"check the encoder for NaN weights before tuning λ on it")
+        r_plus, r_minus = (reward_first, reward_second) if self._order > 0 else (reward_second, reward_first)
+        d = float(r_plus - r_minus)
+        if abs(d) <= 1e-9 * (abs(r_plus) + abs(r_minus)) + 1e-15:
+            d = 0.0  # rounding noise between equal rewards is no evidence (normalised, it would be ±1)
+        decay = self.baseline_decay
+        self._ms = d * d if self._ms is None else decay * self._ms + (1 - decay) * d * d
+        g = 0.0 if self._ms == 0 else max(-_STEP_CLIP, min(_STEP_CLIP, d / math.sqrt(self._ms)))
+        step = dict.fromkeys(self.tuned, 0.0)
+        log_low, log_high = math.log(self.bounds[0]), math.log(self.bounds[1])
+        for n in self.tuned if g else ():
+            theta = min(max(math.log(self.base[n]) + self.lr * g * self._u[n], log_low), log_high)
+            new = math.exp(theta)
+            step[n], self.base[n] = new - self.base[n], new
+        self.iteration += 2 * self.period
+        self._new_perturbation()
+        self.history.append(self._record("update", signal=d, step=step, reward=(r_plus, r_minus)))
+
+    def observe(self, objective: float) -> None:
+        """Paper mode: record one iteration's λ̃-weighted objective; every ``period`` calls λ is
+        updated and a new perturbation starts. (Validation mode learns from :meth:`report`; here
+        it only checks the objective.)"""
+        objective = float(objective)
+        if not math.isfinite(objective):
+            raise ValueError(f"iteration {self.iteration}: non-finite objective {objective}; "
                              f"check the loss for NaN before observing it")
+        if self.mode != "paper":
+            return
         self.iteration += 1
-        self._sum += signal
+        self._sum += objective
         self._count += 1
-        if self._count == self.period:
-            f = self._sum / self._count
-            self._sum, self._count = 0.0, 0
-            self._update(f)
+        if self._count < self.period:
+            return
+        f = self._sum / self._count
+        self._sum, self._count = 0.0, 0
+        if self.tuned:
+            self._paper_update(f)
 
     def state_dict(self) -> dict:
-        """Everything needed to resume exactly (λ, perturbation, partial averages, RNG, history)."""
-        return {"base": dict(self.base), "current": dict(self.current),
-                "iteration": self.iteration, "sum": self._sum, "count": self._count,
-                "mean": self._mean, "var": self._var,
-                "rng": copy.deepcopy(self.rng.bit_generator.state),
-                "history": copy.deepcopy(self.history), "names": list(self.names),
-                "mode": self.mode}
+        """Everything needed to resume exactly (λ, pair state, averages, RNG, history)."""
+        return {"base": dict(self.base), "current": dict(self.current), "iteration": self.iteration,
+                "sum": self._sum, "count": self._count, "mean": self._mean, "ms": self._ms, "u": dict(self._u),
+                "order": self._order, "rng": copy.deepcopy(self.rng.bit_generator.state),
+                "history": copy.deepcopy(self.history), "names": list(self.names), "mode": self.mode}
 
     def load_state_dict(self, state: Mapping) -> None:
         """Restore :meth:`state_dict`; later values() and updates equal the saved run's."""
@@ -214,12 +266,13 @@ class LambdaBandit:
                              f"this bandit has names={self.names} mode={self.mode!r}")
         self.base, self.current = dict(state["base"]), dict(state["current"])
         self.iteration, self._sum, self._count = int(state["iteration"]), float(state["sum"]), int(state["count"])
-        self._mean, self._var = state["mean"], state["var"]
+        self._mean, self._ms = state["mean"], state["ms"]
+        self._u, self._order = dict(state["u"]), float(state["order"])
         self.rng.bit_generator.state = copy.deepcopy(state["rng"])
         self.history = copy.deepcopy(list(state["history"]))
 
 
-def run_toy_bandit(mode: str = "reward", *, iterations: int = 6000, seed: int = 0,
+def run_toy_bandit(mode: str = "validation", *, iterations: int = 6000, seed: int = 0,
                    dim: int = 8, noise: float = 0.5, harm_offset: float = 1.0, step: float = 0.02,
                    **bandit_kwargs) -> LambdaBandit:
     """Tune λ on a toy training where one regularizer helps and one hurts.
@@ -230,30 +283,51 @@ def run_toy_bandit(mode: str = "reward", *, iterations: int = 6000, seed: int = 
         R_help = ‖θ − (t + ε')‖²           (a graph that knows all of t),
         R_harm = ‖θ − (w + ε'')‖²          (a graph pointing elsewhere, w = t + harm_offset·N(0, I)),
     where ε, ε', ε'' ~ N(0, noise²) are drawn afresh every iteration — mini-batch noise, which
-    also keeps every loss above zero, as in real training. The reward is −‖θ − t‖²/dim (a
-    stand-in for held-out P@1): it improves with λ_help and worsens with λ_harm. λ starts at
-    doc_label 1, help 0.3, harm 1 (room to move the right way; override with ``init=``).
-    Names: "doc_label", "doc_anchor:help", "doc_anchor:harm"; ``step`` is θ's learning rate.
-    Returns the bandit after ``iterations`` steps (its ``history`` tells the story).
+    also keeps every loss above zero, as in real training. The validation reward is
+    −‖θ − t‖²/dim (held-out quality: it improves with λ_help and worsens with λ_harm). In
+    validation mode each pair trains ``period`` steps twice from the same θ with the same noise
+    (common random numbers), exactly as the trainer does. λ starts at doc_label 1, help 0.3,
+    harm 1 (room to move the right way; override with ``init=``). Names: "doc_label",
+    "doc_anchor:help", "doc_anchor:harm"; ``step`` is θ's learning rate; ``iterations`` counts
+    the steps of the kept trajectory. Returns the bandit (its ``history`` tells the story).
     Taught in: book/04_training.ipynb
     """
     rng = np.random.default_rng(seed)
     truth = rng.normal(size=dim)
     harm_target = truth + harm_offset * rng.normal(size=dim)
     seen = np.arange(dim) < dim // 2
-    theta = np.zeros(dim)
     names = ["doc_label", "doc_anchor:help", "doc_anchor:harm"]
     kwargs = {"init": {"doc_label": 1.0, "doc_anchor:help": 0.3, "doc_anchor:harm": 1.0},
               "seed": seed, **bandit_kwargs}
     bandit = LambdaBandit(names, mode=mode, **kwargs)
-    for _ in range(iterations):
-        lam = bandit.values()
-        eps = noise * rng.normal(size=(3, dim))
-        diffs = (np.where(seen, theta - truth - eps[0], 0.0), theta - truth - eps[1],
-                 theta - harm_target - eps[2])
-        losses = [d @ d for d in diffs]
-        grad = 2 * sum(lam[n] * d for n, d in zip(names, diffs))
-        theta = theta - step * grad
-        objective = sum(lam[n] * v for n, v in zip(names, losses))
-        bandit.observe(objective, reward=-np.mean((theta - truth) ** 2))
+
+    def train(theta, lam, eps):
+        """SGD over the noise rows eps (steps, 3, dim); returns θ and the last objective."""
+        for e in eps:
+            diffs = (np.where(seen, theta - truth - e[0], 0.0), theta - truth - e[1],
+                     theta - harm_target - e[2])
+            theta = theta - step * 2 * sum(lam[n] * d for n, d in zip(names, diffs))
+            yield theta, sum(lam[n] * (d @ d) for n, d in zip(names, diffs))
+
+    def reward(theta):
+        return -float(np.mean((theta - truth) ** 2))
+
+    theta = np.zeros(dim)
+    done = 0
+    while done < iterations:
+        if mode == "paper":
+            for theta, objective in train(theta, bandit.values(), noise * rng.normal(size=(1, 3, dim))):
+                bandit.observe(objective)
+            done += 1
+            continue
+        n = min(bandit.period, iterations - done)
+        eps = noise * rng.normal(size=(n, 3, dim))
+        first, second = bandit.pair()
+        for theta_1, _ in train(theta, first, eps):
+            pass
+        for theta_2, _ in train(theta, second, eps):  # same start, same noise
+            pass
+        if n == bandit.period:
+            bandit.report(reward(theta_1), reward(theta_2))
+        theta, done = theta_2, done + n
     return bandit

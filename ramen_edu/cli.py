@@ -7,6 +7,7 @@ next to the code they drive.
     ramen-edu train --dataset NAME ...   RAMEN training (book/04)
     ramen-edu evaluate RUN_DIR ...       metrics of a trained model
     ramen-edu predict "Clade" ...        top-k labels for new texts
+    ramen-edu ablate --config F --seeds N   the ablation (Table 5), N seeds per row (book/04)
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ COMMANDS = {
     "train": ("ramen_edu.training", "train RAMEN (or the no-graph baseline)"),
     "evaluate": ("ramen_edu.training", "evaluate a saved model"),
     "predict": ("ramen_edu.training", "predict labels for new texts with a saved model"),
+    "ablate": ("ramen_edu.training", "the ablation (Table 5) over N seeds, compared with no-graph"),
 }
 
 

@@ -46,7 +46,7 @@ import scipy.sparse as sp
 __all__ = [
     "PROPENSITY_CONSTANTS", "propensities", "top_k_ids", "filter_predictions",
     "precision_at_k", "ndcg_at_k", "psp_at_k", "psndcg_at_k", "recall_at_k", "fn_at_k",
-    "label_quantiles", "quantile_metrics", "evaluate", "format_table",
+    "label_quantiles", "quantile_metrics", "evaluate", "per_document_metrics", "format_table",
 ]
 
 #: Jain et al. (2016) propensity constants (A, B) per dataset family, as used by the XC repository
@@ -414,67 +414,98 @@ class _Scored:
             self.ideal_w = np.zeros((n, self.K))
             self.ideal_w[rows[keep], pos_in_row[keep]] = w[order[keep]]
 
+    # Every metric is first a per-document vector (N,) and its reported value is the mean of that
+    # vector, so ``per_document_metrics`` and ``evaluate`` agree to the last bit. Under
+    # empty="skip" documents without labels hold NaN in the vector and are left out of the mean.
+    def _skip_mask(self, per_doc: np.ndarray, empty: str) -> np.ndarray:
+        if empty == "skip":
+            per_doc = np.where(self.n_true > 0, per_doc, np.nan)
+        return per_doc
+
     def _mean(self, per_doc: np.ndarray, empty: str) -> float:
         if empty == "skip":
             per_doc = per_doc[self.n_true > 0]
         return float(per_doc.mean()) if per_doc.size else float("nan")
-
-    def _ratio(self, num: np.ndarray, den: np.ndarray) -> float:
-        d = float(den.sum())
-        return float(num.sum()) / d if d > 0 else float("nan")
 
     def _idcg(self, k: int) -> np.ndarray:
         """sum_{i=1}^{min(k,|y|)} 1/log2(i+1) per document; 0 for documents without labels."""
         table = np.concatenate(([0.0], np.cumsum(_discounts(k))))
         return table[np.minimum(self.n_true, k)]
 
-    def precision(self, k: int, empty: str) -> float:
-        return self._mean(self.hits[:, :k].sum(axis=1) / k, empty)
+    def precision_docs(self, k: int, empty: str) -> np.ndarray:
+        return self._skip_mask(self.hits[:, :k].sum(axis=1) / k, empty)
 
-    def ndcg(self, k: int, empty: str) -> float:
+    def ndcg_docs(self, k: int, empty: str) -> np.ndarray:
         dcg = (self.hits[:, :k] * _discounts(self.K)[:k]).sum(axis=1)
         idcg = self._idcg(k)
-        return self._mean(np.divide(dcg, idcg, out=np.zeros_like(dcg), where=idcg > 0), empty)
+        return self._skip_mask(np.divide(dcg, idcg, out=np.zeros_like(dcg), where=idcg > 0), empty)
 
-    def recall(self, k: int, empty: str) -> float:
+    def recall_docs(self, k: int, empty: str) -> np.ndarray:
         found = self.hits[:, :k].sum(axis=1)
         r = np.divide(found, self.n_true, out=np.zeros(found.shape), where=self.n_true > 0)
-        return self._mean(r, empty)
+        return self._skip_mask(r, empty)
 
-    def fn(self, k: int, empty: str) -> float:
+    def fn_docs(self, k: int, empty: str) -> np.ndarray:
         found = self.hits[:, :k].sum(axis=1)
         miss = np.divide(self.n_true - found, self.n_true, out=np.zeros(found.shape),
                          where=self.n_true > 0)
-        return self._mean(miss, empty)
+        return self._skip_mask(miss, empty)
 
     def _require_weight(self):
         if self.weight is None:
             raise ValueError("propensity-scored metrics need propensities: pass train_y= or "
                              "label_frequency= (with n_train=) to evaluate, or propensity= here")
 
-    def _ps_normalise(self, num: np.ndarray, ideal: np.ndarray, normalize: str, empty: str) -> float:
+    def _ps_docs(self, num: np.ndarray, ideal: np.ndarray, normalize: str, empty: str) -> np.ndarray:
         if normalize == "dataset":
-            return self._ratio(num, ideal)
+            # Σ_i num_i ÷ Σ_i ideal_i written as a mean: num_i ÷ (mean ideal over the documents
+            # averaged). The ideal is a property of the test set, not of the ranking, so two
+            # methods' per-document values share the divisor and their differences average to
+            # the difference of the dataset-normalised scores (the paired comparison needs that).
+            # Documents without labels add 0 to both sums, so the value is the same for both
+            # choices of ``empty``.
+            n_used = int((self.n_true > 0).sum()) if empty == "skip" else num.size
+            total = float(ideal.sum())
+            scale = total / n_used if total > 0 and n_used else float("nan")
+            return self._skip_mask(num / scale, empty)
         if normalize == "none":
-            return self._mean(num, empty)
+            return self._skip_mask(num, empty)
         # "document": each document's own ratio, documents without labels score 0 (or are skipped)
-        r = np.divide(num, ideal, out=np.zeros_like(num), where=ideal > 0)
-        return self._mean(r, empty)
+        return self._skip_mask(np.divide(num, ideal, out=np.zeros_like(num), where=ideal > 0), empty)
 
-    def psp(self, k: int, normalize: str, empty: str) -> float:
+    def psp_docs(self, k: int, normalize: str, empty: str) -> np.ndarray:
         self._require_weight()
         num = self.w_hits[:, :k].sum(axis=1) / k
         ideal = self.ideal_w[:, :k].sum(axis=1) / k
-        return self._ps_normalise(num, ideal, normalize, empty)
+        return self._ps_docs(num, ideal, normalize, empty)
 
-    def psndcg(self, k: int, normalize: str, empty: str) -> float:
+    def psndcg_docs(self, k: int, normalize: str, empty: str) -> np.ndarray:
         self._require_weight()
         disc = _discounts(self.K)[:k]
         idcg = self._idcg(k)
         safe = np.where(idcg > 0, idcg, 1.0)  # documents without labels: both numbers are 0
         num = (self.w_hits[:, :k] * disc).sum(axis=1) / safe
         ideal = (self.ideal_w[:, :k] * disc).sum(axis=1) / safe
-        return self._ps_normalise(num, ideal, normalize, empty)
+        return self._ps_docs(num, ideal, normalize, empty)
+
+    # the aggregates: the mean of each per-document vector
+    def precision(self, k: int, empty: str) -> float:
+        return self._mean(self.precision_docs(k, empty), empty)
+
+    def ndcg(self, k: int, empty: str) -> float:
+        return self._mean(self.ndcg_docs(k, empty), empty)
+
+    def recall(self, k: int, empty: str) -> float:
+        return self._mean(self.recall_docs(k, empty), empty)
+
+    def fn(self, k: int, empty: str) -> float:
+        return self._mean(self.fn_docs(k, empty), empty)
+
+    def psp(self, k: int, normalize: str, empty: str) -> float:
+        return self._mean(self.psp_docs(k, normalize, empty), empty)
+
+    def psndcg(self, k: int, normalize: str, empty: str) -> float:
+        return self._mean(self.psndcg_docs(k, normalize, empty), empty)
 
 
 def _apply_filter(parts, filt, n_labels: int):
@@ -599,22 +630,37 @@ def psndcg_at_k(pred, true, propensity, ks: Sequence[int] = (1, 3, 5), *,
     return {k: s.psndcg(k, normalize, empty) for k in ks}
 
 
-def _collect(s: _Scored, ks, empty: str, normalize: str) -> dict[str, float]:
-    out: dict[str, float] = {}
+def _collect_docs(s: _Scored, ks, empty: str, normalize: str) -> dict[str, np.ndarray]:
+    """Every metric's per-document vector (N,), keyed and ordered as ``evaluate``'s result."""
+    out: dict[str, np.ndarray] = {}
     for k in ks:
-        out[f"P@{k}"] = s.precision(k, empty)
+        out[f"P@{k}"] = s.precision_docs(k, empty)
     for k in ks:
-        out[f"nDCG@{k}"] = s.ndcg(k, empty)
+        out[f"nDCG@{k}"] = s.ndcg_docs(k, empty)
     if s.weight is not None:
         for k in ks:
-            out[f"PSP@{k}"] = s.psp(k, normalize, empty)
+            out[f"PSP@{k}"] = s.psp_docs(k, normalize, empty)
         for k in ks:
-            out[f"PSnDCG@{k}"] = s.psndcg(k, normalize, empty)
+            out[f"PSnDCG@{k}"] = s.psndcg_docs(k, normalize, empty)
     for k in ks:
-        out[f"R@{k}"] = s.recall(k, empty)
+        out[f"R@{k}"] = s.recall_docs(k, empty)
     for k in ks:
-        out[f"FN@{k}"] = s.fn(k, empty)
+        out[f"FN@{k}"] = s.fn_docs(k, empty)
     return out
+
+
+def _collect(s: _Scored, ks, empty: str, normalize: str) -> dict[str, float]:
+    return {name: s._mean(docs, empty) for name, docs in _collect_docs(s, ks, empty, normalize).items()}
+
+
+def _propensity_arg(train_y, label_frequency, n_train, a, b) -> np.ndarray | None:
+    if train_y is not None and label_frequency is not None:
+        raise ValueError("give train_y or label_frequency, not both")
+    if train_y is not None:
+        return propensities(train_y, a, b)
+    if label_frequency is not None:
+        return propensities(label_frequency, a, b, n_train=n_train)
+    return None
 
 
 def evaluate(pred, true, *, train_y=None, label_frequency=None, n_train: int | None = None,
@@ -628,21 +674,42 @@ def evaluate(pred, true, *, train_y=None, label_frequency=None, n_train: int | N
     Wikipedia pair, see ``PROPENSITY_CONSTANTS``). filter: excluded (document, label) pairs,
     removed before ranking (``filter_predictions``). empty, normalize: as in ``psp_at_k``.
     Returns {"P@1": ..., "nDCG@1": ..., "PSP@1": ..., "PSnDCG@1": ..., "R@1": ..., "FN@1": ...}
-    for every k in ks (in that order), values as fractions in [0, 1].
+    for every k in ks (in that order), values as fractions in [0, 1]. Each value is the mean of
+    the per-document vector that ``per_document_metrics`` returns for the same arguments.
     Taught in: book/01_extreme_classification.ipynb
     """
     _check_empty(empty)
     if normalize not in _NORMALIZE_CHOICES:
         raise ValueError(f"normalize={normalize!r}: choose one of {_NORMALIZE_CHOICES}")
-    if train_y is not None and label_frequency is not None:
-        raise ValueError("give train_y or label_frequency, not both")
-    propensity = None
-    if train_y is not None:
-        propensity = propensities(train_y, a, b)
-    elif label_frequency is not None:
-        propensity = propensities(label_frequency, a, b, n_train=n_train)
+    propensity = _propensity_arg(train_y, label_frequency, n_train, a, b)
     s, ks = _score(pred, true, ks, propensity=propensity, filter=filter)
     return _collect(s, ks, empty, normalize)
+
+
+def per_document_metrics(pred, true, *, train_y=None, label_frequency=None,
+                         n_train: int | None = None, a: float = 0.55, b: float = 1.5,
+                         ks: Sequence[int] = (1, 3, 5), filter=None, empty: str = "count",
+                         normalize: str = "dataset") -> dict[str, np.ndarray]:
+    """``evaluate``, one value per test document: what paired comparisons of methods need.
+
+    Arguments exactly as ``evaluate``. Returns {"P@1": float64 (N,), "nDCG@1": (N,), "PSP@1": ...}
+    with the same keys in the same order. The mean of each vector is, bit for bit, the value
+    ``evaluate`` reports: ``per_document_metrics(...)[m].mean() == evaluate(...)[m]``.
+    P@k, nDCG@k, R@k, FN@k are the per-document quantities of the module docstring. The
+    propensity-scored metrics depend on ``normalize``: "none" and "document" give each
+    document's own value; "dataset" (default), whose score is a ratio of sums Σ psp_i ÷ Σ ideal_i,
+    gives psp_i ÷ mean_i(ideal_i) — the divisor depends only on the test set, so it is the same
+    for every method scored on it and differences of these vectors average to the difference of
+    the dataset-normalised PSP (a single value may exceed 1). With empty="skip" documents
+    without labels hold NaN and the mean is over the others (``v[~np.isnan(v)].mean()``).
+    Taught in: book/04_training.ipynb (seeded comparisons: ``ramen_edu.comparison``)
+    """
+    _check_empty(empty)
+    if normalize not in _NORMALIZE_CHOICES:
+        raise ValueError(f"normalize={normalize!r}: choose one of {_NORMALIZE_CHOICES}")
+    propensity = _propensity_arg(train_y, label_frequency, n_train, a, b)
+    s, ks = _score(pred, true, ks, propensity=propensity, filter=filter)
+    return _collect_docs(s, ks, empty, normalize)
 
 
 # --------------------------------------------------------------------------------------------
@@ -718,13 +785,8 @@ def quantile_metrics(pred, true, bins, ks: Sequence[int] = (1, 3, 5), *, mode: s
     if bins.shape != (L,) or not np.issubdtype(bins.dtype, np.integer):
         raise ValueError(f"bins must be an int vector with one bin id per label ({L},), got "
                          f"shape {bins.shape} dtype {bins.dtype}")
-    if train_y is not None and label_frequency is not None:
-        raise ValueError("give train_y or label_frequency, not both")
-    weight = None
-    if train_y is not None:
-        weight = 1.0 / propensities(train_y, a, b)
-    elif label_frequency is not None:
-        weight = 1.0 / propensities(label_frequency, a, b, n_train=n_train)
+    propensity = _propensity_arg(train_y, label_frequency, n_train, a, b)
+    weight = None if propensity is None else 1.0 / propensity
     parts = _split_pred(pred, L)
     if filter is not None:
         parts = _apply_filter(parts, filter, L)

@@ -307,6 +307,51 @@ def test_vectorised_agrees_with_loop(seed, empty, ks):   # which takes the parti
 
 
 # ---------------------------------------------------------------------------------------------
+# per-document values (the input of ramen_edu.comparison)
+# ---------------------------------------------------------------------------------------------
+def test_per_document_hand_case():
+    pred, true = hand_case()
+    p = np.array([0.5, 0.25, 0.5, 0.2, 1.0])  # weights 1/p = [2, 4, 2, 5, 1], as above
+    per = M.per_document_metrics(pred, true, label_frequency=np.zeros(5), n_train=10, ks=(1, 3))
+    # P@1: only doc 2 hits at rank 1; P@3: one hit in each of docs 0-2
+    assert per["P@1"].tolist() == [0, 0, 1, 0]
+    assert per["P@3"] == pytest.approx([1 / 3, 1 / 3, 1 / 3, 0])
+    per = M.per_document_metrics(pred, true, ks=(1, 3), empty="skip")
+    assert "PSP@1" not in per  # no propensities given
+    assert per["P@1"][:3].tolist() == [0, 0, 1] and np.isnan(per["P@1"][3])
+    # PSP@3 (dataset-normalised): numerators ×3 = [2, 5, 1, 0], ideals ×3 sum to 17 over 4
+    # documents, so psp_i ÷ mean ideal = [2, 5, 1, 0] · 4/17; their mean is 8/17 (test above)
+    from ramen_edu.metrics import _Scored, _rank_csr
+    s = _Scored(_rank_csr(sp.csr_matrix(pred), 3), M._as_truth(true), 1 / p)
+    assert s.psp_docs(3, "dataset", "count") == pytest.approx(np.array([2, 5, 1, 0]) * 4 / 17)
+    assert s.psp_docs(3, "document", "count") == pytest.approx([2 / 7, 1, 1 / 5, 0])
+    # under "skip" the divisor averages the 3 documents with labels: [2, 5, 1] · 3/17, mean 8/17
+    skip = s.psp_docs(3, "dataset", "skip")
+    assert skip[:3] == pytest.approx(np.array([2, 5, 1]) * 3 / 17) and np.isnan(skip[3])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("empty", ["count", "skip"])
+@pytest.mark.parametrize("normalize", ["dataset", "document", "none"])
+def test_per_document_means_are_evaluate_exactly(seed, empty, normalize):
+    pred, true, freq = random_problem(seed, ragged=seed == 1)
+    filt = np.array([[0, 1], [3, 2], [5, 7]])
+    kw = dict(label_frequency=freq, n_train=1000, ks=(1, 3, 5), empty=empty, normalize=normalize,
+              filter=filt)
+    got = M.evaluate(pred, true, **kw)
+    per = M.per_document_metrics(pred, true, **kw)
+    assert list(per) == list(got)
+    skipped = np.diff(sp.csr_matrix(true).indptr) == 0
+    for key, value in got.items():
+        v = per[key]
+        assert v.shape == (true.shape[0],) and v.dtype == np.float64, key
+        assert np.isnan(v).tolist() == (skipped if empty == "skip" else np.zeros_like(skipped)).tolist()
+        assert v[~np.isnan(v)].mean() == value, key  # bit for bit, not approximately
+    # (that the dataset-normalised mean is the ratio of sums Σ psp_i ÷ Σ ideal_i is checked
+    # against the plain loop in test_vectorised_agrees_with_loop)
+
+
+# ---------------------------------------------------------------------------------------------
 # bad input and presentation
 # ---------------------------------------------------------------------------------------------
 def test_bad_inputs_raise_clear_errors():

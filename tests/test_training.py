@@ -33,7 +33,9 @@ def test_defaults_are_the_papers_values():
     c = TrainConfig()
     assert (c.batch_size, c.epochs, c.lr, c.margin, c.max_length) == (1024, 300, 2e-4, 0.3, 32)
     assert (c.prune_warmup, c.prune_every, c.prune_threshold) == (10, 5, 0.0)
-    assert (c.bandit_lr, c.bandit_period, c.lambda_label, c.lambda_regularizer) == (0.01, 30, 1.0, 0.1)
+    assert (c.bandit_period, c.lambda_label, c.lambda_regularizer) == (30, 1.0, 0.1)
+    # ours (the paper's one-point bandit does not tune, book/04): validation pairs on log λ
+    assert (c.bandit_mode, c.bandit_lr, c.bandit_sigma, c.val_fraction) == ("validation", None, None, 0.05)
     assert (c.cluster_refresh, c.cluster_doubling, c.batching) == (5, 25, "cluster")
     assert c.regularize and c.prune and c.bandit
     assert c.prune_epochs()[:3] == [10, 15, 20] and c.prune_epochs()[-1] == 295
@@ -57,7 +59,7 @@ def test_profiles_scale_sizes_only():
 
 def test_book_recipe_departs_from_the_paper_only_where_documented():
     paper = TrainConfig().to_dict()
-    documented = {"encoder", "lr", "lambda_regularizer", "batch_size", "epochs", "prune_warmup", "prune_every",
+    documented = {"encoder", "lr", "batch_size", "epochs", "prune_warmup", "prune_every",
                   "cluster_refresh", "cluster_doubling", "bandit_period", "eval_docs", "embed_batch_size"}
     for name in ("smoke", "cpu", "gpu"):
         recipe = TrainConfig.book_recipe(name)
@@ -65,7 +67,7 @@ def test_book_recipe_departs_from_the_paper_only_where_documented():
         assert changed <= documented, (name, changed - documented)
         assert recipe.regularize and recipe.bandit and recipe.prune and recipe.margin == 0.3
     cpu = TrainConfig.book_recipe("cpu")
-    assert (cpu.encoder, cpu.lr, cpu.lambda_regularizer, cpu.epochs) == ("tiny-random", 2e-3, 1.0, 10)
+    assert (cpu.encoder, cpu.lr, cpu.lambda_regularizer, cpu.epochs) == ("tiny-random", 2e-3, 0.1, 10)
     assert cpu.prune_epochs() == [3, 6, 9]
     gpu = TrainConfig.book_recipe("gpu")
     assert gpu.encoder is None and gpu.lr == 2e-4 and gpu.prune_epochs() == [5, 10, 15]
@@ -113,7 +115,21 @@ def test_shipped_example_configs_load():
     files = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.json"))
     assert files, "configs/*.json should hold example configs"
     for f in files:
-        TrainConfig.from_json(f)
+        config = TrainConfig.from_json(f)
+        # the paper's recipe everywhere (issue 8): λ_x, λ_z start at 0.1, the validation bandit tunes
+        assert config.lambda_regularizer == 0.1 and config.bandit_mode == "validation", f.name
+    wiki = TrainConfig.from_json(files[0].parent / "wiki_seealso_cpu.json")
+    assert wiki == TrainConfig.book_recipe("cpu")
+
+
+def test_config_file_recipe_and_profile(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"recipe": "book", "profile": "cpu", "epochs": 3}')
+    assert TrainConfig.from_json(path) == TrainConfig.book_recipe("cpu", epochs=3)
+    assert TrainConfig.from_json(path, profile="smoke") == TrainConfig.book_recipe("smoke", epochs=3)
+    path.write_text('{"recipe": "paper"}')
+    with pytest.raises(ValueError, match=r"c.json.*recipe.*book"):
+        TrainConfig.from_json(path)
 
 
 # --------------------------------------------------------------------------- checkpoints

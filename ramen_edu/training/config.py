@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TINY_ENCODER = "tiny-random"  # Encoder.tiny_random: tests and CI, no weights to load
+TINY_ENCODER = "tiny-random"
+FILE_KEYS = ("dataset", "profile", "recipe")  # keys a config file may hold beside TrainConfig fields  # Encoder.tiny_random: tests and CI, no weights to load
 
 
 @dataclass
@@ -35,11 +36,24 @@ class TrainConfig:
                       k = only the k hardest in-batch negatives per row (NGAME-style mining).
     regularize:       False sets λ_x = λ_z = 0: the no-graph baseline, everything else identical.
     anchor_sets:      which anchor sets regularize (None = all of the dataset's).
+    doc_graph:        use the document-side regularizers R_x^t ("No Doc graph" in the ablation
+                      when False); label_graph: the label-side R_z^t ("No Label graph").
+    val_fraction:     share of the training documents held out of training as a validation
+                      slice (every method holds out the same slice, seeded by ``seed``, so
+                      comparisons see the same training data). The validation bandit reads its
+                      reward there; nothing ever reads the test split during training. The
+                      paper does not say; 0.05 is ours.
     bandit:           tune λ online (§3); False keeps the initial λ ("No Bandits", Table 5).
-    bandit_mode:      "reward" (in-batch P@1 reward, co-author's public code) or "paper" (the
-                      λ-weighted objective as written in §3; see book/04 for why it collapses).
-    bandit_lr:        η = 0.01 per constant (App. B).
+    bandit_mode:      "validation" (default: antithetic log-λ perturbation pairs rewarded by the
+                      improvement of the validation slice's top-1 margin, book/04) or "paper"
+                      (the λ-weighted mini-batch objective as written in §3; it collapses).
+    bandit_lr:        η; None = the mode's default: 0.01 per constant in "paper" mode (App. B);
+                      0.2 in "validation" mode, the typical step of log λ per pair (±20 %).
+    bandit_sigma:     perturbation size; None = the mode's default: σ of z = 0.1 in "paper" mode
+                      (App. B), the log-λ perturbation ±0.5 in "validation" mode (λ × or ÷ 1.65).
     bandit_period:    perturb and update every 30 iterations (§3).
+    bandit_val_labels: label candidates of the validation reward: the slice's own labels plus
+                      random labels up to this many (all labels when fewer).
     lambda_label:     λ_l starts at 1; lambda_regularizer: every λ_x, λ_z starts at 0.1 (§3).
     prune:            prune graph edges with the current encoder (App. B; "No Pruning", Table 5).
     prune_warmup:     10 warm-up epochs on unpruned graphs before the first pruning (App. B).
@@ -71,10 +85,15 @@ class TrainConfig:
     hard_k: int | None = None
     regularize: bool = True
     anchor_sets: list[str] | None = None
+    doc_graph: bool = True
+    label_graph: bool = True
+    val_fraction: float = 0.05
     bandit: bool = True
-    bandit_mode: str = "reward"
-    bandit_lr: float = 0.01
+    bandit_mode: str = "validation"
+    bandit_lr: float | None = None
+    bandit_sigma: float | None = None
     bandit_period: int = 30
+    bandit_val_labels: int = 2000
     lambda_label: float = 1.0
     lambda_regularizer: float = 0.1
     prune: bool = True
@@ -115,9 +134,12 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
         if self.batch_size < 2:
             raise ValueError("TrainConfig.batch_size must be ≥ 2: in-batch negatives need company")
-        for name in ("lr", "margin", "bandit_lr"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"TrainConfig.{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("lr", "margin", "bandit_lr", "bandit_sigma"):
+            value = getattr(self, name)
+            if name.startswith("bandit_") and value is None:
+                continue
+            if not value > 0:
+                raise ValueError(f"TrainConfig.{name} must be > 0, got {value!r}")
         if not 0 <= self.lr_warmup < 1:
             raise ValueError(f"TrainConfig.lr_warmup is a fraction of the steps in [0, 1), got {self.lr_warmup!r}")
         if self.prune_warmup < 0 or self.eval_docs < 0:
@@ -126,8 +148,19 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.hard_k must be None or ≥ 1, got {self.hard_k!r}")
         if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ValueError(f"TrainConfig.dropout must be None or in [0, 1), got {self.dropout!r}")
-        if self.bandit_mode not in ("reward", "paper"):
-            raise ValueError(f"TrainConfig.bandit_mode must be 'reward' or 'paper', got {self.bandit_mode!r}")
+        if self.bandit_mode not in ("validation", "paper"):
+            raise ValueError(f"TrainConfig.bandit_mode must be 'validation' or 'paper', got {self.bandit_mode!r}")
+        if not 0 <= self.val_fraction < 0.5:
+            raise ValueError(f"TrainConfig.val_fraction is the held-out share of training documents, "
+                             f"in [0, 0.5), got {self.val_fraction!r}")
+        if self.bandit and self.regularize and self.bandit_mode == "validation" and self.val_fraction == 0:
+            raise ValueError("TrainConfig.bandit_mode='validation' needs a validation slice: set "
+                             "val_fraction > 0 (e.g. 0.05), or bandit=False, or bandit_mode='paper'")
+        if not self.bandit_val_labels >= 1:
+            raise ValueError(f"TrainConfig.bandit_val_labels must be ≥ 1, got {self.bandit_val_labels!r}")
+        if self.regularize and not (self.doc_graph or self.label_graph):
+            raise ValueError("TrainConfig.doc_graph and label_graph are both False: no regularizer is "
+                             "left; use regularize=False for the no-graph baseline")
         if self.batching not in ("cluster", "random"):
             raise ValueError(f"TrainConfig.batching must be 'cluster' or 'random', got {self.batching!r}")
 
@@ -159,12 +192,12 @@ class TrainConfig:
 
         On the CPU profiles (smoke, cpu) the encoder is the tiny random BERT learned from
         scratch: a RAMEN step of MiniLM runs at ~78 encodings/s on a 2-core CPU
-        (benchmarks/bench_training.py), nine minutes per epoch of this benchmark. Two departures
-        from the paper follow from the short run and are recorded in the config: lr 2e-3 for a
-        from-scratch encoder, and λ_x, λ_z starting at 1.0 (the bandit gets tens of periods,
-        not 300 epochs, to raise them from 0.1). cpu: 10 epochs of batch 64, pruning at epochs
-        3, 6, 9; smoke: 1 epoch. gpu: the bundled MiniLM fine-tuned at the paper's lr 2e-4, batch
-        256, 20 epochs, pruning from epoch 5 every 5. ``overrides`` replace any field.
+        (benchmarks/bench_training.py), minutes per epoch of this benchmark; lr 2e-3 suits a
+        from-scratch encoder. Everything else is the paper's method: λ_x, λ_z start at 0.1 (§3)
+        and are tuned by the validation bandit (its period shortened to 10 steps, as the run is
+        short). cpu: 10 epochs of batch 64, pruning at epochs 3, 6, 9; smoke: 1 epoch. gpu: the
+        bundled MiniLM fine-tuned at the paper's lr 2e-4, batch 256, 20 epochs, pruning from
+        epoch 5 every 5. ``overrides`` replace any field.
         """
         name = cls._profile_name(profile)
         recipes = {
@@ -175,7 +208,7 @@ class TrainConfig:
             "gpu": dict(encoder=None, lr=2e-4, batch_size=256, epochs=20, prune_warmup=5, prune_every=5,
                         cluster_refresh=5, cluster_doubling=20),
         }
-        common = dict(bandit_period=10, eval_docs=0, embed_batch_size=512, lambda_regularizer=1.0)
+        common = dict(bandit_period=10, eval_docs=0, embed_batch_size=512)
         return cls.for_profile(name, **{**common, **recipes[name], **overrides})
 
     # --- (de)serialisation ------------------------------------------------------------------
@@ -186,16 +219,18 @@ class TrainConfig:
     def from_dict(cls, data: dict, *, source: str = "config") -> "TrainConfig":
         """Build from a dict (e.g. a JSON file); unknown keys raise with the list of valid ones."""
         known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known - {"dataset", "profile"})
+        unknown = sorted(set(data) - known - set(FILE_KEYS))
         if unknown:
             raise ValueError(f"{source}: unknown TrainConfig field(s) {unknown}; valid fields: {sorted(known)}")
         return cls(**{k: v for k, v in data.items() if k in known})
 
     @classmethod
-    def from_json(cls, path: str | Path) -> "TrainConfig":
-        """Read a JSON config file; it may also name ``dataset`` and ``profile`` (used by the CLI).
+    def from_json(cls, path: str | Path, *, profile: str | None = None) -> "TrainConfig":
+        """Read a JSON config file; it may also name ``dataset``, ``profile`` and ``recipe``.
 
-        With ``profile``, the file's fields override that profile's sizes.
+        ``"recipe": "book"`` starts from :meth:`book_recipe` (the one recipe the book and every
+        shipped Wikipedia config share) instead of :meth:`for_profile`; the file's fields then
+        override it. ``profile`` (e.g. the command line's) wins over the file's.
         """
         path = Path(path)
         try:
@@ -207,9 +242,16 @@ class TrainConfig:
         if not isinstance(data, dict):
             raise ValueError(f"{path}: a config file holds one JSON object of TrainConfig fields")
         cls.from_dict(data, source=str(path))  # validates the names
-        fields = {k: v for k, v in data.items() if k not in ("dataset", "profile")}
-        if data.get("profile"):
-            return cls.for_profile(data["profile"], **fields)
+        recipe = data.get("recipe")
+        if recipe not in (None, "book"):
+            raise ValueError(f"{path}: \"recipe\": {recipe!r} is unknown; use \"book\" "
+                             f"(TrainConfig.book_recipe) or leave it out")
+        fields = {k: v for k, v in data.items() if k not in FILE_KEYS}
+        profile = profile or data.get("profile")
+        if recipe == "book":
+            return cls.book_recipe(profile, **fields)
+        if profile:
+            return cls.for_profile(profile, **fields)
         return cls(**fields)
 
     def prune_epochs(self) -> list[int]:

@@ -6,6 +6,12 @@ forward pass on the CPU, so each pool of texts (documents, labels, one per ancho
 tokenized once into a padded (N, max_length) int32 matrix and a length vector; a step gathers
 the rows it needs and cuts the padding to the longest text of that step.
 
+A step's rows repeat: several documents sample the same positive label, and anchors are shared by
+many documents and labels (on the synthetic world about half of the anchor rows of a batch are
+repeats). :func:`unique_rows` lists each distinct row of a pool once over all the row lists that
+read it; the step encodes those and indexes the embeddings back (autograd sums the gradients of
+the copies into the shared row), so the losses see exactly the embeddings they saw before.
+
 Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
@@ -49,13 +55,28 @@ def gather_tokens(pool: TokenPool, rows: torch.Tensor,
     return ids.to(device), mask.to(device)
 
 
+def unique_rows(groups: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The distinct rows of one pool over several row lists, and each list's index into them.
+
+    groups: 1-D int64 row lists of the same pool (e.g. the document-side and the label-side
+    anchors of one anchor set). Returns ``unique`` (U,) sorted and, per group, ``inverse`` with
+    ``unique[inverse] == group``: encode ``unique`` once, then ``emb[inverse]`` is each group's
+    embedding matrix, and backward adds the gradient of every copy into its shared row.
+    """
+    if not groups:
+        return torch.zeros(0, dtype=torch.int64), []
+    unique, inverse = torch.unique(torch.cat(groups), sorted=True, return_inverse=True)
+    return unique, list(torch.split(inverse, [len(g) for g in groups]))
+
+
 class PartsEncoder(torch.nn.Module):
     """Runs the encoder once per part (documents, labels, anchors of each set) in ONE forward.
 
     Each part is padded only to its own longest text — labels and anchors are much shorter than
     documents, and one batch padded to the longest document wastes up to a third of the compute
     on a real encoder. Being a single module call keeps DistributedDataParallel's one-forward,
-    one-backward contract.
+    one-backward contract. The trainer passes each part's distinct rows only
+    (:func:`unique_rows`) and expands the output by index outside this module.
     """
 
     def __init__(self, encoder: torch.nn.Module) -> None:

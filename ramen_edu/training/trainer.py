@@ -19,6 +19,7 @@ Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 
+import copy
 import json
 import math
 import random
@@ -58,6 +59,38 @@ def build_encoder(config: TrainConfig, device: torch.device):
             if hasattr(enc.model.config, key):
                 setattr(enc.model.config, key, config.dropout)
     return enc
+
+
+def validation_split(train_y, fraction: float, seed: int):
+    """The validation slice: (rows (V,) int64 sorted, train_y with those rows emptied).
+
+    V = round(fraction · labelled documents), drawn with ``default_rng([seed, 11])`` among the
+    training documents that have a label. Emptied rows are never batched (the sampler skips
+    documents without labels), so the slice is held out of training for every method alike.
+    Taught in: book/04_training.ipynb
+    """
+    labelled = np.flatnonzero(np.diff(train_y.indptr) > 0)
+    n_val = int(round(fraction * len(labelled)))
+    rows = np.sort(np.random.default_rng([seed, 11]).permutation(labelled)[:n_val]).astype(np.int64)
+    if n_val == 0:
+        return rows, train_y
+    keep = np.ones(train_y.shape[0], dtype=train_y.dtype)
+    keep[rows] = 0
+    import scipy.sparse as sp
+
+    held_out = sp.diags(keep) @ train_y
+    held_out.eliminate_zeros()
+    return rows, held_out.tocsr()
+
+
+def validation_candidates(train_y, val_rows: np.ndarray, n_labels: int, seed: int) -> np.ndarray:
+    """Label candidates of the validation reward (C,) int64 sorted: every label of the slice,
+    then random other labels up to ``n_labels`` (all labels when the dataset has fewer)."""
+    own = np.unique(train_y[val_rows].indices) if len(val_rows) else np.zeros(0, np.int64)
+    others = np.setdiff1d(np.arange(train_y.shape[1]), own)
+    extra = max(0, n_labels - len(own))
+    pick = np.random.default_rng([seed, 13]).permutation(others)[:extra]
+    return np.sort(np.concatenate([own, pick])).astype(np.int64)
 
 
 def seed_everything(seed: int) -> None:
@@ -121,16 +154,20 @@ class Trainer:
         for n in self.anchor_names:
             self.pools[f"anchor:{n}"] = TokenPool(dataset.anchors[n].texts, tok, length)
 
-        self.sampler = BatchSampler(dataset.train_y, self.graphs, config.batch_size,
+        # the validation slice: held out of training for every method alike (TrainConfig.val_fraction)
+        self.val_rows, train_y = validation_split(dataset.train_y, config.val_fraction, config.seed)
+        self.sampler = BatchSampler(train_y, self.graphs, config.batch_size,
                                     strategy=config.batching, seed=config.seed,
                                     cluster_refresh=config.cluster_refresh,
                                     cluster_doubling=config.cluster_doubling,
                                     rank=self.info.rank, world_size=self.info.world_size)
-        self.terms = ["doc_label", *(f"{side}:{n}" for n in self.anchor_names
-                                     for side in ("doc_anchor", "label_anchor"))]
+        sides = [s for s, on in (("doc_anchor", config.doc_graph), ("label_anchor", config.label_graph)) if on]
+        self.terms = ["doc_label", *(f"{side}:{n}" for n in self.anchor_names for side in sides)]
         init = {t: (config.lambda_label if t == "doc_label" else config.lambda_regularizer) for t in self.terms}
-        self.bandit = LambdaBandit(self.terms, init=init, lr=config.bandit_lr, period=config.bandit_period,
-                                   mode=config.bandit_mode, seed=config.seed,
+        self._val_labels = validation_candidates(dataset.train_y, self.val_rows, config.bandit_val_labels,
+                                                 config.seed)
+        self.bandit = LambdaBandit(self.terms, init=init, lr=config.bandit_lr, sigma=config.bandit_sigma,
+                                   period=config.bandit_period, mode=config.bandit_mode, seed=config.seed,
                                    fixed=None if (config.bandit and config.regularize) else self.terms)
 
         self.optimizer = torch.optim.AdamW(self.encoder.parameters(), lr=config.lr,
@@ -234,27 +271,42 @@ class Trainer:
         return stats
 
     # ------------------------------------------------------------------------ one step
-    def step(self, batch) -> dict:
-        """One optimisation step on this rank's shard of a global batch. Returns floats for logs."""
+    def step(self, batch, lambdas: dict[str, float] | None = None) -> dict:
+        """One optimisation step on this rank's shard of a global batch, with ``lambdas`` (default:
+        the bandit's current λ). Returns floats for the logs."""
         cfg, info = self.config, self.info
         world = info.world_size
-        lambdas = self.bandit.values()
+        lambdas = self.bandit.values() if lambdas is None else lambdas
+        from ramen_edu.training.tokens import unique_rows
+
         doc_ids = torch.from_numpy(batch.doc_ids)
         label_ids = torch.from_numpy(batch.label_ids)
-        pools, rows = [self.pools["doc"], self.pools["label"]], [doc_ids, label_ids]
-        anchor_parts = []  # (term, valid rows) in the order they are encoded
+        # one encoder part per pool: documents, labels, and per anchor set its document-side and
+        # label-side anchors together; each part holds each distinct row once (unique_rows) and
+        # the rows every term reads are indexed back out of it
+        pools, groups = [self.pools["doc"], self.pools["label"]], [[doc_ids], [label_ids]]
+        anchor_parts = []  # (term, valid rows) in the order of parts[2:]
         for n in self.anchor_names:
+            pools.append(self.pools[f"anchor:{n}"])
+            groups.append([])
             for side, ids, valid in (("doc_anchor", batch.doc_anchor_ids[n], batch.doc_anchor_valid[n]),
                                      ("label_anchor", batch.label_anchor_ids[n], batch.label_anchor_valid[n])):
-                pools.append(self.pools[f"anchor:{n}"])
-                rows.append(torch.from_numpy(ids[valid]))
-                anchor_parts.append((f"{side}:{n}", torch.from_numpy(valid)))
-        parts_in = [gather_tokens(pool, r, info.device) for pool, r in zip(pools, rows)]
-        counts = [len(r) for r in rows]
+                term = f"{side}:{n}"
+                # a side without a λ (switched off) has no loss term: nothing of it to encode
+                groups[-1].append(torch.from_numpy(ids[valid] if term in lambdas else ids[:0]))
+                anchor_parts.append((term, torch.from_numpy(valid)))
+        plans = [unique_rows(g) for g in groups]  # per part: (distinct rows, per group its index)
+        parts_in = [gather_tokens(pool, unique, info.device) for pool, (unique, _) in zip(pools, plans)]
         with self.autocast:
             emb = self.module(parts_in)
         emb = emb.float()
-        parts = list(torch.split(emb, counts))
+        per_part = torch.split(emb, [len(unique) for unique, _ in plans])
+        parts = [part[inverse.to(part.device)] for part, (_, inverses) in zip(per_part, plans)
+                 for inverse in inverses]
+        counts = [len(p) for p in parts]  # rows the losses use (the step's "encoded")
+        # rows the losses use vs rows the encoder ran, per part (benchmarks/bench_training.py)
+        self.last_rows = {name: (sum(len(g) for g in grp), len(unique)) for name, grp, (unique, _)
+                          in zip(["doc", "label", *(f"anchor:{n}" for n in self.anchor_names)], groups, plans)}
         doc_emb, label_emb = parts[0], parts[1]
         device = emb.device
 
@@ -269,6 +321,8 @@ class Trainer:
             doc_emb, labels_all, positive, label_mask, cfg.margin, cfg.hard_k, reduction="sum",
         ) * world / batch.row_normaliser("doc_label")
         for (term, valid), anchors in zip(anchor_parts, parts[2:]):
+            if term not in lambdas:  # a side switched off (TrainConfig.doc_graph / label_graph)
+                continue
             side, _, n = term.partition(":")
             # empty slots (no anchor) become zero vectors; the sampler's mask keeps them out of negatives
             slots = anchors.new_zeros((len(valid), anchors.shape[1]))
@@ -289,7 +343,7 @@ class Trainer:
         self.scheduler.step()
 
         with torch.no_grad():
-            # reward: in-batch P@1 of the document–label scores (is the top label a positive?)
+            # in-batch P@1 of the document–label scores (is the top label a positive?)
             top = (doc_emb @ labels_all.T).argmax(dim=1)
             hits = label_mask.gather(1, top[:, None]).float().sum()
             values = torch.stack([objective.detach(), hits, *(v.detach() for v in losses.values())])
@@ -298,11 +352,48 @@ class Trainer:
                 values[0] /= world  # every rank's objective is an unbiased share; hits are summed
                 values[2:] /= world
         objective_v, hits_v, *term_v = values.tolist()
-        reward = hits_v / len(batch.global_batch())
-        self.bandit.observe(objective_v, reward)
-        return {"objective": objective_v, "reward": reward, "grad_norm": float(grad_norm),
+        batch_p1 = hits_v / len(batch.global_batch())  # logged only: it trends up, it tunes nothing
+        self.bandit.observe(objective_v)
+        return {"objective": objective_v, "batch_P@1": batch_p1, "grad_norm": float(grad_norm),
                 "encoded": int(sum(counts)) * world, **dict(zip(losses, term_v)),
                 **{f"λ[{t}]": float(v) for t, v in lambdas.items()}}
+
+    # ------------------------------------------------------------------------ the bandit's reward
+    def _embed_rows(self, pool, rows: np.ndarray) -> torch.Tensor:
+        """Inference embeddings (R, D) of pool rows, in chunks of ``embed_batch_size``."""
+        out = []
+        size = self.config.embed_batch_size
+        for start in range(0, len(rows), size):
+            ids, mask = gather_tokens(pool, torch.from_numpy(rows[start:start + size]), self.info.device)
+            with self.autocast:
+                out.append(self.encoder(input_ids=ids, attention_mask=mask).float())
+        return torch.cat(out)
+
+    def validation_reward(self) -> float:
+        """The validation bandit's reward: the mean top-1 margin of the validation slice.
+
+        For each held-out training document d (``val_rows``), against the candidate labels
+        (the slice's own labels plus random ones, ``bandit_val_labels`` in all):
+        margin(d) = max_{l ∈ pos(d)} cos(d, l) − max_{l ∉ pos(d)} cos(d, l), averaged. P@1 on the
+        slice is the share of positive margins; the margin is its continuous version (P@1 moves
+        in steps of 1/|slice|, too coarse to compare two 10-step periods). Computed in eval mode
+        (no dropout), so it is a deterministic function of the encoder; on rank 0, broadcast.
+        """
+        value = None
+        if self.info.is_main:
+            was_training = self.encoder.training
+            self.encoder.eval()
+            with torch.no_grad():
+                docs = self._embed_rows(self.pools["doc"], self.val_rows)
+                labels = self._embed_rows(self.pools["label"], self._val_labels)
+            self.encoder.train(was_training)
+            scores = docs @ labels.T
+            truth = self.dataset.train_y[self.val_rows][:, self._val_labels]
+            positive = torch.from_numpy(truth.toarray() > 0).to(scores.device)
+            best_pos = scores.masked_fill(~positive, -math.inf).max(dim=1).values
+            best_neg = scores.masked_fill(positive, -math.inf).max(dim=1).values
+            value = float((best_pos - best_neg).mean())
+        return float(ddp.broadcast_object(value, self.info))
 
     # ------------------------------------------------------------------------ epochs
     def evaluate_slice(self) -> dict:
@@ -335,11 +426,14 @@ class Trainer:
         self._doc_emb_cache = None
 
         sums: dict[str, float] = {}
-        steps, encoded = 0, 0
+        steps, encoded, probe_steps = 0, 0, 0
         bar = tqdm(self.sampler, total=self.steps_per_epoch - self.sampler.position,
                    desc=f"epoch {epoch + 1}/{self.config.epochs}", disable=not self.progress, leave=False)
-        for batch in bar:
-            out = self.step(batch)
+        pairs = self.config.bandit_mode == "validation" and bool(self.bandit.tuned)
+        pending: list = []  # batches waiting for a full bandit pair
+
+        def record(out: dict) -> None:
+            nonlocal steps, encoded
             steps += 1
             encoded += out.pop("encoded")
             for k, v in out.items():
@@ -351,10 +445,25 @@ class Trainer:
             if self.progress:
                 lam = "/".join(f"{out[f'λ[{t}]']:.2f}" for t in self.terms)
                 bar.set_postfix_str(f"loss {out['objective']:.4f} λ {lam}", refresh=False)
+
+        for batch in bar:
+            if not pairs:
+                record(self.step(batch))
+                continue
+            pending.append(batch)
+            if len(pending) == self.config.bandit_period:
+                discarded, kept = self.bandit_pair(pending)
+                encoded += discarded
+                probe_steps += len(pending)
+                for out in kept:
+                    record(out)
+                pending = []
+        for batch in pending:  # the epoch's last, incomplete period: the unperturbed λ
+            record(self.step(batch))
         bar.close()
         train_s = time.time() - t0
         row.update({k: v / max(steps, 1) for k, v in sums.items()})
-        row.update({"steps": steps, "train_s": round(train_s, 3),
+        row.update({"steps": steps, "probe_steps": probe_steps, "train_s": round(train_s, 3),
                     "encodings_per_s": round(encoded / train_s, 1) if train_s > 0 else None,
                     "lr": self.scheduler.get_last_lr()[0]})
         row["metrics"] = self.evaluate_slice()
@@ -362,6 +471,29 @@ class Trainer:
         self.epoch += 1
         self.history.append(row)
         return row
+
+    def bandit_pair(self, batches: list) -> tuple[int, list[dict]]:
+        """One validation-bandit pair (bandits.py): train ``batches`` with λ̃₁ from a snapshot,
+        read the validation reward, restore the snapshot (encoder, optimizer, LR schedule and
+        every random generator, so both branches see the same batches *and* dropout masks), train
+        them again with λ̃₂, read the reward, report both. Training continues from branch 2.
+        Returns (texts encoded by the discarded branch 1, branch 2's step logs)."""
+        first, second = self.bandit.pair()
+        snapshot = copy.deepcopy({"encoder": self.encoder.state_dict(), "optimizer": self.optimizer.state_dict(),
+                                  "scheduler": self.scheduler.state_dict(), "rng": rng_state()})
+        outs = [self.step(b, first) for b in batches]
+        reward_first = self.validation_reward()
+        discarded = sum(o["encoded"] for o in outs)
+        self.encoder.load_state_dict(snapshot["encoder"])
+        self.optimizer.load_state_dict(snapshot["optimizer"])
+        self.scheduler.load_state_dict(snapshot["scheduler"])
+        set_rng_state(snapshot["rng"])
+        outs = [self.step(b, second) for b in batches]
+        reward_second = self.validation_reward()
+        self.bandit.report(reward_first, reward_second)
+        for out in outs:
+            out["val_margin"] = reward_second
+        return discarded, outs
 
     def _flush_period(self) -> None:
         n = self._period.pop("steps")
@@ -419,7 +551,9 @@ class Trainer:
             "schedule": describe(self.config),
             "epochs_done": self.epoch,
             "wall_time_s": round(self.elapsed_before + time.time() - self.started, 1),
-            "final_lambda": self.bandit.values(),
+            "final_lambda": self.bandit.lambdas,
+            "bandit_history": self.bandit.history,
+            "validation_docs": len(self.val_rows),
             "history": self.history,
             "lambda_log": self.log,
         }
