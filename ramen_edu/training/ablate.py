@@ -276,7 +276,7 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
     def run_config(row: str, seed: int) -> TrainConfig:
         return dataclasses.replace(config, **all_rows[row], seed=seed)
 
-    todo = [(r, s) for r in chosen for s in range(seeds)]
+    todo = [(r, s) for s in range(seeds) for r in chosen]  # seed-major: a partial run already compares every row
     n_trained = 0
     for i, (row, seed) in enumerate(todo, 1):
         cfg = run_config(row, seed)
