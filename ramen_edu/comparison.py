@@ -294,3 +294,21 @@ def per_document_scores(model, dataset, *, ks: Sequence[int] = (1, 3, 5), k: int
     scores, ids = model.retrieve(texts, k or max(ks), exclude=exclude, progress=progress)
     return per_document_metrics((ids, scores), dataset.test_y[rows], train_y=dataset.train_y,
                                 a=dataset.propensity_a, b=dataset.propensity_b, ks=ks)
+
+
+def validation_scores(model, dataset, config) -> dict[str, float]:
+    """Metrics of a trained model on its run's *validation slice* (training documents held out of
+    training, ``TrainConfig.val_fraction``; ground truth = their ``train_y`` rows; no filters):
+    the numbers a recipe may be *chosen* on — the test split is only ever reported.
+    Returns ``metrics.evaluate``'s dict ({} when the config holds out no slice).
+    Taught in: book/04_training.ipynb
+    """
+    from ramen_edu.metrics import evaluate
+    from ramen_edu.training.trainer import validation_split
+
+    rows, _ = validation_split(dataset.train_y, config.val_fraction, config.seed)
+    if not len(rows):
+        return {}
+    scores, ids = model.retrieve([dataset.train_texts[i] for i in rows], config.eval_k)
+    return evaluate((ids, scores), dataset.train_y[rows], train_y=dataset.train_y,
+                    a=dataset.propensity_a, b=dataset.propensity_b)

@@ -6,7 +6,8 @@
 Each row is a set of ``TrainConfig`` overrides on the config file's recipe (``ablation_rows``):
 
     RAMEN            the recipe as it is
-    No Bandit        bandit=False: λ stay at their initial values
+    No Bandit        bandit=False: λ stay at their initial values (recipes that tune λ online), or
+    With Bandit      bandit=True: the paper's online tuning (recipes with fixed λ, as the book's)
     No Pruning       prune=False: the unpruned graphs throughout
     No Doc graph     doc_graph=False: only the label-side regularizers R_z
     No Label graph   label_graph=False: only the document-side regularizers R_x
@@ -63,16 +64,23 @@ RUN_FILE, PER_DOC_FILE, WORK_DIR = "run.json", "per_doc.npz", ".work"
 # --------------------------------------------------------------------------------------------
 # the rows
 # --------------------------------------------------------------------------------------------
-def ablation_rows(anchor_sets: Sequence[str]) -> dict[str, dict]:
+def ablation_rows(anchor_sets: Sequence[str], *, bandit: bool = True,
+                  lambdas: Sequence[float] = ()) -> dict[str, dict]:
     """The rows of RAMEN's Table 5 as {row name: TrainConfig overrides}, in the table's order.
 
     anchor_sets: the dataset's anchor set names (``list(dataset.anchors)``). A "<set> only" row
     per set is added when there are at least two sets (with one, it would repeat "RAMEN").
+    bandit: whether the recipe tunes λ with the bandit. If it does, the second row is "No Bandit"
+    (fixed λ, Table 5); if it does not (the book recipe: validated fixed λ), it is "With Bandit"
+    (the paper's online tuning added back), so the bandit is always measured against fixed λ.
+    lambdas: extra rows "λ <value>" that start every λ_x, λ_z at that value — with the bandit
+    off, a grid of fixed λ whose *validation-slice* metrics (run.json "validation_metrics")
+    choose the recipe's λ.
     Taught in: book/04_training.ipynb
     """
     rows: dict[str, dict] = {
         FULL_ROW: {},
-        "No Bandit": {"bandit": False},
+        **({"No Bandit": {"bandit": False}} if bandit else {"With Bandit": {"bandit": True}}),
         "No Pruning": {"prune": False},
         "No Doc graph": {"doc_graph": False},
         "No Label graph": {"label_graph": False},
@@ -80,6 +88,8 @@ def ablation_rows(anchor_sets: Sequence[str]) -> dict[str, dict]:
     if len(anchor_sets) > 1:
         for name in anchor_sets:
             rows[f"{name} only"] = {"anchor_sets": [name]}
+    for value in lambdas:
+        rows[f"λ {value:g}"] = {"lambda_regularizer": float(value)}
     rows[BASELINE_ROW] = {"regularize": False}
     return rows
 
@@ -195,7 +205,7 @@ def _finished(run_dir: Path, expected: dict) -> bool:
 
 def _train_one(dataset, dataset_source: str, config: TrainConfig, row: str, overrides: dict,
                run_dir: Path, work: Path, progress: bool) -> None:
-    from ramen_edu.comparison import per_document_scores
+    from ramen_edu.comparison import per_document_scores, validation_scores
     from ramen_edu.training import trainer as trainer_module
 
     # an interrupted run left its checkpoint in the scratch folder: continue it, unless it was
@@ -214,6 +224,7 @@ def _train_one(dataset, dataset_source: str, config: TrainConfig, row: str, over
         model = trainer_module.train(dataset, config, run_dir=work, resume=resume, progress=progress)
     per_doc = per_document_scores(model, dataset, ks=KS, k=config.eval_k)
     record = json.loads((work / RUN_FILE).read_text())
+    record["validation_metrics"] = validation_scores(model, dataset, config)
     record["dataset_source"] = dataset_source
     record["ablation"] = {"row": row, "overrides": overrides, "seed": config.seed}
     # each value is the mean of its per-document vector: exactly RamenModel.evaluate's numbers
@@ -240,9 +251,16 @@ def _lambda_text(mean_lambda: dict[str, float]) -> str:
     return " · ".join(parts)
 
 
+def _validation_text(by_seed: dict) -> str:
+    """Mean validation-slice P@1 over seeds, in percent ("–" for records without it)."""
+    values = [m["P@1"] for m in by_seed.values() if m and "P@1" in m]
+    return f"{100 * np.mean(values):.2f}" if values else "–"
+
+
 def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
                  rows: Sequence[str] | None = None, dataset_source: str | None = None,
-                 progress: bool = True, log=print, info: dict | None = None) -> dict:
+                 progress: bool = True, log=print, info: dict | None = None,
+                 lambdas: Sequence[float] = ()) -> dict:
     """Train every (row, seed) not yet in ``out``, then write ablation.json and ablation.md.
 
     dataset: an XCDataset. config: the RAMEN recipe the rows modify (regularize must be True).
@@ -263,7 +281,7 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
                          "'No graph' row is added for you)")
     if not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds must be a positive integer (seeds 0..N-1), got {seeds!r}")
-    all_rows = ablation_rows(list(dataset.anchors))
+    all_rows = ablation_rows(list(dataset.anchors), bandit=config.bandit, lambdas=lambdas)
     chosen = list(all_rows) if rows is None else list(rows)
     unknown = [r for r in chosen if r not in all_rows]
     if unknown:
@@ -312,6 +330,7 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
             "overrides": all_rows[row],
             "seeds": done,
             "test_metrics": {str(s): r["test_metrics"] for s, r in records.items()},
+            "validation_metrics": {str(s): r.get("validation_metrics") for s, r in records.items()},
             "final_lambda": {str(s): r.get("final_lambda") for s, r in records.items()},
             "final_lambda_mean": {t: float(np.mean([lam[t] for lam in lambdas])) for t in terms},
             "wall_time_s": {str(s): r.get("wall_time_s") for s, r in records.items()},
@@ -321,7 +340,8 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
     for base in (BASELINE_ROW, FULL_ROW):
         if base in per_doc:
             comparisons[f"vs {base}"] = compare_methods(per_doc, base, metrics=COMPARED)
-    lam = {row: {"λ at end (mean over seeds)": _lambda_text(r["final_lambda_mean"])}
+    lam = {row: {"val P@1": _validation_text(r["validation_metrics"]),
+                 "λ at end (mean over seeds)": _lambda_text(r["final_lambda_mean"])}
            for row, r in results.items()}
     tables = {}
     if per_doc:
@@ -398,6 +418,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", help="output folder (default: book/results/ablation-<dataset>-<profile>)")
     ap.add_argument("--dataset", help="catalog name (synthetic-default, wiki-seealso) or a dataset folder")
     ap.add_argument("--profile", choices=("smoke", "cpu", "gpu"), help="sizes to train at (default: active)")
+    ap.add_argument("--lambdas", nargs="+", type=float, metavar="λ",
+                    help="add rows 'λ <value>' starting every λ_x, λ_z at these values (a fixed-λ "
+                         "grid when the recipe's bandit is off; chosen on validation metrics)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars and no per-run lines")
     return ap
 
@@ -414,7 +437,7 @@ def cli_ablate(argv: list[str]) -> int:
 
     config, dataset_name, profile_name = resolve_config(args.config, args.dataset, args.profile)
     dataset = load_dataset(dataset_name)
-    valid = ablation_rows(list(dataset.anchors))
+    valid = ablation_rows(list(dataset.anchors), bandit=config.bandit, lambdas=args.lambdas or ())
     rows = None
     if args.rows:
         # row names are matched case-insensitively ("no graph" is "No graph")
@@ -429,7 +452,7 @@ def cli_ablate(argv: list[str]) -> int:
     info = {"config_file": args.config, "profile": profile_name, "argv": ["ramen-edu", "ablate", *argv]}
     summary = run_ablation(dataset, config, seeds=args.seeds, out=out, rows=rows,
                            dataset_source=dataset_name, progress=not args.quiet,
-                           log=None if args.quiet else print, info=info)
+                           log=None if args.quiet else print, info=info, lambdas=args.lambdas or ())
     print(f"\n{dataset.name}: ablation over seeds 0..{args.seeds - 1} "
           f"({summary['trained_this_invocation']} run(s) trained now)")
     print(summary["table"])

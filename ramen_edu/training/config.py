@@ -193,9 +193,12 @@ class TrainConfig:
         On the CPU profiles (smoke, cpu) the encoder is the tiny random BERT learned from
         scratch: a RAMEN step of MiniLM runs at ~78 encodings/s on a 2-core CPU
         (benchmarks/bench_training.py), minutes per epoch of this benchmark; lr 2e-3 suits a
-        from-scratch encoder. Everything else is the paper's method: λ_x, λ_z start at 0.1 (§3)
-        and are tuned by the validation bandit (its period shortened to 10 steps, as the run is
-        short). cpu: 10 epochs of batch 64, pruning at epochs 3, 6, 9; smoke: 1 epoch. gpu: the
+        from-scratch encoder. λ_x = λ_z = 0.1, the paper's starting value, held *fixed*
+        (``bandit=False``): on this benchmark the online bandit lost to fixed λ (book/04's
+        ablation, row "With Bandit"), and 0.1 is what a fixed-λ grid chose on the validation
+        slice (``ramen-edu ablate --lambdas``; book/results/ablation-wiki-seealso-cpu). The
+        bandit's period is 10 steps for the runs that switch it on. cpu: 10 epochs of batch 64,
+        pruning at epochs 3, 6, 9; smoke: 1 epoch. gpu: the
         bundled MiniLM fine-tuned at the paper's lr 2e-4, batch 256, 20 epochs, pruning from
         epoch 5 every 5. ``overrides`` replace any field.
         """
@@ -208,7 +211,7 @@ class TrainConfig:
             "gpu": dict(encoder=None, lr=2e-4, batch_size=256, epochs=20, prune_warmup=5, prune_every=5,
                         cluster_refresh=5, cluster_doubling=20),
         }
-        common = dict(bandit_period=10, eval_docs=0, embed_batch_size=512)
+        common = dict(bandit=False, bandit_period=10, eval_docs=0, embed_batch_size=512)
         return cls.for_profile(name, **{**common, **recipes[name], **overrides})
 
     # --- (de)serialisation ------------------------------------------------------------------
