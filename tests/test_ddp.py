@@ -68,10 +68,14 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     for term in ("doc_label", "doc_anchor:concept", "label_anchor:topic"):
         np.testing.assert_allclose([e[term] for e in ddp["log"]], [e[term] for e in single["log"]],
                                    rtol=1e-4, atol=1e-6)
-    # the same λ at every step (the bandit saw the same, all-reduced signals on both ranks)
+    # the same λ at every step: rank 0 reads the validation reward and broadcasts it, so every rank
+    # takes the same bandit step. The rewards of the two runs differ by float rounding (above),
+    # and the bandit divides a pair's reward difference by its running scale, so λ agrees to
+    # ~1e-4, not to the last digit (measured: 7e-5 relative)
     lam = [k for k in single["log"][0] if k.startswith("λ[")]
     np.testing.assert_allclose([[e[k] for k in lam] for e in ddp["log"]],
-                               [[e[k] for k in lam] for e in single["log"]], rtol=1e-6)
+                               [[e[k] for k in lam] for e in single["log"]], rtol=1e-3)
+    assert any(e[k] != 0.1 for e in single["log"] for k in lam if k != "λ[doc_label]")  # λ did move
     assert ddp["history"][1]["prune"] == single["history"][1]["prune"]
     w_single, w_ddp = np.load(tmp_path / "single.npz"), np.load(tmp_path / "ddp.npz")
     for key in w_single.files:
