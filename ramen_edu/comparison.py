@@ -219,14 +219,15 @@ def _pct(v, decimals: int, sign: bool = False) -> str:
 def format_comparison(result: dict, metrics: Sequence[str] | None = None,
                       delta_metrics: Sequence[str] | None = None, *, decimals: int = 2,
                       extra: Mapping[str, Mapping[str, str]] | None = None,
-                      method_header: str = "method") -> str:
-    """A markdown table of ``compare_methods``' result, values in percent.
+                      method_header: str = "method", html: bool = False) -> str:
+    """A markdown (or, with ``html=True``, an HTML) table of ``compare_methods``' result, in percent.
 
     Columns: method, seeds, "mean ± std" over seeds for each of ``metrics`` (default: all compared),
     then "Δ <metric> vs <baseline>" as "Δ ± half-width" (the paired per-document interval) for each
     of ``delta_metrics`` (default: the first two metrics; () for none). A "*" marks an interval that
     excludes 0. extra: {method: {column: text}} appended as further columns (e.g. final λ).
-    Returns the table as one string (print it, or write it into a .md file).
+    Returns the table as one string (print it, or write it into a .md file; in a notebook show
+    the HTML form with ``IPython.display.HTML`` — a rendered book does not parse markdown output).
     Taught in: book/04_training.ipynb
     """
     metrics = list(result["metrics"] if metrics is None else metrics)
@@ -253,6 +254,15 @@ def format_comparison(result: dict, metrics: Sequence[str] | None = None,
             cells.append(f"{_pct(d['mean'], decimals, sign=True)} ± {_pct(d['half_width'], decimals)}{mark}")
         cells.extend(str(extra.get(name, {}).get(c, "–")) for c in extra_cols)
         rows.append(cells)
+    if html:
+        from html import escape
+
+        def tr(cells, tag):
+            return "<tr>" + "".join(f'<{tag} style="text-align:{"left" if i == 0 else "right"}">'
+                                    f"{escape(c)}</{tag}>" for i, c in enumerate(cells)) + "</tr>"
+
+        return ("<table><thead>" + tr(head, "th") + "</thead><tbody>"
+                + "".join(tr(r, "td") for r in rows) + "</tbody></table>")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
 
     def line(cells):

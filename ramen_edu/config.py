@@ -64,6 +64,21 @@ def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def book_result(name: str) -> Path:
+    """A committed result file of the book: ``<checkout>/book/results/<name>``.
+
+    Chapters read results that take longer to produce than a chapter may run (the 3-seed
+    ablation, the MiniLM runs) from here. Raises FileNotFoundError naming the path and the fix
+    (a checkout of the repository, e.g. ``pip install -e .`` from a clone).
+    """
+    path = project_root() / "book" / "results" / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: the book's committed results live in a checkout of the "
+                                "repository (git clone, then pip install -e .); the file's README line or "
+                                "chapter says which command writes it")
+    return path
+
+
 def cache_dir() -> Path:
     """Where built datasets and embeddings are cached: ``$RAMEN_EDU_CACHE`` or ``~/.cache/ramen_edu``."""
     path = Path(os.environ.get("RAMEN_EDU_CACHE", Path.home() / ".cache" / "ramen_edu"))

@@ -128,3 +128,19 @@ def test_per_document_scores_average_to_evaluate(tiny_world, tiny_encoder):
     sub = per_document_scores(model, tiny_world, docs=np.arange(10, 40), ks=(1, 5), k=20)
     sub_agg = model.evaluate(tiny_world, docs=np.arange(10, 40), ks=(1, 5), k=20)
     assert {m: float(v.mean()) for m, v in sub.items()} == sub_agg
+
+
+def test_book_result_finds_committed_results_and_names_the_fix():
+    import ramen_edu
+
+    assert ramen_edu.book_result("bandit_inbatch_reward_cpu.json").is_file()
+    with pytest.raises(FileNotFoundError, match=r"no-such-result.json not found.*git clone"):
+        ramen_edu.book_result("no-such-result.json")
+
+
+def test_format_comparison_html_has_one_row_per_method():
+    per_doc = {"A": [np.array([1.0, 0.0, 1.0])], "B": [np.array([0.0, 0.0, 1.0])]}
+    res = compare_methods(per_doc, "B", metrics=("P@1",))
+    html = format_comparison(res, ("P@1",), ("P@1",), html=True)
+    assert html.startswith("<table>") and html.count("<tr>") == 3
+    assert "Δ P@1 vs B" in html and "+33.33 ± " in html
