@@ -193,3 +193,31 @@ def bandit_pairs_figure(history: Sequence[Mapping]) -> go.Figure:
     fig.update_xaxes(title_text="training step", row=1, col=2)
     fig.update_layout(template="plotly_white", height=400)
     return fig
+
+
+def graph_quality_table(card: Mapping) -> str:
+    """An HTML table of a benchmark card's graph quality, before cleaning and as built.
+
+    card: ``wiki_seealso_card(...)`` (its "graph_quality": per anchor set, "test" and "train"
+    rows of ``graphs.anchor_graph_quality`` and a "before_cleaning" copy). The test columns are
+    the honest ones: held-out documents' hidden edges against label edges built without them.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    from html import escape
+
+    head = ["graph", "stage", "test edge precision", "test label coverage", "test edges / doc",
+            "train edge precision", "train label coverage", "train edges / doc"]
+    rows = []
+    for name, q in (card.get("graph_quality") or {}).items():
+        for stage, r in (("before cleaning", q.get("before_cleaning")), ("as built", q)):
+            if r:
+                t, tr = r["test"], r["train"]
+                rows.append([name, stage, f"{t['edge_precision']:.1%}", f"{t['label_coverage']:.1%}",
+                             f"{t['edges_per_document']:.2f}", f"{tr['edge_precision']:.1%}",
+                             f"{tr['label_coverage']:.1%}", f"{tr['edges_per_document']:.2f}"])
+
+    def tr_(cells, tag):
+        return "<tr>" + "".join(f"<{tag}>{escape(str(c))}</{tag}>" for c in cells) + "</tr>"
+
+    return ("<table><thead>" + tr_(head, "th") + "</thead><tbody>"
+            + "".join(tr_(r, "td") for r in rows) + "</tbody></table>")

@@ -460,3 +460,31 @@ def test_new_parameters_change_the_cache_key(small):
 def test_bad_cleaning_parameters(small, kw, match):
     with pytest.raises(ValueError, match=match):
         build(small, **kw)
+
+
+def test_card_quality_table_shows_both_stages(tmp_path, monkeypatch):
+    """The chapter-2 table: one row per graph and stage, from the card the build writes."""
+    from ramen_edu.viz import graph_quality_table
+
+    card = {"graph_quality": {"category": {
+        "test": {"edge_precision": 0.15, "label_coverage": 0.345, "edges_per_document": 5.77},
+        "train": {"edge_precision": 0.57, "label_coverage": 0.81, "edges_per_document": 5.68},
+        "before_cleaning": {
+            "test": {"edge_precision": 0.154, "label_coverage": 0.363, "edges_per_document": 5.9},
+            "train": {"edge_precision": 0.571, "label_coverage": 0.822, "edges_per_document": 5.8}}}}}
+    html = graph_quality_table(card)
+    assert html.count("<tr>") == 3 and "before cleaning" in html and "as built" in html
+    assert "15.0%" in html and "36.3%" in html
+
+
+def test_wiki_seealso_card_is_the_card_of_that_build(small):
+    from ramen_edu.data.wiki_benchmark import wiki_seealso_card
+
+    card = wiki_seealso_card(small, mention_rules=LOOSE, test_fraction=0.25)
+    ds = build(small, cache=True)
+    assert card["summary"]["train_documents"] == ds.n_train
+    assert card["params"]["test_fraction"] == 0.25 and set(card["graph_quality"]) <= set(ds.anchors)
+    other = wiki_seealso_card(small, mention_rules=LOOSE, test_fraction=0.5)
+    assert other["params"]["test_fraction"] == 0.5
+    with pytest.raises(ValueError, match="cache=True"):
+        wiki_seealso_card(small, cache=False)

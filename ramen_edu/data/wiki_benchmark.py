@@ -306,7 +306,7 @@ def build_wiki_seealso(path=None, *, variant: str = "titles", min_docs_per_label
                        drop_maintenance: bool = True, max_anchor_df: float | None = MAX_ANCHOR_DF,
                        doc_rwr_top_k: int | None = None,
                        cache: bool = True, mention_rules: MentionRules | None = None,
-                       progress: bool = False) -> XCDataset:
+                       progress: bool = False, _folder: list | None = None) -> XCDataset:
     """Build (or load from the cache) the Wikipedia see-also benchmark with the anchor sets
     ``category`` and ``mentions`` (plus ``links`` for a source with real links, e.g. a
     MediaWiki dump) — the module docstring defines every step.
@@ -357,6 +357,8 @@ def build_wiki_seealso(path=None, *, variant: str = "titles", min_docs_per_label
         from ramen_edu.config import cache_dir
 
         folder = cache_dir() / f"wiki-seealso-{variant}-{_cache_key(path, params)}"
+        if _folder is not None:  # wiki_seealso_card asks where the card is
+            _folder.append(folder)
         if (folder / "card.json").is_file():
             from ramen_edu.data.xc_format import read_xc_dataset
 
@@ -365,6 +367,20 @@ def build_wiki_seealso(path=None, *, variant: str = "titles", min_docs_per_label
     if folder is not None:
         _write(dataset, card, folder)
     return dataset
+
+
+def wiki_seealso_card(path=None, **build_args) -> dict:
+    """The dataset card of the benchmark ``build_wiki_seealso(path, **build_args)`` builds:
+    sizes, label survival, filter pairs, maintenance categories, mentions rules and graph
+    quality before and after cleaning (``card["graph_quality"]``). Builds (and caches) the
+    benchmark first if needed; the card lives in the cache folder, so ``cache`` must stay on.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    if build_args.get("cache") is False:
+        raise ValueError("wiki_seealso_card reads card.json from the cache: leave cache=True")
+    folders = []
+    build_wiki_seealso(path, _folder=folders, **build_args)
+    return json.loads((folders[0] / "card.json").read_text(encoding="utf-8"))
 
 
 def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
