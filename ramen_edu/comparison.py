@@ -292,16 +292,7 @@ def per_document_scores(model, dataset, *, ks: Sequence[int] = (1, 3, 5), k: int
     """
     from ramen_edu.metrics import per_document_metrics
 
-    if dataset.n_labels != model.n_labels:
-        raise ValueError(f"dataset {dataset.name!r} has {dataset.n_labels} labels, the model "
-                         f"{model.n_labels}: score the model on the dataset it was trained on")
-    # the document selection, filter and depth of RamenModel.evaluate (a test pins the equality)
-    rows = np.arange(dataset.n_test) if docs is None else (
-        np.arange(min(int(docs), dataset.n_test)) if np.isscalar(docs) else np.asarray(docs))
-    texts = [dataset.test_texts[i] for i in rows]
-    exclude = dataset.filter_matrix()[rows] if len(dataset.filter_pairs) else None
-    # RamenModel.retrieve returns (scores, ids) in faiss order; the metrics take (ids, scores)
-    scores, ids = model.retrieve(texts, k or max(ks), exclude=exclude, progress=progress)
+    rows, ids, scores = model.retrieve_test(dataset, docs=docs, k=k or max(ks), progress=progress)
     return per_document_metrics((ids, scores), dataset.test_y[rows], train_y=dataset.train_y,
                                 a=dataset.propensity_a, b=dataset.propensity_b, ks=ks)
 

@@ -678,11 +678,7 @@ def evaluate(pred, true, *, train_y=None, label_frequency=None, n_train: int | N
     the per-document vector that ``per_document_metrics`` returns for the same arguments.
     Taught in: book/01_extreme_classification.ipynb
     """
-    _check_empty(empty)
-    if normalize not in _NORMALIZE_CHOICES:
-        raise ValueError(f"normalize={normalize!r}: choose one of {_NORMALIZE_CHOICES}")
-    propensity = _propensity_arg(train_y, label_frequency, n_train, a, b)
-    s, ks = _score(pred, true, ks, propensity=propensity, filter=filter)
+    s, ks = _score_checked(pred, true, train_y, label_frequency, n_train, a, b, ks, filter, empty, normalize)
     return _collect(s, ks, empty, normalize)
 
 
@@ -704,12 +700,17 @@ def per_document_metrics(pred, true, *, train_y=None, label_frequency=None,
     without labels hold NaN and the mean is over the others (``v[~np.isnan(v)].mean()``).
     Taught in: book/04_training.ipynb (seeded comparisons: ``ramen_edu.comparison``)
     """
+    s, ks = _score_checked(pred, true, train_y, label_frequency, n_train, a, b, ks, filter, empty, normalize)
+    return _collect_docs(s, ks, empty, normalize)
+
+
+def _score_checked(pred, true, train_y, label_frequency, n_train, a, b, ks, filter, empty, normalize):
+    """``evaluate``'s and ``per_document_metrics``' shared front: check the options, score."""
     _check_empty(empty)
     if normalize not in _NORMALIZE_CHOICES:
         raise ValueError(f"normalize={normalize!r}: choose one of {_NORMALIZE_CHOICES}")
     propensity = _propensity_arg(train_y, label_frequency, n_train, a, b)
-    s, ks = _score(pred, true, ks, propensity=propensity, filter=filter)
-    return _collect_docs(s, ks, empty, normalize)
+    return _score(pred, true, ks, propensity=propensity, filter=filter)
 
 
 # --------------------------------------------------------------------------------------------

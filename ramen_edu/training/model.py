@@ -107,17 +107,29 @@ class RamenModel:
         """
         from ramen_edu.metrics import evaluate
 
+        rows, ids, scores = self.retrieve_test(dataset, docs=docs, k=k or max(ks), progress=progress)
+        return evaluate((ids, scores), dataset.test_y[rows], train_y=dataset.train_y,
+                        a=dataset.propensity_a, b=dataset.propensity_b, ks=ks)
+
+    def retrieve_test(self, dataset, *, docs: np.ndarray | int | None = None, k: int = 5,
+                      progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Top-k labels of ``dataset``'s test documents with its filter pairs excluded — what
+        :meth:`evaluate` and ``comparison.per_document_scores`` score.
+
+        docs: test rows (an index array, or an int n for the first n), default all.
+        Returns (rows (R,) int64, ids (R, k) int64, scores (R, k) float32), in the (ids, scores)
+        order the metrics take. Raises ValueError when the dataset's labels are not the model's.
+        Taught in: book/04_training.ipynb
+        """
         if dataset.n_labels != self.n_labels:
             raise ValueError(f"dataset {dataset.name!r} has {dataset.n_labels} labels, the model "
                              f"{self.n_labels}: evaluate on the dataset the model was trained on")
         rows = np.arange(dataset.n_test) if docs is None else (
             np.arange(min(int(docs), dataset.n_test)) if np.isscalar(docs) else np.asarray(docs))
-        texts = [dataset.test_texts[i] for i in rows]
         exclude = dataset.filter_matrix()[rows] if len(dataset.filter_pairs) else None
-        depth = k or max(ks)
-        scores, ids = self.retrieve(texts, depth, exclude=exclude, progress=progress)
-        return evaluate((ids, scores), dataset.test_y[rows], train_y=dataset.train_y,
-                        a=dataset.propensity_a, b=dataset.propensity_b, ks=ks)
+        scores, ids = self.retrieve([dataset.test_texts[i] for i in rows], k, exclude=exclude,
+                                    progress=progress)
+        return rows, ids, scores
 
     # --- persistence ------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
