@@ -132,3 +132,18 @@ def test_bad_arguments_are_clear(config_file, tmp_path, capsys):
     with pytest.raises(ValueError, match="regularize=false"):
         main(["ablate", "--config", str(baseline), "--out", str(tmp_path / "y"), "--quiet"])
     assert not (tmp_path / "x").exists()  # nothing written before the arguments were checked
+
+
+def test_load_row_reads_finished_seeds_in_order(tmp_path):
+    from ramen_edu.training.ablate import PER_DOC_FILE, RUN_FILE, load_row, save_per_doc
+
+    for seed, hits in ((1, [0.0, 1.0]), (0, [1.0, 1.0]), (2, [0.0, 0.0])):
+        folder = tmp_path / "runs" / "no-graph" / f"seed{seed}"
+        folder.mkdir(parents=True)
+        save_per_doc(folder / PER_DOC_FILE, {"P@1": np.array(hits)}, ks=(1,))
+        if seed != 2:  # seed 2 never finished: no run.json
+            (folder / RUN_FILE).write_text("{}")
+    rows = load_row(tmp_path, "No graph")
+    assert [r["P@1"].tolist() for r in rows] == [[1.0, 1.0], [0.0, 1.0]]
+    with pytest.raises(FileNotFoundError, match="no finished seed of row 'RAMEN'"):
+        load_row(tmp_path, "RAMEN")

@@ -49,7 +49,7 @@ import numpy as np
 
 from ramen_edu.training.config import TrainConfig
 
-__all__ = ["ablation_rows", "cli_ablate", "load_per_doc", "run_ablation", "save_per_doc",
+__all__ = ["ablation_rows", "cli_ablate", "load_per_doc", "load_row", "run_ablation", "save_per_doc",
            "BASELINE_ROW", "FULL_ROW"]
 
 FULL_ROW = "RAMEN"
@@ -136,6 +136,22 @@ def load_per_doc(path: str | Path) -> dict[str, np.ndarray]:
                     v = z[key].astype(np.float64)
                     out[key] = v / k if family == "P" else v  # the same division metrics does
     return out
+
+
+def load_row(out: str | Path, row: str) -> list[dict[str, np.ndarray]]:
+    """Per-document scores of every finished seed of one row of an ablation folder, seed order:
+    the input ``comparison.compare_methods`` takes, also across two ablation folders (e.g. a
+    recipe variant ablated into its own --out, compared with the main table's rows).
+    Raises FileNotFoundError naming the folder when the row has no finished seed.
+    Taught in: book/04_training.ipynb
+    """
+    folder = Path(out) / "runs" / _slug(row)
+    files = sorted(folder.glob(f"seed*/{PER_DOC_FILE}"), key=lambda f: int(f.parent.name[4:]))
+    files = [f for f in files if (f.parent / RUN_FILE).is_file()]
+    if not files:
+        raise FileNotFoundError(f"{folder}: no finished seed of row {row!r} (run `ramen-edu ablate` "
+                                f"with --out {out} --rows {row!r})")
+    return [load_per_doc(f) for f in files]
 
 
 # --------------------------------------------------------------------------------------------
