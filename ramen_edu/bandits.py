@@ -86,11 +86,14 @@ class LambdaBandit:
     baseline, baseline_decay, max_step: paper mode's variance reduction (moving-average
                baseline, EMA factor, step clip); ``baseline=False, max_step=None`` is literal.
 
-    Per iteration the trainer calls ``lam = bandit.values()`` (λ̃ to use now), trains, then
-    ``bandit.observe(objective)``. ``history`` holds one dict per period end: iteration, phase
-    ("start", "half" = end of period A, "update" = end of a pair / paper update), lambda (the
-    point being tuned), perturbed (λ̃ of the next period), step (Δλ), signal (d, or the paper's
-    f), reward (validation: the reward read at this period end), direction (u·o of the pair).
+    Paper mode: per iteration the trainer calls ``lam = bandit.values()`` (λ̃ to use now), trains,
+    then ``bandit.observe(objective)``. Validation mode: ``first, second = bandit.pair()`` gives
+    the two branches' λ̃; the trainer trains each from the same snapshot and calls
+    ``bandit.report(reward_first, reward_second)``; between pairs (and for leftover steps)
+    ``values()`` is the unperturbed λ. ``history`` holds one dict per update ("start" first):
+    iteration, phase, lambda (after the update), perturbed (paper: λ̃ of the next period;
+    validation: the λ used until the next pair), step (Δλ), signal (d, or the paper's f), reward
+    ((r₊, r₋) in validation mode), direction (validation: the u of the pair whose d this is).
     Taught in: book/04_training.ipynb
     """
 
@@ -229,8 +232,10 @@ class LambdaBandit:
             new = math.exp(theta)
             step[n], self.base[n] = new - self.base[n], new
         self.iteration += 2 * self.period
-        self._new_perturbation()
+        self.current = dict(self.base)  # between pairs the trainer uses the unperturbed λ
+        # recorded before the next pair is drawn: "direction" is the u that produced this d
         self.history.append(self._record("update", signal=d, step=step, reward=(r_plus, r_minus)))
+        self._new_perturbation()
 
     def observe(self, objective: float) -> None:
         """Paper mode: record one iteration's λ̃-weighted objective; every ``period`` calls λ is

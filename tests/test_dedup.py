@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from ramen_edu.training import TrainConfig, Trainer
-from ramen_edu.training import tokens as tokens_module
+from ramen_edu.training import trainer as trainer_module  # the step calls unique_rows from here
 from ramen_edu.training.tokens import unique_rows
 
 torch.set_num_threads(1)
@@ -59,7 +59,7 @@ def _step_both_ways(world, config, monkeypatch):
         seen = _count_encoder_rows(trainer)
         with monkeypatch.context() as m:
             if not dedup:
-                m.setattr(tokens_module, "unique_rows", _every_row)
+                m.setattr(trainer_module, "unique_rows", _every_row)
             out = trainer.step(batch)
         grads = {n: p.grad.detach().clone() for n, p in trainer.encoder.named_parameters() if p.grad is not None}
         results.append((out, grads, seen, trainer, batch))

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from ramen_edu.training import distributed as ddp
@@ -35,7 +36,7 @@ from ramen_edu.training.checkpoint import (CHECKPOINT_FILE, load_checkpoint, rng
 from ramen_edu.training.config import TINY_ENCODER, TrainConfig
 from ramen_edu.training.model import RamenModel
 from ramen_edu.training.schedule import describe, epoch_plan, lr_scheduler
-from ramen_edu.training.tokens import PartsEncoder, TokenPool, gather_tokens
+from ramen_edu.training.tokens import PartsEncoder, TokenPool, gather_tokens, unique_rows
 
 RUN_RECORD_FILE = "run.json"
 MODEL_DIR = "model"
@@ -76,8 +77,6 @@ def validation_split(train_y, fraction: float, seed: int):
         return rows, train_y
     keep = np.ones(train_y.shape[0], dtype=train_y.dtype)
     keep[rows] = 0
-    import scipy.sparse as sp
-
     held_out = sp.diags(keep) @ train_y
     held_out.eliminate_zeros()
     return rows, held_out.tocsr()
@@ -166,6 +165,9 @@ class Trainer:
         init = {t: (config.lambda_label if t == "doc_label" else config.lambda_regularizer) for t in self.terms}
         self._val_labels = validation_candidates(dataset.train_y, self.val_rows, config.bandit_val_labels,
                                                  config.seed)
+        # (V, C) bool: which candidates are labels of each validation document (fixed for the run)
+        self._val_positive = torch.from_numpy(
+            dataset.train_y[self.val_rows][:, self._val_labels].toarray() > 0).to(self.info.device)
         self.bandit = LambdaBandit(self.terms, init=init, lr=config.bandit_lr, sigma=config.bandit_sigma,
                                    period=config.bandit_period, mode=config.bandit_mode, seed=config.seed,
                                    fixed=None if (config.bandit and config.regularize) else self.terms)
@@ -277,8 +279,6 @@ class Trainer:
         cfg, info = self.config, self.info
         world = info.world_size
         lambdas = self.bandit.values() if lambdas is None else lambdas
-        from ramen_edu.training.tokens import unique_rows
-
         doc_ids = torch.from_numpy(batch.doc_ids)
         label_ids = torch.from_numpy(batch.label_ids)
         # one encoder part per pool: documents, labels, and per anchor set its document-side and
@@ -388,8 +388,7 @@ class Trainer:
                 labels = self._embed_rows(self.pools["label"], self._val_labels)
             self.encoder.train(was_training)
             scores = docs @ labels.T
-            truth = self.dataset.train_y[self.val_rows][:, self._val_labels]
-            positive = torch.from_numpy(truth.toarray() > 0).to(scores.device)
+            positive = self._val_positive
             best_pos = scores.masked_fill(~positive, -math.inf).max(dim=1).values
             best_neg = scores.masked_fill(positive, -math.inf).max(dim=1).values
             value = float((best_pos - best_neg).mean())
