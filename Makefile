@@ -5,16 +5,20 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# A CPU build of torch; an unpinned torch would pull several GB of CUDA packages.
+# torch 2.13.0: on this project's machines a CPU wheel lies on disk and pip takes it; on an
+# ordinary machine the same line resolves the CUDA build (~17 nvidia-* packages, several GB).
+# For a CPU-only torch there: make TORCH_PIN="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 TORCH_PIN ?= torch==2.13.0
+# exactly one faiss extra: cpu (faiss-cpu) or gpu (faiss-gpu-cu12); both at once break `import faiss`
+EXTRAS ?= cpu,book,test
 
 .PHONY: demo test unit notebooks book benchmark clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(TORCH_PIN)"
-	$(PY) -m pip install -q -e ".[book,test]"
+	$(PY) -m pip install -q $(TORCH_PIN)
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	touch $@
 
 demo: $(VENV)/.installed

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from ramen_edu.config import Profile, book_result, cache_dir, find_data_file, profile
+from ramen_edu.config import Profile, book_result, cache_dir, data_source, find_data_file, profile
 from ramen_edu.data import AnchorSet, XCDataset
 
 __version__ = "0.1.0"
@@ -38,7 +38,7 @@ _LAZY = {
     "explore_predictions": "ramen_edu.explorers",
 }
 
-__all__ = ["AnchorSet", "Profile", "XCDataset", "__version__", "book_result", "cache_dir", "find_data_file",
+__all__ = ["AnchorSet", "Profile", "XCDataset", "__version__", "book_result", "cache_dir", "data_source", "find_data_file",
            "profile", *_LAZY]
 
 

@@ -88,24 +88,65 @@ def cache_dir() -> Path:
 
 WIKIPEDIA_FILE = "wikipedia-2019/articles.jsonl.gz"
 
+#: data files that ship with a checkout in a smaller form (data_samples/), used when the full one
+#: is nowhere: relative name -> path under the project root
+SHIPPED_SAMPLES = {WIKIPEDIA_FILE: Path("data_samples") / "wikipedia-sample" / "articles.jsonl.gz"}
 
-def find_data_file(relative: str = WIKIPEDIA_FILE) -> Path:
-    """Find a shared data file: ``$RAMEN_EDU_DATA``, then ``./data/``, then ``../shared/data/``.
+#: set to 1 to ignore ``../shared/data`` (this project's machines have it; readers do not): CI
+#: sets it to prove the chapters run on a fresh clone
+NO_SHARED_ENV = "RAMEN_EDU_NO_SHARED"
 
-    Raises FileNotFoundError that lists every place looked at and how to get the file.
-    """
+
+def _data_candidates(relative: str) -> list[tuple[Path, str]]:
+    """Where a data file may be, in lookup order, each with the name of its source."""
     candidates = []
     if os.environ.get("RAMEN_EDU_DATA"):
-        candidates.append(Path(os.environ["RAMEN_EDU_DATA"]) / relative)
+        candidates.append((Path(os.environ["RAMEN_EDU_DATA"]) / relative, "$RAMEN_EDU_DATA"))
     for base in (Path.cwd(), project_root()):
-        candidates += [base / "data" / relative, base.parent / "shared" / "data" / relative]
-    for path in candidates:
+        candidates.append((base / "data" / relative, "./data"))
+    if os.environ.get(NO_SHARED_ENV, "") in ("", "0"):
+        for base in (Path.cwd(), project_root()):
+            candidates.append((base.parent / "shared" / "data" / relative, "../shared/data"))
+    if relative in SHIPPED_SAMPLES:
+        candidates.append((project_root() / SHIPPED_SAMPLES[relative], "the shipped sample"))
+    return candidates
+
+
+def find_data_file(relative: str = WIKIPEDIA_FILE, *, allow_sample: bool = True) -> Path:
+    """Find a data file: ``$RAMEN_EDU_DATA``, then ``./data/``, then ``../shared/data/``
+    (skipped when ``$RAMEN_EDU_NO_SHARED=1``), then the sample shipped in ``data_samples/``
+    (unless ``allow_sample=False``). :func:`data_source` says which one a path is.
+
+    Raises FileNotFoundError that lists every place looked at and how to get the file
+    (``ramen-edu fetch-wiki``).
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    candidates = _data_candidates(relative)
+    if not allow_sample:
+        candidates = [(p, name) for p, name in candidates if name != "the shipped sample"]
+    for path, _ in candidates:
         if path.is_file():
             return path
-    looked = "\n  ".join(dict.fromkeys(str(p) for p in candidates))
+    looked = "\n  ".join(dict.fromkeys(str(p) for p, _ in candidates))
     raise FileNotFoundError(
         f"could not find {relative}. Looked in:\n  {looked}\n"
-        "Get the Wikipedia sample (57,200 articles, CC BY-SA, 'Wikipedia contributors') and either "
-        "set RAMEN_EDU_DATA to the folder that holds 'wikipedia-2019/', or put it under ./data/. "
+        "Get the full Wikipedia data (57,200+ articles, CC BY-SA 3.0, 'Wikipedia contributors') with "
+        "`ramen-edu fetch-wiki` (downloads ~207 MB into ./data/, or into $RAMEN_EDU_DATA when set); "
+        "a clone of the repository also ships a 3,800-article sample in data_samples/wikipedia-sample/. "
         "Any MediaWiki XML dump also works through ramen_edu.data.wikipedia.read_mediawiki_xml."
     )
+
+
+def data_source(path) -> str:
+    """A sentence naming where ``path`` (from :func:`find_data_file`) comes from, for chapters
+    to print: ``"the shipped sample data_samples/wikipedia-sample/articles.jsonl.gz (3,800 ...)"``.
+    """
+    path = Path(path).resolve()
+    for relative, sample in SHIPPED_SAMPLES.items():
+        if path == (project_root() / sample).resolve():
+            return (f"the shipped sample {sample.as_posix()} (a subset of the full file; "
+                    "`ramen-edu fetch-wiki` downloads the full data, and chapters use it first)")
+    for candidate, name in _data_candidates(WIKIPEDIA_FILE):
+        if candidate.exists() and candidate.resolve() == path:
+            return f"{path} (found via {name})"
+    return f"{path}"

@@ -7,9 +7,50 @@ Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 
-import faiss
+from importlib import metadata
+
 import numpy as np
 import scipy.sparse as sp
+
+#: the faiss wheels on PyPI that install the module ``faiss``; the GPU ones need a CUDA driver
+FAISS_GPU_DISTRIBUTIONS = ("faiss-gpu-cu12", "faiss-gpu-cu11", "faiss-gpu")
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def load_faiss():
+    """The ``faiss`` module, or an ImportError that names the install line fixing this environment.
+
+    faiss-cpu and faiss-gpu-cu12 both install the folder ``faiss/``; with both present the second
+    one's files overwrite parts of the first and ``import faiss`` fails deep inside SWIG
+    (``module 'faiss._swigfaiss' has no attribute 'delete_GpuResourcesVector'``) while
+    ``pip check`` sees nothing wrong. That case is caught here, before the import.
+    Taught in: book/intro.md (installing)
+    """
+    gpu = [d for d in FAISS_GPU_DISTRIBUTIONS if _installed(d)]
+    if gpu and _installed("faiss-cpu"):
+        raise ImportError(
+            f"both faiss-cpu and {gpu[0]} are installed; they share one 'faiss' folder and break each other. "
+            f"Keep one: `pip uninstall -y faiss-cpu {gpu[0]} && pip install {gpu[0]}` (GPU) or "
+            f"`pip uninstall -y faiss-cpu {gpu[0]} && pip install faiss-cpu` (CPU); install ramen-edu with "
+            "exactly one of the extras [cpu] or [gpu]")
+    try:
+        import faiss
+    except ImportError as err:
+        raise ImportError(
+            f"faiss is not installed ({err}): install ramen-edu with `pip install -e \".[cpu]\"`, or "
+            "`.[gpu]` on a machine with a CUDA 12 driver (conda: `conda install -c conda-forge faiss-cpu`)"
+        ) from err
+    return faiss
+
+
+faiss = load_faiss()
 
 
 def _as_float32_rows(x: np.ndarray, what: str) -> np.ndarray:

@@ -89,7 +89,7 @@ def balanced_clusters(embeddings: np.ndarray, cluster_size: int, *, seed: int = 
     balanced 2-means with the same outcome (exactly balanced, locally similar) on top of faiss.
     Taught in: book/04_training.ipynb
     """
-    import faiss
+    from ramen_edu.retrieval import faiss
 
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
     if x.ndim != 2:

@@ -2,7 +2,9 @@
 
 Each ``book/*.ipynb`` is copied to a temporary folder and executed with nbclient in a fresh
 ``python3`` kernel (the one of the interpreter running pytest, i.e. the venv's) with
-``RAMEN_EDU_PROFILE=smoke``; a failure reports the failing cell's source and error.
+``RAMEN_EDU_PROFILE=smoke`` and ``RAMEN_EDU_NO_SHARED=1`` — this project's shared data folder
+hidden, ``$RAMEN_EDU_DATA`` unset — so the chapters run on what a fresh clone has (the shipped
+Wikipedia sample); a failure reports the failing cell's source and error.
 Select one chapter with ``-k 01``; skip them all with ``-m "not notebook"``.
 """
 from __future__ import annotations
@@ -41,6 +43,8 @@ def test_chapter_runs_in_smoke_profile(path: Path, tmp_path: Path, monkeypatch):
     # the kernel is a child process: it inherits this environment
     monkeypatch.setenv("RAMEN_EDU_PROFILE", "smoke")
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    monkeypatch.setenv("RAMEN_EDU_NO_SHARED", "1")  # as on a fresh clone, on Colab, in a classroom
+    monkeypatch.delenv("RAMEN_EDU_DATA", raising=False)
     client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT_S,
                                      resources={"metadata": {"path": str(tmp_path)}})
     try:
@@ -54,6 +58,9 @@ def test_chapter_runs_in_smoke_profile(path: Path, tmp_path: Path, monkeypatch):
         nbformat.write(nb, work)  # executed copy kept in tmp_path for inspection
     report = _failure_report(nb, path)
     assert report is None, report
+    printed = "".join(out.get("text", "") for cell in nb.cells for out in cell.get("outputs", []))
+    if "data: " in printed and not (ROOT / "data" / "wikipedia-2019").exists():
+        assert "data: the shipped sample" in printed, "the chapter did not run on the shipped sample"
 
 
 

@@ -1,0 +1,98 @@
+"""The Colab set-up cell: one repository URL (from _config.yml), a no-op outside Colab, and the
+right clone / install / data steps on (a simulated) Colab."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import ramen_edu.colab as colab
+from ramen_edu.config import project_root
+
+NOTEBOOKS = sorted((project_root() / "book").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_chapter_starts_with_the_generated_cell(path):
+    first = nbformat.read(path, as_version=4).cells[0]
+    assert first.cell_type == "code" and "remove-input" in first.metadata.get("tags", [])
+    assert first.source == colab.setup_cell(), (
+        f"{path.name}: the first cell differs from the one _config.yml generates; "
+        "run `python -m ramen_edu.colab --write`")
+
+
+def test_the_url_comes_from_config_yml(tmp_path):
+    url, branch = colab.repository()
+    assert url.startswith("https://") and f'"{url}"' in colab.setup_cell()
+    fork = tmp_path / "_config.yml"
+    fork.write_text("title: x\nrepository:\n  url: https://example.org/me/fork\n  branch: dev\nhtml: {}\n")
+    cell = colab.setup_cell(fork)
+    assert '"https://example.org/me/fork"' in cell and '"--branch", "dev"' in cell and url not in cell
+    (tmp_path / "bad.yml").write_text("title: x\n")
+    with pytest.raises(ValueError, match=r"bad\.yml.*repository"):
+        colab.repository(tmp_path / "bad.yml")
+
+
+def test_outside_colab_the_cell_does_nothing(monkeypatch):
+    assert "google.colab" not in sys.modules
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the cell ran a command outside Colab")
+
+    monkeypatch.setattr(subprocess, "run", refuse)
+    cwd, path = os.getcwd(), list(sys.path)
+    exec(compile(colab.setup_cell(), "<colab cell>", "exec"), {})
+    assert os.getcwd() == cwd and sys.path == path
+
+
+@pytest.mark.parametrize("gpu", [False, True])
+def test_on_colab_it_clones_installs_one_faiss_and_prepares(monkeypatch, gpu):
+    calls, moved, prepared = [], [], []
+    google = types.ModuleType("google")
+    google.colab = types.ModuleType("google.colab")
+    monkeypatch.setitem(sys.modules, "google", google)
+    monkeypatch.setitem(sys.modules, "google.colab", google.colab)
+    monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append(cmd))
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/nvidia-smi" if gpu and name == "nvidia-smi" else None)
+    real_isdir = os.path.isdir
+    monkeypatch.setattr(os.path, "isdir", lambda p: False if p == colab.CLONE_DIR else real_isdir(p))
+    monkeypatch.setattr(os, "chdir", moved.append)
+    monkeypatch.setattr(colab, "prepare", lambda: prepared.append(True))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    exec(compile(colab.setup_cell(), "<colab cell>", "exec"), {})
+    url, branch = colab.repository()
+    assert calls[0] == ["git", "clone", "--depth", "1", "--branch", branch, url, colab.CLONE_DIR]
+    extra = "gpu" if gpu else "cpu"
+    assert calls[1] == [sys.executable, "-m", "pip", "install", "-q", "-e", f"{colab.CLONE_DIR}[{extra},book]"]
+    assert moved == [f"{colab.CLONE_DIR}/book"] and prepared == [True] and sys.path[0] == colab.CLONE_DIR
+
+
+def test_prepare_uses_the_sample_on_cpu_and_fetches_the_full_data_on_gpu(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("RAMEN_EDU_NO_SHARED", "1")
+    monkeypatch.setenv("RAMEN_EDU_DATA", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    if (project_root() / "data" / "wikipedia-2019" / "articles.jsonl.gz").exists():
+        pytest.skip("this checkout has ./data/wikipedia-2019 (fetched): the fallback cannot be observed")
+    monkeypatch.setenv("RAMEN_EDU_PROFILE", "cpu")
+    found = colab.prepare()
+    assert found["profile"] == "cpu" and found["data"].endswith("data_samples/wikipedia-sample/articles.jsonl.gz")
+    assert "shipped sample" in capsys.readouterr().out
+
+    fetched = []
+
+    def fake_fetch_wiki():  # what fetch-wiki leaves behind: the full file under $RAMEN_EDU_DATA
+        target = tmp_path / "data" / "wikipedia-2019" / "articles.jsonl.gz"
+        target.parent.mkdir(parents=True)
+        target.write_bytes(b"")
+        fetched.append(target)
+
+    monkeypatch.setitem(sys.modules, "ramen_edu.data.fetch_wiki", types.SimpleNamespace(fetch_wiki=fake_fetch_wiki))
+    found = colab.prepare(full_data=True)
+    assert fetched and Path(found["data"]) == fetched[0]
+    assert "$RAMEN_EDU_DATA" in capsys.readouterr().out
