@@ -57,3 +57,22 @@ def test_the_gpu_extra_installs_a_faiss_that_imports(tmp_path):
     version_line, dists = probe.stdout.splitlines()
     assert version_line.endswith("True")           # the GPU index classes are there
     assert dists == "['faiss-gpu-cu12']"           # and no faiss-cpu beside them
+
+
+def test_the_documented_install_lines_name_real_extras():
+    import re
+    import tomllib
+
+    project = tomllib.loads((project_root() / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    assert not any(d.startswith("faiss") for d in project["dependencies"])  # only in the extras
+    assert extras["cpu"] == ["faiss-cpu"] and extras["gpu"] == ["faiss-gpu-cu12"]
+    assert "jupyterlab" in extras["lab"]
+    for doc in ("README.md", "book/intro.md", "Makefile"):
+        text = (project_root() / doc).read_text()
+        for spec in re.findall(r'\.\[([a-z0-9_,$()A-Z]+)\]', text):
+            names = [n for n in spec.split(",") if not n.startswith("$")]
+            assert set(names) <= set(extras), f"{doc}: extra(s) {set(names) - set(extras)} do not exist"
+            assert not {"cpu", "gpu"} <= set(names), f"{doc}: '{spec}' installs both faiss builds"
+    intro = (project_root() / "book" / "intro.md").read_text()
+    assert "jupyter lab book/" in intro and re.search(r'-e "\.\[[^\]]*lab[^\]]*\]"', intro)
