@@ -3,6 +3,7 @@ exposes ``cli_main(argv: list[str]) -> int`` with its own argparse, so options a
 next to the code they drive.
 
     ramen-edu demo                       synthetic world -> metrics table (README)
+    ramen-edu fetch-wiki [...]           download the full Wikipedia data and convert it (book/02)
     ramen-edu build-wiki [...]           the Wikipedia see-also benchmark (book/02)
     ramen-edu train --dataset NAME ...   RAMEN training (book/04)
     ramen-edu evaluate RUN_DIR ...       metrics of a trained model
@@ -16,6 +17,7 @@ import sys
 
 COMMANDS = {
     "demo": ("ramen_edu.demo", "the embedded synthetic world: encoders and metrics table"),
+    "fetch-wiki": ("ramen_edu.data.fetch_wiki", "download the full Wikipedia data (~207 MB) and convert it"),
     "build-wiki": ("ramen_edu.data.wiki_benchmark", "build the Wikipedia see-also benchmark"),
     "train": ("ramen_edu.training", "train RAMEN (or the no-graph baseline)"),
     "evaluate": ("ramen_edu.training", "evaluate a saved model"),
@@ -26,13 +28,18 @@ COMMANDS = {
 
 def _usage() -> str:
     rows = "\n".join(f"  {name:<12} {help_}" for name, (_, help_) in COMMANDS.items())
-    return f"usage: ramen-edu COMMAND [options]\n\ncommands:\n{rows}\n\n'ramen-edu COMMAND -h' for options."
+    return f"usage: ramen-edu [--version] COMMAND [options]\n\ncommands:\n{rows}\n\n'ramen-edu COMMAND -h' for options."
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage())
+        return 0
+    if argv[0] in ("-V", "--version"):
+        from ramen_edu import __version__
+
+        print(f"ramen-edu {__version__}")
         return 0
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
