@@ -16,6 +16,7 @@ Taught in: book/intro.md
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -69,7 +70,8 @@ def prepare(*, full_data: bool | None = None) -> dict:
         from ramen_edu.data.fetch_wiki import fetch_wiki
 
         print("fetching the full Wikipedia data (ramen-edu fetch-wiki) ...")
-        fetch_wiki()
+        # into the checkout's data/, which the lookup finds from any working directory
+        fetch_wiki(os.environ.get("RAMEN_EDU_DATA") or project_root() / "data")
         path = find_data_file(WIKIPEDIA_FILE)
     print(f"Wikipedia data: {data_source(path)}")
     return {"profile": p.name, "data": str(path)}

@@ -86,8 +86,9 @@ def test_prepare_uses_the_sample_on_cpu_and_fetches_the_full_data_on_gpu(monkeyp
 
     fetched = []
 
-    def fake_fetch_wiki():  # what fetch-wiki leaves behind: the full file under $RAMEN_EDU_DATA
-        target = tmp_path / "data" / "wikipedia-2019" / "articles.jsonl.gz"
+    def fake_fetch_wiki(dest_dir):  # what fetch-wiki leaves behind: the full file under dest_dir
+        assert Path(dest_dir) == tmp_path / "data"  # $RAMEN_EDU_DATA
+        target = Path(dest_dir) / "wikipedia-2019" / "articles.jsonl.gz"
         target.parent.mkdir(parents=True)
         target.write_bytes(b"")
         fetched.append(target)
