@@ -1,23 +1,36 @@
 """Tests for ramen_edu.data.wikipedia: JSONL records and their errors, MediaWiki XML parsing on
-the real English Wikipedia sample that gensim ships, and a tiny hand-written dump for the
-special pages (redirects, disambiguation, templates, namespaced links)."""
+the real English Wikipedia sample that gensim ships, a tiny hand-written dump for the special
+pages (redirects, disambiguation, templates, namespaced links), and the dumps real downloads
+give: the hand-written export-0.3 fixtures in data_samples/fixtures/ (text redirects, old
+see-also lists, a truncated copy), every export version 0.3–0.11, malformed XML, and the
+see-also normalisation both readers share."""
 from __future__ import annotations
 
+import bz2
 import gzip
 import json
+import warnings
 from pathlib import Path
 
 import pytest
 
 from ramen_edu.data.wikipedia import (
     Article,
+    ReadStats,
+    TruncatedDumpWarning,
     XmlReadStats,
+    merge_case_variants,
+    normalize_see_also_target,
     normalize_title,
     read_articles,
     read_mediawiki_xml,
     redirect_map,
     resolve_redirects,
 )
+
+FIXTURES = Path(__file__).resolve().parent.parent / "data_samples" / "fixtures"
+OLD_DUMP = FIXTURES / "mediawiki-export-0.3.xml"
+TRUNCATED = FIXTURES / "mediawiki-export-0.3-truncated.xml"
 
 
 # ------------------------------------------------------------------------------------------
@@ -239,7 +252,8 @@ def test_tiny_dump_links_categories_see_also_text(tiny_dump):
     assert clade.links == ["Common descent", "Descendant", "Paraphyly", "Cladistics",
                            "CrownGroup", "Monophyly", "Polyphyly", "Crown group"]
     assert clade.categories == ["Biology", "Phylogenetics"]  # not [[:Category:Biology]]
-    # first link of every list item in See also, including the list inside {{columns-list}}
+    # the entries of every list item in See also (not the annotation's [[Polyphyly]]),
+    # including the list inside {{columns-list}}
     assert clade.see_also == ["Monophyly", "Crown group", "Paraphyly"]
     # text: before See also / References, templates and namespaced links removed
     assert clade.text.splitlines()[0].startswith("Clade is a group with one common ancestor")
@@ -275,3 +289,352 @@ def test_xml_missing_and_corrupt(tmp_path):
 def test_article_defaults():
     a = Article("X")
     assert a.see_also == [] and a.links == [] and a.redirect is None
+
+
+# ------------------------------------------------------------------------------------------
+# see-also normalisation, shared by both readers
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("raw, expected", [
+    ("climate Change", "Climate Change"),  # MediaWiki's first-letter rule; the rest is kept
+    ("Crown_group", "Crown group"),
+    ("  New \xa0  York ", "New York"),  # non-breaking and repeated spaces
+    ("Onychophora#Conservation", "Onychophora"),
+    ("σ-algebra", "Σ-algebra"),
+    ("Genesis 1:1", "Genesis 1:1"),  # a colon that is no namespace
+    ("#Conservation", None),  # only a section of the page itself
+    ("", None),
+    ("   ", None),
+    ("[[Lord Mayor of Liverpool#Mayors of the Borough|Mayors and Lord Mayors", None),
+    ("1940 in Malaya | 1942 in Malaya", None),
+    ("Outline of Belgium{{-}}", None),
+    ("{{math", None),
+    ("Software[41] bug", None),
+    ("Velvet <worm>", None),
+    (":Category:Asteroids", None),  # other namespaces are no articles
+    ("Category:Asteroids", None),
+    (":de:Steinmetzschaltung", None),
+    ("Wikipedia:WikiProject Collections Care", None),
+    (":Category", None),  # a namespaced link cut off before its title
+])
+def test_normalize_see_also_target(raw, expected):
+    assert normalize_see_also_target(raw) == expected
+
+
+def test_jsonl_reader_normalises_see_also_and_counts_rejections(tmp_path):
+    raw = ["climate change", "Climate_change", "Onychophora#Conservation", "#History",
+           "[[Lord Mayor of Liverpool#Mayors|Mayors", ":Category:Worms", "Velvet worm"]
+    path = write_jsonl(tmp_path / "s.jsonl", [dict(RECORDS[0], see_also=raw)])
+    stats = ReadStats()
+    (article,) = read_articles(path, stats)
+    # two spellings of one title merge; debris, a bare section and a category are dropped
+    assert article.see_also == ["Climate change", "Onychophora", "Velvet worm"]
+    assert (stats.see_also_targets, stats.see_also_changed, stats.see_also_rejected) == (7, 3, 3)
+    assert stats.rejected_examples == ["#History", "[[Lord Mayor of Liverpool#Mayors|Mayors",
+                                       ":Category:Worms"]
+    assert (stats.pages, stats.articles) == (1, 1)
+
+
+def test_both_readers_give_the_same_see_also(tmp_path):
+    entries = ["climate Change", "Onychophora#Conservation", "Velvet_worm", ":Category:Worms"]
+    jsonl = write_jsonl(tmp_path / "a.jsonl", [dict(RECORDS[0], see_also=entries)])
+    items = "\n".join(f"* [[{e}]]" for e in entries)
+    xml = tmp_path / "a.xml"
+    xml.write_text(DUMP_HEAD + page("Clade", f"Text.\n==See also==\n{items}\n")
+                   + "\n</mediawiki>\n", encoding="utf-8")
+    from_jsonl, from_xml = ReadStats(), ReadStats()
+    (a,) = read_articles(jsonl, from_jsonl)
+    (b,) = read_articles(xml, from_xml)
+    assert a.see_also == b.see_also == ["Climate Change", "Onychophora", "Velvet worm"]
+    for s in (from_jsonl, from_xml):
+        assert (s.see_also_targets, s.see_also_changed, s.see_also_rejected) == (4, 3, 1)
+
+
+def test_merge_case_variants():
+    records = [
+        Article("A", see_also=["Climate Change", "Machine Learning"]),
+        Article("B", see_also=["Climate change", "Machine Learning", "Data Mining"]),
+        Article("C", see_also=["Climate change", "Black Knight", "Data mining"]),
+        Article("D", see_also=["Machine Learning", "Black knight", "Climate change",
+                               "Climate Change"]),
+        Article("Machine learning"), Article("Black Knight"), Article("Black knight"),
+        Article("Redirect", redirect="Climate change"),
+    ]
+    out, merged = merge_case_variants(records)
+    assert merged == {
+        "Climate Change": "Climate change",  # listed by 3 articles against 2
+        "Machine Learning": "Machine learning",  # an article title wins over frequency
+        "Data Mining": "Data mining",  # a tie: fewer capitals (sentence case)
+    }  # "Black Knight" / "Black knight" are two articles: distinct pages, left alone
+    assert out[0].see_also == ["Climate change", "Machine learning"]
+    assert out[2].see_also == ["Climate change", "Black Knight", "Data mining"]
+    assert out[3].see_also == ["Machine learning", "Black knight", "Climate change"]  # merged
+    assert out[4] is records[4] and out[7] is records[7]  # untouched records are not copied
+    assert records[0].see_also == ["Climate Change", "Machine Learning"]  # input unchanged
+
+
+# ------------------------------------------------------------------------------------------
+# an old (export 0.3) dump: text redirects, see-also lists as written in 2006
+# ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def old_dump():
+    stats = ReadStats()
+    records = list(read_mediawiki_xml(OLD_DUMP, stats))
+    return records, stats
+
+
+def test_old_dump_pages_and_text_redirects(old_dump):
+    records, stats = old_dump
+    # grep -c '<page>' → 9; 'Talk:Alchemy' is outside the main namespace (no <ns>: its prefix
+    # decides); 4 pages start with #REDIRECT and there is no <redirect> element at all
+    assert (stats.pages, stats.articles, stats.redirects, stats.redirects_from_text,
+            stats.other_namespace, stats.truncated) == (9, 4, 4, 4, 1, False)
+    assert redirect_map(records) == {
+        "Alcahest": "Alkahest",  # #REDIRECT [[Alkahest]]
+        "Elixer": "Elixir",  # #redirect [[elixir|Elixir]]: any case, a label, first letter
+        "Arcana": "Arcanum",  # "  #Redirect: [[Arcanum#Plural]]": space, colon, section
+        "Philosophers stone": "Philosopher's stone",  # a template after the link
+    }
+    articles, _ = resolve_redirects(records)
+    by_title = {a.title: a for a in articles}
+    assert list(by_title) == ["Alchemy", "Alembic", "Alkahest", "Athanor"]
+    assert by_title["Alembic"].links[:2] == ["Alchemy", "Elixir"]  # [[Elixer]] resolved
+    alchemy = by_title["Alchemy"].links
+    assert "Alcahest" not in alchemy and "Philosophers stone" not in alchemy
+    assert alchemy.count("Alkahest") == alchemy.count("Philosopher's stone") == 1
+
+
+def test_old_dump_see_also(old_dump):
+    records, stats = old_dump
+    by_title = {r.title: r for r in records}
+    # *[[Alkahest]], [[arcanum]], [[elixir]]  → all three; * <big>[[ª]]</big> → inside the tag;
+    # "[[Philosopher's stone]] – the goal of the [[Magnum opus (alchemy)|great work]]" → the
+    # annotation's link is no entry; [[Distillation#History]] → the page; [[:Category:...]]
+    # is rejected; {{Portal|Chemistry}}, [[Category:...]] and [[fr:...]] are no entries
+    assert by_title["Alchemy"].see_also == ["Alkahest", "Arcanum", "Elixir", "ª",
+                                            "Philosopher's stone", "Distillation"]
+    # a section without bullets: "[[Retort]], [[Distillation]] and [[Still (distillation)|still]]"
+    # and "[[Cucurbit]] - the lower vessel, as in an [[Athanor]]"
+    assert by_title["Alembic"].see_also == ["Retort", "Distillation", "Still (distillation)",
+                                            "Cucurbit"]
+    assert by_title["Athanor"].see_also == ["Retort", "Alkahest"]
+    assert by_title["Alchemy"].categories == ["Alchemy", "Protoscience"]
+    assert by_title["Alembic"].categories == ["Alchemy", "Laboratory equipment"]
+    assert stats.see_also_rejected == 1 and stats.rejected_examples == [":Category:Alchemists"]
+    # arcanum, elixir, Distillation#History, alkahest
+    assert stats.see_also_changed == 4 and stats.see_also_targets == 15
+
+
+SEE_ALSO_FORMS = """Text.
+==See also==
+{{Columns-list|colwidth=20em|
+* [[In columns]], [[Also in columns]]
+}}
+{{div col}}
+* [[Between div col markers]]
+{{div col end}}
+<div style="column-count:2">
+* [[Inside a div]]
+</div>
+* <span class="nowrap">[[In a span]]</span> and <small>[[In small]]</small>
+* <b>[[In b]]</b>, <i>[[in i]]</i>
+* '''[[Bold marks]]''' and ''[[Italic marks]]''
+* [[Band]] (a group) and [[Not an entry]]
+* See [[After a lead-in]]
+* {{Annotated link|Annotated page}}
+{{hlist|[[H one]]|[[H two]]}}
+{{Portal|Chemistry|[[Portal param]]}}
+{{Navbox|list1=[[In a navbox]]}}
+[[File:Pic.png|thumb|[[Caption link]]]]
+=== A sub-section ===
+# [[Numbered item]]
+[[Category:Examples]]
+[[de:Beispiel]]
+"""
+
+
+def test_see_also_forms(tmp_path):
+    path = tmp_path / "forms.xml"
+    path.write_text(DUMP_HEAD + page("Forms", SEE_ALSO_FORMS) + "\n</mediawiki>\n",
+                    encoding="utf-8")
+    stats = ReadStats()
+    (forms,) = read_mediawiki_xml(path, stats)
+    assert forms.see_also == [
+        "In columns", "Also in columns", "Between div col markers", "Inside a div", "In a span",
+        "In small", "In b", "In i", "Bold marks", "Italic marks", "Band", "After a lead-in",
+        "Annotated page", "H one", "H two", "Numbered item"]
+    assert stats.see_also_rejected == 0  # metadata links are not entries, so not rejections
+    assert forms.categories == ["Examples"]
+
+
+# ------------------------------------------------------------------------------------------
+# truncated dumps
+# ------------------------------------------------------------------------------------------
+def test_truncated_fixture_is_a_prefix_of_the_full_one():
+    full, cut = OLD_DUMP.read_bytes(), TRUNCATED.read_bytes()
+    assert full.startswith(cut) and len(cut) < len(full)
+    assert cut.endswith(b"keeps an [[alem")  # inside the text of the last page, 'Athanor'
+
+
+def test_truncated_dump_keeps_complete_pages_and_warns_once(old_dump):
+    stats = ReadStats()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        records = list(read_mediawiki_xml(TRUNCATED, stats))
+    assert len(caught) == 1 and caught[0].category is TruncatedDumpWarning
+    assert issubclass(TruncatedDumpWarning, UserWarning)
+    # every page before the cut, exactly as the complete dump gives them
+    full, _ = old_dump
+    assert records == [r for r in full if r.title != "Athanor"]
+    data = TRUNCATED.read_bytes()
+    lines = data.count(b"\n") + 1
+    where = f"line {lines} (byte {len(data):,} of the XML)"
+    athanor_line = data[:data.index(b"<title>Athanor")].count(b"\n")  # the <page> line before
+    message = str(caught[0].message)
+    for part in (str(TRUNCATED), where, f"page that starts at line {athanor_line} ('Athanor')",
+                 "8 complete pages", "'Alkahest'", "strict=True"):
+        assert part in message, part
+    assert stats.truncated and stats.stopped_at == where and stats.pages == 8
+
+
+def test_truncated_dump_strict_raises_value_error():
+    with pytest.raises(ValueError, match=r"mediawiki-export-0\.3-truncated\.xml is truncated: "
+                                         r"its XML stops at line \d+ \(byte [\d,]+ of the XML\)"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # and no warning on the way
+            list(read_mediawiki_xml(TRUNCATED, strict=True))
+
+
+def test_read_articles_passes_strict_on():
+    with pytest.warns(TruncatedDumpWarning):
+        assert len(list(read_articles(TRUNCATED))) == 7
+    with pytest.raises(ValueError, match="truncated"):
+        list(read_articles(TRUNCATED, strict=True))
+
+
+def many_pages(n: int) -> bytes:
+    # varied text, so that bz2 blocks and gzip members hold many pages each
+    pages = [page(f"Page {i}", f"Page {i} is about {i * 7919 % 10007} things. " * 20)
+             for i in range(n)]
+    return (DUMP_HEAD + "\n".join(pages) + "\n</mediawiki>\n").encode()
+
+
+@pytest.mark.parametrize("suffix, compress", [
+    (".xml.bz2", lambda data: bz2.compress(data, compresslevel=1)),  # 100 kB blocks
+    (".xml.gz", gzip.compress),
+])
+def test_truncated_compressed_dump(tmp_path, suffix, compress):
+    data = compress(many_pages(600))
+    path = tmp_path / f"cut{suffix}"
+    path.write_bytes(data[: len(data) * 3 // 5])
+    with pytest.warns(TruncatedDumpWarning, match=r"cut\.xml\.(bz2|gz) is truncated") as caught:
+        records = list(read_mediawiki_xml(path))
+    assert len(caught) == 1
+    assert 0 < len(records) < 600
+    assert [r.title for r in records] == [f"Page {i}" for i in range(len(records))]
+
+
+def test_truncated_before_any_complete_page_is_an_error(tmp_path):
+    path = tmp_path / "head.xml"
+    path.write_text(DUMP_HEAD + "<page><title>Only</title><ns>0</ns><id>1</id><revision>")
+    with pytest.raises(ValueError, match=r"head\.xml is truncated: .*'Only'.*no page is complete"):
+        list(read_mediawiki_xml(path))
+
+
+# ------------------------------------------------------------------------------------------
+# malformed XML: ValueError naming the file and the position, never a bare ParseError
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, content, match", [
+    ("tag.xml", DUMP_HEAD + page("Good", "Text.") + "\n<page><title>Bad</titel>",
+     r"tag\.xml: not well-formed XML at line 8, column \d+ \(mismatched tag\), after 1 complete"),
+    ("junk.xml", "this is not XML at all\n", r"junk\.xml: not well-formed XML at line 1"),
+    ("html.xml", "<html><body>Not a dump</body></html>",
+     r"html\.xml: line 1: the root element is <html>, not <mediawiki>"),
+    ("ns.xml", DUMP_HEAD + page("Good", "Text.").replace("<ns>0</ns>", "<ns>main</ns>"),
+     r"ns\.xml: line 7: <ns> holds 'main', not a namespace number"),
+    ("empty.xml", "", r"empty\.xml is empty"),
+])
+def test_malformed_xml_names_file_and_position(tmp_path, name, content, match):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=match):
+        list(read_mediawiki_xml(path))
+
+
+# ------------------------------------------------------------------------------------------
+# every export version: 0.3 (no <ns>, text redirects) ... 0.11 (<text sha1>, extra slots)
+# ------------------------------------------------------------------------------------------
+def export_page(version: tuple[int, int], title: str, text: str, ns: int = 0,
+                redirect: str | None = None) -> str:
+    from xml.sax.saxutils import escape, quoteattr
+
+    head = f"<title>{title}</title>" + (f"<ns>{ns}</ns>" if version >= (0, 6) else "")
+    if redirect and version >= (0, 6):
+        head += f"<redirect title={quoteattr(redirect)} />"
+    elif redirect and version >= (0, 4):
+        head += "<redirect />"  # 0.4 and 0.5: a flag, the target is in the text only
+    text_tag = ('<text bytes="1" sha1="x" xml:space="preserve">' if version >= (0, 11)
+                else '<text xml:space="preserve">')
+    slot = ("<content><role>mediainfo</role><origin>1</origin><model>json</model>"
+            "<format>application/json</format><text bytes=\"1\" sha1=\"y\">[[Not main]]</text>"
+            "</content>" if version >= (0, 11) else "")
+    return (f"<page>{head}<id>1</id><revision><id>1</id><timestamp>2020-01-01T00:00:00Z"
+            f"</timestamp><contributor><ip>10.0.0.1</ip></contributor>{text_tag}{escape(text)}"
+            f"</text>{slot}</revision></page>")
+
+
+@pytest.mark.parametrize("minor", [3, 4, 5, 6, 8, 10, 11])
+def test_every_export_version(tmp_path, minor):
+    version = (0, minor)
+    pages = [export_page(version, "Clade", "A '''clade'''; see [[Monophyly]].\n"
+                                           "==See also==\n*[[Monophyly]], [[crown group]]\n"
+                                           "[[Category:Biology]]"),
+             export_page(version, "Clades", "#REDIRECT [[Clade]]", redirect="Clade"),
+             export_page(version, "Talk:Clade", "Talk about [[Clade]].", ns=1)]
+    path = tmp_path / f"v{minor}.xml"
+    path.write_text(
+        f'<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.{minor}/" '
+        f'version="0.{minor}" xml:lang="en"><siteinfo><sitename>W</sitename><namespaces>'
+        '<namespace key="0" /><namespace key="1">Talk</namespace>'
+        '<namespace key="14">Category</namespace></namespaces></siteinfo>'
+        + "".join(pages) + "</mediawiki>", encoding="utf-8")
+    stats = ReadStats()
+    records = list(read_mediawiki_xml(path, stats))
+    assert records == [
+        Article("Clade", text="A clade; see Monophyly.", see_also=["Monophyly", "Crown group"],
+                categories=["Biology"], links=["Monophyly", "Crown group"]),
+        Article("Clades", redirect="Clade")]
+    assert stats.other_namespace == 1
+    assert stats.redirects_from_text == (1 if minor < 6 else 0)
+
+
+@pytest.mark.parametrize("text, target", [
+    ("#REDIRECT [[Clade]]", "Clade"),
+    ("#redirect [[clade|the clade]]", "Clade"),
+    ("#REDIRECT: [[Clade]]", "Clade"),
+    ("  \n#Redirect[[Clade#History]]", "Clade"),
+    ("#REDIRECT [[Clade]]\n{{R from plural}}", "Clade"),
+    ("#REDIRECTION of [[Clade]]", None),
+    ("See #REDIRECT [[Clade]]", None),
+    ("#REDIRECT to nowhere", None),
+])
+def test_text_redirect_forms(tmp_path, text, target):
+    path = tmp_path / "r.xml"
+    path.write_text(DUMP_HEAD + page("Clades", text) + "</mediawiki>", encoding="utf-8")
+    (record,) = read_mediawiki_xml(path)
+    assert record.redirect == target
+
+
+# ------------------------------------------------------------------------------------------
+# the benchmark builder on a truncated dump
+# ------------------------------------------------------------------------------------------
+def test_build_wiki_keeps_the_complete_pages_of_a_truncated_dump(tmp_path, monkeypatch, capsys):
+    from ramen_edu.data.wiki_benchmark import build_wiki_seealso, cli_main
+
+    monkeypatch.setenv("RAMEN_EDU_CACHE", str(tmp_path / "cache"))
+    with pytest.warns(TruncatedDumpWarning):
+        assert cli_main(["--data", str(TRUNCATED), "--no-cache"]) == 0
+    assert "2 train / 1 test documents, 3 labels" in capsys.readouterr().out
+    with pytest.warns(TruncatedDumpWarning):
+        ds = build_wiki_seealso(TRUNCATED, cache=False)
+    # Alchemy, Alembic and Alkahest (complete) list Distillation, Elixir and Retort twice each
+    assert sorted(ds.label_texts) == ["Distillation", "Elixir", "Retort"]

@@ -11,9 +11,14 @@ Definition, precisely
   title + body text (``text``; line breaks become spaces — the XC format is one text per line).
 * **Labels**: see-also targets (titles) listed by at least ``min_docs_per_label`` documents
   (counted over all documents, before the split, as in the XC repository); documents left
-  without a label are dropped. Label text = the target title. Targets with fewer than two
-  letters/digits or starting with "(" are export debris ("()", "(city archives)", "n"), never
-  labels.
+  without a label are dropped. Label text = the target title as the reader normalised it
+  (:func:`ramen_edu.data.wikipedia.normalize_see_also_target`: first letter upper case,
+  ``#section`` dropped, markup debris and other namespaces rejected), spellings that differ only
+  in the case of word-initial letters merged onto one
+  (:func:`ramen_edu.data.wikipedia.merge_case_variants`: on the shared sample 148 spellings,
+  among them 4 label pairs such as "Climate Change" / "Climate change"). Targets with fewer
+  than two letters/digits or starting with "(" are export debris ("()", "(city archives)",
+  "n"), never labels.
 * **Split**: a seeded random permutation of the documents; the first ``test_fraction`` are test.
 * **Filter pairs** (XC repository convention, ``filter_labels_test.txt``): (1) *self*: a test
   document whose own title is a label gets the pair (document, that label) — an article must
@@ -82,21 +87,23 @@ they list — a hub, kept out because it records a policy, not a subject. Walked
 (``doc_rwr_top_k``) gain coverage but mentions precision falls, and the test rows walk a graph
 that holds the label rows, so the comparison flatters them: off by default.
 
-``min_docs_per_label`` default 2, from the sample (15,092 documents with a see-also list,
-65,665 pairs; usable targets only; measured by :func:`label_survival`, stored in every
-``card.json``):
+``min_docs_per_label`` default 2, from the sample (15,080 documents with a see-also list,
+65,487 pairs after normalising; usable targets only; measured by :func:`label_survival`,
+stored in every ``card.json``):
 
 ====================  =======  =========  ======
 min_docs_per_label     labels  documents   pairs
 ====================  =======  =========  ======
-1                      54,527     15,086  65,627
-2                       5,927      8,490  17,027
-3                       1,745      5,655   8,663
+1                      54,203     15,074  65,450
+2                       6,023      8,559  17,270
+3                       1,770      5,707   8,764
 ====================  =======  =========  ======
 
-With 1, 48,600 labels (89%) have a single document: in a random split that document is either
+With 1, 48,180 labels (89%) have a single document: in a random split that document is either
 in train (the label is never tested) or in test (never trained). 2 is the smallest threshold at
-which a label can be both, and it keeps 56% of the documents; 3 would cut them by a third more.
+which a label can be both, and it keeps 57% of the documents; 3 would cut them by a third more.
+(Builder version 3, before see-also normalisation: 5,927 labels, 8,490 documents, 17,027 pairs
+at 2; the graph-quality table above was measured then.)
 
 Taught in: book/02_anchor_graphs.ipynb
 """
@@ -118,12 +125,13 @@ import scipy.sparse as sp
 
 from ramen_edu.data.dataset import AnchorSet, XCDataset, as_csr
 from ramen_edu.data.mentions import MentionRules, find_mentions, see_also_pairs
-from ramen_edu.data.wikipedia import Article, read_articles, resolve_redirects
+from ramen_edu.data.wikipedia import (Article, ReadStats, merge_case_variants, read_articles,
+                                      resolve_redirects)
 
 __all__ = ["BUILDER_VERSION", "MAINTENANCE_RULES", "build_wiki_seealso", "cli_main",
            "label_survival", "maintenance_family"]
 
-BUILDER_VERSION = 3  # bump when the construction changes: it is part of the cache key
+BUILDER_VERSION = 4  # bump when the construction changes: it is part of the cache key
 VARIANTS = ("titles", "text")
 MAX_ANCHOR_DF = None  # default hub cap: off — every cap measured lowered both quality numbers
 
@@ -225,13 +233,17 @@ def _binary(m) -> sp.csr_matrix:
 # ------------------------------------------------------------------------------------------
 # reading
 # ------------------------------------------------------------------------------------------
-def _load(path) -> tuple[list[Article], Path]:
+def _load(path, stats: ReadStats | None = None,
+          merged: dict | None = None) -> tuple[list[Article], Path]:
+    """(articles, path): redirects resolved, one record per title, see-also case variants
+    merged (:func:`merge_case_variants`). stats / merged: filled with the reader's counts and
+    {merged spelling: spelling kept}, for the card."""
     if path is None:
         from ramen_edu.config import find_data_file
 
         path = find_data_file()
     path = Path(path)
-    records = list(read_articles(path))
+    records = list(read_articles(path, stats))
     if any(r.redirect for r in records):
         records, _ = resolve_redirects(records)
     seen: set[str] = set()
@@ -240,6 +252,10 @@ def _load(path) -> tuple[list[Article], Path]:
         if r.title not in seen:
             seen.add(r.title)
             articles.append(r)
+    # see-also targets equal up to letter case are one label ("Climate Change" / "Climate change")
+    articles, case_merged = merge_case_variants(articles)
+    if merged is not None:
+        merged.update(case_merged)
     return articles, path
 
 
@@ -386,7 +402,8 @@ def wiki_seealso_card(path=None, **build_args) -> dict:
 def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
     timings = {}
     t0 = time.perf_counter()
-    articles, path = _load(path)
+    read, case_merged = ReadStats(), {}
+    articles, path = _load(path, read, case_merged)
     timings["read_s"] = time.perf_counter() - t0
     n_art = len(articles)
     titles = np.empty(n_art, dtype=object)
@@ -579,6 +596,11 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
         "documents_with_see_also": int(sum(bool(a.see_also) for a in articles)),
         "label_survival": survival,
         "unusable_see_also_targets": int((~usable).sum()),
+        "see_also_normalisation": {
+            "entries": read.see_also_targets, "rewritten": read.see_also_changed,
+            "rejected": read.see_also_rejected, "rejected_examples": read.rejected_examples[:5],
+            "case_variants_merged": len(case_merged),
+            "source_truncated_at": read.stopped_at},
         "filter_pairs": {"self": n_self, "reciprocal": n_reciprocal,
                          "test_documents_dropped_without_labels": dropped_test},
         "label_edges": rwr_stats,
