@@ -9,10 +9,17 @@ next to the code they drive.
     ramen-edu evaluate RUN_DIR ...       metrics of a trained model
     ramen-edu predict "Clade" ...        top-k labels for new texts
     ramen-edu ablate --config F --seeds N   the ablation (Table 5), N seeds per row (book/04)
+
+Errors: a mistake the user can fix (a missing file, a bad config value, faiss not installed)
+prints one line ``ramen-edu COMMAND: message`` on stderr and exits 1; Ctrl-C exits 130;
+argparse's usage errors exit 2. ``--debug`` anywhere on the command line (or
+``RAMEN_EDU_DEBUG=1``) shows the full traceback instead. Anything else is a bug and keeps
+its traceback. A subcommand parses its options before importing torch, so ``-h`` is fast.
 """
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 COMMANDS = {
@@ -26,13 +33,39 @@ COMMANDS = {
 }
 
 
+#: errors that are the user's to fix: they get one line, not a traceback. TypeError comes
+#: from config validation (a string where a number belongs); OSError covers missing or
+#: unreadable files, and Hugging Face's "not a valid model identifier"; ImportError the
+#: optional faiss.
+EXPECTED_ERRORS = (ValueError, TypeError, OSError, ImportError)
+INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+
+
 def _usage() -> str:
     rows = "\n".join(f"  {name:<12} {help_}" for name, (_, help_) in COMMANDS.items())
-    return f"usage: ramen-edu [--version] COMMAND [options]\n\ncommands:\n{rows}\n\n'ramen-edu COMMAND -h' for options."
+    return (f"usage: ramen-edu [--version] [--debug] COMMAND [options]\n\ncommands:\n{rows}\n\n"
+            "'ramen-edu COMMAND -h' for options; --debug (or RAMEN_EDU_DEBUG=1) shows tracebacks.")
+
+
+def _pop_debug(argv: list[str]) -> tuple[list[str], bool]:
+    """argv without ``--debug``, and whether it was there (or RAMEN_EDU_DEBUG is set).
+
+    Tokens after ``--`` are arguments (``ramen-edu predict -- --debug`` predicts for "--debug").
+    """
+    end = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:end]
+    kept = [a for a in argv[:end] if a != "--debug"] + argv[end:]
+    env = os.environ.get("RAMEN_EDU_DEBUG", "").strip().lower()
+    return kept, debug or env not in ("", "0", "false", "no")
+
+
+def _one_line(err: BaseException) -> str:
+    # a few library messages (Hugging Face's) span lines; the contract is one line
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv, debug = _pop_debug(list(sys.argv[1:] if argv is None else argv))
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage())
         return 0
@@ -45,12 +78,23 @@ def main(argv: list[str] | None = None) -> int:
     if command not in COMMANDS:
         print(f"ramen-edu: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[command][0])
-    # modules with several commands (training) take the command name first
-    handler = getattr(module, f"cli_{command.replace('-', '_')}", None)
-    if handler is None:
-        handler = module.cli_main
-    return int(handler(rest) or 0)
+    try:
+        module = importlib.import_module(COMMANDS[command][0])
+        # modules with several commands (training) take the command name first
+        handler = getattr(module, f"cli_{command.replace('-', '_')}", None)
+        if handler is None:
+            handler = module.cli_main
+        return int(handler(rest) or 0)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"ramen-edu {command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except EXPECTED_ERRORS as err:
+        if debug:
+            raise
+        print(f"ramen-edu {command}: {_one_line(err)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ramen_edu.config import Profile, profile as active_profile
+from ramen_edu.config import PROFILES, Profile, profile as active_profile
 from ramen_edu.data.dataset import XCDataset
 from ramen_edu.metrics import evaluate, format_table
 
@@ -212,7 +212,7 @@ def cli_main(argv: list[str] | None = None) -> int:
                        help="Hugging Face model name or local path (default: bundled all-MiniLM-L6-v2)")
     group.add_argument("--tiny-encoder", action="store_true",
                        help="a tiny randomly initialised BERT instead (fast; for tests)")
-    parser.add_argument("--profile", choices=("smoke", "cpu", "gpu"),
+    parser.add_argument("--profile", choices=PROFILES,
                         help="run profile (default: $RAMEN_EDU_PROFILE or the hardware)")
     args = parser.parse_args(argv)
 
@@ -221,6 +221,9 @@ def cli_main(argv: list[str] | None = None) -> int:
         from ramen_edu.data.xc_format import read_xc_dataset
 
         dataset = read_xc_dataset(args.data)
+        if not dataset.n_labels:  # every row ranks labels; fail here, not deep in the metrics
+            raise ValueError(f"{args.data}: the dataset has no labels (its Y.txt is empty); "
+                             "the demo needs at least one label to rank")
     else:
         from ramen_edu.data.synthetic import default_world
 

@@ -75,6 +75,9 @@ class LabelIndex:
     def __init__(self, label_emb: np.ndarray, *, use_gpu: bool | None = None) -> None:
         label_emb = _as_float32_rows(label_emb, "label_emb")
         self.n_labels, self.dim = label_emb.shape
+        if self.n_labels == 0:  # faiss would fail later with a bare AssertionError in search
+            raise ValueError("label_emb has 0 rows: there are no labels to search; the dataset needs "
+                             "at least one label (a non-empty Y.txt)")
         index = faiss.IndexFlatIP(self.dim)
         self.on_gpu = faiss_gpu_available() if use_gpu is None else use_gpu
         if self.on_gpu:

@@ -160,3 +160,16 @@ def test_filter_pairs_must_be_integer_pairs():
     with pytest.raises(ValueError, match="integer"):
         make(np.array([[0.7, 1.9]]))
     assert make([]).filter_pairs.shape == (0, 2)
+
+
+@pytest.mark.parametrize("value", ["0.55", None, float("nan"), float("inf"), -1.0, 0, True])
+@pytest.mark.parametrize("field", ["propensity_a", "propensity_b"])
+def test_propensity_constants_must_be_finite_positive_numbers(field, value):
+    with pytest.raises(ValueError, match=f"{field} must be a finite positive number, got {value!r}"):
+        noodles(**{field: value})
+
+
+def test_propensity_constants_become_floats():
+    d = noodles(propensity_a=np.float32(0.5), propensity_b=2)
+    assert (d.propensity_a, d.propensity_b) == (0.5, 2.0)
+    assert type(d.propensity_a) is float and type(d.propensity_b) is float

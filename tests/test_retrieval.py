@@ -45,3 +45,9 @@ def test_bad_shapes_raise():
         index.search(np.ones((2, 3), np.float32), 1)
     with pytest.raises(ValueError, match="2-D"):
         LabelIndex(np.ones(4))
+
+
+def test_zero_labels_is_a_clear_value_error():
+    # faiss itself stops at an AssertionError deep in its search
+    with pytest.raises(ValueError, match="no labels to search"):
+        LabelIndex(np.zeros((0, 8), np.float32))

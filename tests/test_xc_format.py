@@ -273,6 +273,7 @@ def test_write_sparse_rejects_nan(tmp_path):
     ("duplicate_pair_X_Y.txt", 3, "column id 1 appears twice"),
     ("negative_id_X_Y.txt", 4, "negative column id -2"),
     ("empty_X_Y.txt", 1, "the file is empty"),
+    ("header_cols_overflow_X_Y.txt", 1, "100000000000000000000 columns, more than"),
 ])
 def test_broken_sparse_fixture(fixture, line, words):
     err = error_for(read_sparse, BROKEN / fixture)
@@ -323,6 +324,7 @@ def test_lone_carriage_return_names_the_line(tmp_path):
     ("filter_out_of_range.txt", 3, "test document id 3 is out of range"),
     ("filter_wrong_columns.txt", 2, "3 columns in '2 2 4'"),
     ("filter_negative_id.txt", 2, "negative test document id -1"),
+    ("filter_id_overflow.txt", 3, "test document id 12345678901234567890 is out of range (there are 3)"),
 ])
 def test_broken_filter_fixture(fixture, line, words):
     message = assert_names(error_for(read_filter_pairs, BROKEN / fixture, n_docs=3, n_labels=5),
@@ -342,6 +344,48 @@ def test_broken_filter_inline(tmp_path, body, line, words):
     path.write_text(body)
     message = assert_names(error_for(read_filter_pairs, path, n_docs=3, n_labels=5), path, line)
     assert words in message
+
+
+def test_huge_ids_name_the_line_and_the_limit(tmp_path):
+    # ids beyond 64 bits used to escape as a bare OverflowError
+    path = tmp_path / "f.txt"
+    path.write_text("0 1\n1 123456789012345678901\n")
+    message = assert_names(error_for(read_filter_pairs, path), path, 2)
+    assert "label id 123456789012345678901" in message and str(2**63 - 1) in message
+    path.write_text("0 1\n-123456789012345678901 1\n")
+    assert "negative test document id" in assert_names(error_for(read_filter_pairs, path), path, 2)
+    path.write_text("1 3000000000\n0:1\n")
+    message = assert_names(error_for(read_sparse, path), path, 1)
+    assert "3000000000 columns" in message and "2147483647" in message
+    path.write_text("3000000000 3\n0:1\n")
+    assert "3000000000 rows" in assert_names(error_for(read_sparse, path), path, 1)
+
+
+# --- byte-order marks: stripped on read (as Python's utf-8-sig does) --------------------------
+
+BOM = b"\xef\xbb\xbf"
+
+
+def test_bom_is_stripped_from_text_files(tmp_path):
+    (tmp_path / "t.txt").write_bytes(BOM + b"Tonkotsu\nShoyu\n")
+    assert read_texts(tmp_path / "t.txt") == ["Tonkotsu", "Shoyu"]
+    # only a leading one: U+FEFF inside a text is an ordinary (zero-width) character
+    (tmp_path / "t.txt").write_bytes(b"a\n" + BOM + b"b\n")
+    assert read_texts(tmp_path / "t.txt") == ["a", "\ufeffb"]
+
+
+def test_bom_is_stripped_from_sparse_and_filter_files(tmp_path):
+    (tmp_path / "m.txt").write_bytes(BOM + b"2 3\n0:1\n2:0.5\n")
+    assert read_sparse(tmp_path / "m.txt").toarray().tolist() == [[1, 0, 0], [0, 0, 0.5]]
+    (tmp_path / "f.txt").write_bytes(BOM + b"0 1\n1 2\n")
+    assert read_filter_pairs(tmp_path / "f.txt").tolist() == [[0, 1], [1, 2]]
+
+
+def test_bom_in_every_file_of_a_folder_reads_like_without(tmp_path):
+    shutil.copytree(VALID, tmp_path / "d")
+    for f in (tmp_path / "d").iterdir():
+        f.write_bytes(BOM + f.read_bytes())
+    assert_same_dataset(read_xc_dataset(VALID), read_xc_dataset(tmp_path / "d"))
 
 
 def test_text_and_matrix_row_counts_disagree_names_both_files():
@@ -389,6 +433,21 @@ def test_missing_anchor_file_listed_in_dataset_json(tmp_path):
         read_xc_dataset(tmp_path / "d")
 
 
+@pytest.mark.parametrize("file", ["tst_X_Y.txt", "Y.txt", "filter_labels_test.txt", "dataset.json",
+                                  "category_lbl_X_Y.txt"])
+def test_a_directory_in_place_of_a_file_is_named(tmp_path, file):
+    shutil.copytree(VALID, tmp_path / "d")
+    (tmp_path / "d" / file).unlink()
+    (tmp_path / "d" / file).mkdir()
+    message = str(error_for(read_xc_dataset, tmp_path / "d"))
+    assert f"{tmp_path / 'd' / file}: is a directory, not a file" in message and "missing" not in message
+
+
+def test_readers_name_a_directory(tmp_path):
+    for reader in (read_texts, read_sparse, read_filter_pairs):
+        assert "is a directory" in str(error_for(reader, tmp_path))
+
+
 def test_not_a_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such dataset folder"):
         read_xc_dataset(tmp_path / "nowhere")
@@ -403,6 +462,24 @@ def test_bad_dataset_json(tmp_path):
         read_xc_dataset(tmp_path / "d")
     (tmp_path / "d" / "dataset.json").write_text('{"format_version": 99}')
     with pytest.raises(XCFormatError, match="format_version 99"):
+        read_xc_dataset(tmp_path / "d")
+
+
+@pytest.mark.parametrize("value", ['"abc"', "null", "NaN", "Infinity", "-1", "0", "true", "[0.5]"])
+@pytest.mark.parametrize("field", ["propensity_a", "propensity_b"])
+def test_bad_propensity_in_dataset_json(tmp_path, field, value):
+    shutil.copytree(VALID, tmp_path / "d")
+    meta = (tmp_path / "d" / "dataset.json").read_text()
+    (tmp_path / "d" / "dataset.json").write_text(meta.replace(f'"{field}": ', f'"{field}": {value}, "was": '))
+    message = str(error_for(read_xc_dataset, tmp_path / "d"))
+    assert message.startswith(f"{tmp_path / 'd' / 'dataset.json'}: ")
+    assert f'"{field}" is {value}' in message and "a finite positive number" in message  # JSON spelling
+
+
+def test_bad_name_in_dataset_json(tmp_path):
+    shutil.copytree(VALID, tmp_path / "d")
+    (tmp_path / "d" / "dataset.json").write_text('{"name": 7}')
+    with pytest.raises(XCFormatError, match=r"dataset.json: \"name\" is 7; expected a string"):
         read_xc_dataset(tmp_path / "d")
 
 

@@ -5,6 +5,8 @@ book/02_anchor_graphs.ipynb (anchor sets).
 """
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -106,6 +108,14 @@ class XCDataset:
             raise ValueError(
                 f"filter_pairs must be (test document < {self.n_test}, label < {self.n_labels}) pairs")
         self.filter_pairs = pairs
+        for name in ("propensity_a", "propensity_b"):
+            value = getattr(self, name)
+            # bool is an Integral to Python but never a meant constant; strings are not parsed
+            if (not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_))
+                    or not math.isfinite(value) or value <= 0):
+                raise ValueError(f"{name} must be a finite positive number, got {value!r} "
+                                 "(Jain et al. 2016 constants; Wikipedia: A = 0.55, B = 1.5)")
+            setattr(self, name, float(value))
 
     # --- sizes -----------------------------------------------------------------------------
     @property

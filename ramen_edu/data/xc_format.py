@@ -28,6 +28,10 @@ A dataset folder holds ``trn_X.txt``, ``tst_X.txt``, ``Y.txt``, ``trn_X_Y.txt``,
 propensity constants, format version). Folders straight from the XC Repository, without
 ``dataset.json``, read too: anchor sets are then found by their file names.
 
+Every file may start with a UTF-8 byte-order mark (U+FEFF, as Windows Notepad writes): the
+reader drops it, as Python's ``utf-8-sig`` codec does, and the writer never writes one.
+Counts and ids are at most ``MAX_ID`` (2**31 − 1) in sparse files and 64-bit in filter files.
+
 Every problem with a file raises :class:`XCFormatError`, whose message names the file, the
 1-based line and what was expected there.
 
@@ -36,6 +40,7 @@ Taught in: book/01_extreme_classification.ipynb
 from __future__ import annotations
 
 import json
+import math
 import re
 import warnings
 from pathlib import Path
@@ -55,6 +60,12 @@ ANCHOR_SUFFIXES = ("_X.txt", "_trn_X_Y.txt", "_lbl_X_Y.txt")
 # anchor set names become file-name prefixes; "trn"/"tst" would collide with trn_X.txt/tst_X.txt
 _ANCHOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*(?:_[A-Za-z0-9.-]+)*")
 _RESERVED_ANCHOR_NAMES = {"trn", "tst", "filter_labels", "Y", "X"}
+BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark; dropped at the start of a file
+# Largest ROWS/COLS of a sparse header: the vectorised parser reads column ids as float64
+# (exact to 2**53) and keys a pair by row * COLS + col in int64, both safe below 2**31;
+# it is also scipy's int32 index range, far above any XC benchmark (3M labels).
+MAX_ID = 2**31 - 1
+_INT64_MAX = 2**63 - 1  # filter pairs are stored as int64
 
 
 class XCFormatError(ValueError):
@@ -85,9 +96,17 @@ class XCMissingFileError(XCFormatError, FileNotFoundError):
 
 # --- low level: bytes -> text ---------------------------------------------------------------
 
-def _read_utf8(path: Path) -> tuple[str, bytes]:
-    """Whole file as text (strict UTF-8) and as bytes; a decode error names its line."""
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes without a leading byte-order mark."""
+    if path.is_dir():  # read_bytes would say only "[Errno 21] Is a directory"
+        raise XCFormatError(path, None, "is a directory, not a file", "a file in the XC format")
     raw = path.read_bytes()
+    return raw[len(BOM):] if raw.startswith(BOM) else raw
+
+
+def _read_utf8(path: Path) -> tuple[str, bytes]:
+    """Whole file as text (strict UTF-8) and as bytes (no BOM); a decode error names its line."""
+    raw = _read_bytes(path)
     return _decode_utf8(path, raw), raw
 
 
@@ -186,7 +205,12 @@ def _parse_header(path: Path, line: str) -> tuple[int, int]:
     if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
         raise XCFormatError(path, 1, f"header {line[:60]!r} is not two non-negative integers",
                             "a header line 'ROWS COLS', e.g. '6 5'")
-    return int(parts[0]), int(parts[1])
+    rows, cols = int(parts[0]), int(parts[1])
+    for count, what in ((rows, "rows"), (cols, "columns")):
+        if count > MAX_ID:
+            raise XCFormatError(path, 1, f"header says {count} {what}, more than this reader handles",
+                                f"at most {MAX_ID} (2**31 - 1) {what}")
+    return rows, cols
 
 
 def _diagnose_rows(path: Path, lines: list[str], n_cols: int, first_line: int) -> None:
@@ -284,7 +308,7 @@ def read_sparse(path, n_rows: int | None = None, n_cols: int | None = None, *,
     Taught in: book/01_extreme_classification.ipynb
     """
     path = Path(path)
-    raw = path.read_bytes()
+    raw = _read_bytes(path)
     if not raw.isascii():  # a valid matrix file is ASCII; decode only to name a bad byte's line
         _decode_utf8(path, raw)
     if not raw.strip():
@@ -380,15 +404,13 @@ def read_filter_pairs(path, n_docs: int | None = None, n_labels: int | None = No
         line = int(bad[0])
         content = raw.split(b"\n")[line].decode("utf-8")
         raise XCFormatError(path, line + 1, f"{per_line[line]} columns in {content[:60]!r}", expected)
+    columns = ((0, n_docs, "test document"), (1, n_labels, "label"))
     try:
         pairs = np.array(raw.split(), dtype=np.bytes_).astype(np.int64).reshape(-1, 2)
-    except ValueError:
-        for line, content in enumerate(raw.decode("utf-8").split("\n"), start=1):
-            for tok in _ASCII_TOKEN.findall(content):
-                if not _INTEGER.fullmatch(tok):
-                    raise XCFormatError(path, line, f"{tok[:40]!r} is not an integer id", expected) from None
+    except (ValueError, OverflowError):  # a token that is not an integer, or one beyond int64
+        _diagnose_filter_lines(path, raw.decode("utf-8").split("\n"), columns, expected)
         raise XCFormatError(path, None, "could not be parsed", expected) from None
-    for col, limit, what in ((0, n_docs, "test document"), (1, n_labels, "label")):
+    for col, limit, what in columns:
         low = np.flatnonzero(pairs[:, col] < 0)
         if len(low):
             raise XCFormatError(path, int(low[0]) + 1, f"negative {what} id {pairs[low[0], col]}",
@@ -400,6 +422,22 @@ def read_filter_pairs(path, n_docs: int | None = None, n_labels: int | None = No
                                     f"{what} id {pairs[high[0], col]} is out of range (there are {limit})",
                                     f"{what} ids in 0..{limit - 1}")
     return pairs
+
+
+def _diagnose_filter_lines(path: Path, lines: list[str], columns, expected: str) -> None:
+    """Raise at the first token the int64 parse could not take: not an integer, or too large."""
+    for line, content in enumerate(lines, start=1):
+        for (_, limit, what), tok in zip(columns, _ASCII_TOKEN.findall(content)):
+            if not _INTEGER.fullmatch(tok):
+                raise XCFormatError(path, line, f"{tok[:40]!r} is not an integer id", expected)
+            value = int(tok)
+            if value < 0:
+                raise XCFormatError(path, line, f"negative {what} id {value}", f"{what} ids >= 0")
+            if value > _INT64_MAX or (limit is not None and value >= limit):
+                top = _INT64_MAX if limit is None else limit - 1
+                there = "it does not fit in 64 bits" if limit is None else f"there are {limit}"
+                raise XCFormatError(path, line, f"{what} id {value} is out of range ({there})",
+                                    f"{what} ids in 0..{top}")
 
 
 def write_filter_pairs(path, pairs) -> None:
@@ -477,7 +515,21 @@ def _read_meta(folder: Path) -> dict | None:
             _check_anchor_name(anchor)
         except ValueError as err:
             raise XCFormatError(path, None, str(err)) from None
+    if not isinstance(meta.get("name", ""), str):
+        raise XCFormatError(path, None, f'"name" is {json.dumps(meta["name"])}', "a string")
+    for key in ("propensity_a", "propensity_b"):
+        if key in meta and not _is_positive_number(meta[key]):
+            # json.dumps shows the value as it is spelled in the file (null, NaN, "0.55")
+            raise XCFormatError(path, None, f'"{key}" is {json.dumps(meta[key])}',
+                                "a finite positive number, e.g. 0.55 (or leave the field out for "
+                                "the Wikipedia default)")
     return meta
+
+
+def _is_positive_number(value) -> bool:
+    # bool is an int to Python, but true/false in dataset.json is a mistake, not 1/0
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value > 0)
 
 
 def _discover_anchor_sets(folder: Path) -> list[str]:
@@ -507,6 +559,9 @@ def read_xc_dataset(path, *, name: str | None = None, propensity_a: float | None
     expected = (f"the folder to hold {', '.join(REQUIRED_FILES)} (required), {FILTER_FILE} and {META_FILE} "
                 f"(optional) and, for each anchor set NAME, {', '.join('NAME' + s for s in ANCHOR_SUFFIXES)}")
     needed = list(REQUIRED_FILES) + [n + s for n in anchor_names for s in ANCHOR_SUFFIXES]
+    for f in (*needed, FILTER_FILE):
+        if (folder / f).is_dir():  # else it would be reported as missing, which it is not
+            raise XCFormatError(folder / f, None, "is a directory, not a file", f"{f} to be a file")
     missing = [f for f in needed if not (folder / f).is_file()]
     if missing:
         raise XCMissingFileError(folder / missing[0], f"missing file(s) {', '.join(missing)} in {folder}",

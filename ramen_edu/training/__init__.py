@@ -11,11 +11,34 @@ pruning/cluster epochs), ``tokens`` (texts tokenized once), ``distributed`` (DDP
 
 Taught in: book/04_training.ipynb
 """
-from ramen_edu.training.ablate import cli_ablate
-from ramen_edu.training.cli import cli_evaluate, cli_predict, cli_train
-from ramen_edu.training.config import TrainConfig
-from ramen_edu.training.model import RamenModel
-from ramen_edu.training.trainer import Trainer, train
+from __future__ import annotations
+
+import importlib
+
+# public name -> module that defines it, loaded on first access: the CLI imports
+# ramen_edu.training.cli to parse `ramen-edu train -h`, which must not wait for torch
+_LAZY = {
+    "cli_ablate": "ramen_edu.training.ablate",
+    "cli_evaluate": "ramen_edu.training.cli",
+    "cli_predict": "ramen_edu.training.cli",
+    "cli_train": "ramen_edu.training.cli",
+    "TrainConfig": "ramen_edu.training.config",
+    "RamenModel": "ramen_edu.training.model",
+    "Trainer": "ramen_edu.training.trainer",
+    "train": "ramen_edu.training.trainer",
+}
 
 __all__ = ["RamenModel", "TrainConfig", "Trainer", "cli_ablate", "cli_evaluate", "cli_predict", "cli_train",
            "train"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ramen_edu.training' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -9,6 +9,9 @@ A run folder holds ``checkpoint.pt`` (every epoch), ``run.json`` (the run record
 ``model/`` (the trained model). ``evaluate`` and ``predict`` default to the latest run.
 ``torchrun --nproc_per_node=N -m ramen_edu.cli train ...`` trains with DistributedDataParallel.
 
+Options are parsed before torch is imported (``-h`` answers at once); errors are raised and
+turned into one line by :func:`ramen_edu.cli.main`.
+
 Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import sys
 from pathlib import Path
 
+from ramen_edu.config import PROFILES
 from ramen_edu.training.config import TrainConfig
 
 LATEST_FILE = "LATEST"
@@ -56,35 +60,50 @@ def resolve_config(config_file: str | None, dataset: str | None, profile: str | 
                    overrides: dict | None = None) -> tuple[TrainConfig, str, str]:
     """(TrainConfig, dataset name, profile name) from the ``--config/--dataset/--profile`` options.
 
-    config_file: JSON of TrainConfig fields that may name ``dataset`` and ``profile``; the command
-    line's dataset and profile win over the file's (the file's fields are applied on top of the
-    profile's sizes, or of the book recipe with ``"recipe": "book"``). Defaults: dataset "synthetic-default", the active
-    profile. overrides: TrainConfig fields replaced last (e.g. {"seed": 3}).
-    Shared by ``train`` and ``ablate``.
+    The profile is the command line's, else the config file's, else the active one, and the
+    config has that profile's sizes: the name returned (and the run folder named after it)
+    always says what was trained. config_file: JSON of TrainConfig fields that may name
+    ``dataset``, ``profile`` and ``recipe`` (see :meth:`TrainConfig.from_json`, which merges
+    the file's fields with the profile); the command line's dataset wins over the file's.
+    Default dataset: "synthetic-default". overrides: TrainConfig fields replaced last (e.g.
+    {"seed": 3}). Shared by ``train`` and ``ablate``.
     """
     import dataclasses
 
     from ramen_edu.config import profile as active_profile
 
-    overrides = dict(overrides or {})
-    file_fields = {}
+    file_keys = _config_file_keys(config_file) if config_file else {}
+    # from_json alone would give a file that names no profile the paper's full sizes, while
+    # `ramen-edu train` without --config trains at the active profile; pass the name so both agree
+    profile_name = profile or file_keys.get("profile") or active_profile().name
+    dataset_name = dataset or file_keys.get("dataset") or "synthetic-default"
     if config_file:
-        config = TrainConfig.from_json(config_file, profile=profile)
-        file_fields = json.loads(Path(config_file).read_text())
-    dataset_name = dataset or file_fields.get("dataset") or "synthetic-default"
-    profile_name = profile or file_fields.get("profile") or active_profile().name
-    if config_file:
-        config = dataclasses.replace(config, **overrides)
+        config = TrainConfig.from_json(config_file, profile=profile_name)
+        config = dataclasses.replace(config, **(overrides or {}))
     else:
-        config = TrainConfig.for_profile(profile_name, **overrides)
+        config = TrainConfig.for_profile(profile_name, **(overrides or {}))
     return config, str(dataset_name), profile_name
+
+
+def _config_file_keys(config_file: str) -> dict:
+    """The file's ``dataset`` and ``profile``: the keys TrainConfig does not keep.
+
+    A file that is missing or not a JSON object gives {}, and TrainConfig.from_json, which
+    reads it next, raises its clear error (file and line).
+    """
+    try:
+        data = json.loads(Path(config_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: data[k] for k in ("dataset", "profile") if isinstance(data, dict) and k in data}
 
 
 def _train_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ramen-edu train", description="Train RAMEN (or the no-graph baseline).")
     ap.add_argument("--config", help="JSON file of TrainConfig fields (may also name dataset and profile)")
     ap.add_argument("--dataset", help="catalog name (synthetic-default, wiki-seealso) or a dataset folder")
-    ap.add_argument("--profile", choices=("smoke", "cpu", "gpu"), help="sizes to train at (default: active)")
+    ap.add_argument("--profile", choices=PROFILES,
+                    help="sizes to train at (default: the config file's, else the active profile)")
     ap.add_argument("--out", help="run folder (default: <cache>/runs/<dataset>-<profile>[-no-graph])")
     ap.add_argument("--no-graph", action="store_true", help="λ_x = λ_z = 0: the no-graph baseline")
     ap.add_argument("--resume", action="store_true", help="continue exactly from the run folder's checkpoint")
