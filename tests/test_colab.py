@@ -97,3 +97,14 @@ def test_prepare_uses_the_sample_on_cpu_and_fetches_the_full_data_on_gpu(monkeyp
     found = colab.prepare(full_data=True)
     assert fetched and Path(found["data"]) == fetched[0]
     assert "$RAMEN_EDU_DATA" in capsys.readouterr().out
+
+
+def test_the_book_build_does_not_re_execute_chapters():
+    """The set-up cell prints nothing outside Colab, so every chapter has an output-less code cell;
+    under myst-nb's "auto" mode that alone re-executes the chapter at build time (at the build
+    machine's default profile, minutes per chapter). The build must only render."""
+    import re
+
+    config = (project_root() / "_config.yml").read_text()
+    mode = re.search(r'^\s+execute_notebooks:\s*"?(\w+)"?', config, re.M).group(1)
+    assert mode == "off", f"_config.yml execute_notebooks is {mode!r}"
