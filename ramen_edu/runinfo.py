@@ -1,15 +1,26 @@
-"""Run records: which code, profile and device produced a result.
+"""Run records: which code, profile and device produced a result — and how they reach the disk.
 
 Every chapter ends with ``ramen_edu.run_record(chapter=..., started=t0)`` so a reader (and CI)
 can tell which run the committed outputs came from; training writes the same facts into its
 JSON run record.
+
+Files a run keeps (``run.json``, the ``LATEST`` pointer, checkpoints) are written with
+:func:`atomic_write`: a crash or a full disk leaves the previous file whole, never half of a new
+one, and a temporary file a crash leaves behind is removed by :func:`remove_stale_tmp`.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from importlib import metadata
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
 
 from ramen_edu.config import profile as _profile
 from ramen_edu.config import project_root
@@ -57,3 +68,76 @@ def run_record(chapter: str, started: float | None = None) -> dict:
           + (f" · wall time {record['wall_time_s']:.0f} s" if started is not None else "")
           + f" · torch {v.get('torch', '-')}")
     return record
+
+
+# --------------------------------------------------------------------------------------------
+# durable files
+# --------------------------------------------------------------------------------------------
+TMP_SUFFIX = ".tmp"
+
+
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Write ``path`` all at once: ``write(f)`` fills a temporary file in the same folder, which
+    is flushed and fsynced and then renamed over ``path``; the folder is fsynced where the OS
+    allows. Readers, and a crash at any moment, see the old file or the new one, never a part.
+    If anything fails before the rename, the temporary file goes and ``path`` stays as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # same folder: a rename is atomic only within one file system; the pid keeps two
+    # processes writing the same file from sharing a temporary file
+    tmp = path.with_name(f"{path.name}.{os.getpid()}{TMP_SUFFIX}")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())  # the data is on disk before the name points at it
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """:func:`atomic_write` of ``data``."""
+    return atomic_write(path, lambda f: f.write(data))
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """:func:`atomic_write` of ``text`` as UTF-8."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` survive a power cut (POSIX; Windows cannot open folders)."""
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def remove_stale_tmp(folder: str | Path) -> list[Path]:
+    """Delete the temporary files an interrupted :func:`atomic_write` left in ``folder``
+    (not below it); returns what was removed. Call it when a run starts in the folder."""
+    folder = Path(folder)
+    removed = []
+    if folder.is_dir():
+        for tmp in folder.glob(f"*{TMP_SUFFIX}"):
+            if tmp.is_file():
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
+
+
+def json_default(obj):
+    """``json.dumps(default=...)`` for the numpy values run records carry (scalars, arrays)."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot write {type(obj).__name__} to JSON")

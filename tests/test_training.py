@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from ramen_edu.graphs import scramble_edges
+from ramen_edu.data.anchors import scramble_edges
 from ramen_edu.training import RamenModel, TrainConfig, Trainer, train
 from ramen_edu.training.checkpoint import CHECKPOINT_FILE, from_safe, load_checkpoint, to_safe
 
@@ -43,9 +43,9 @@ def test_defaults_are_the_papers_values():
 
 def test_profiles_scale_sizes_only():
     sizes = {"batch_size", "epochs", "prune_warmup", "prune_every", "cluster_refresh", "cluster_doubling",
-             "bandit_period", "eval_docs", "embed_batch_size"}
+             "bandit_period", "eval_docs", "embed_batch_size", "profile"}  # profile: the name, kept
     paper = TrainConfig().to_dict()
-    assert TrainConfig.for_profile("gpu").to_dict() == paper
+    assert TrainConfig.for_profile("gpu").to_dict() == {**paper, "profile": "gpu"}
     for name in ("smoke", "cpu"):
         scaled = TrainConfig.for_profile(name).to_dict()
         changed = {k for k in paper if scaled[k] != paper[k]}
@@ -60,7 +60,8 @@ def test_profiles_scale_sizes_only():
 def test_book_recipe_departs_from_the_paper_only_where_documented():
     paper = TrainConfig().to_dict()
     documented = {"encoder", "lr", "bandit", "batch_size", "epochs", "prune_warmup", "prune_every",
-                  "cluster_refresh", "cluster_doubling", "bandit_period", "eval_docs", "embed_batch_size"}
+                  "cluster_refresh", "cluster_doubling", "bandit_period", "eval_docs", "embed_batch_size",
+                  "profile"}
     for name in ("smoke", "cpu", "gpu"):
         recipe = TrainConfig.book_recipe(name)
         changed = {k for k, v in recipe.to_dict().items() if v != paper[k]}
@@ -285,7 +286,7 @@ def test_evaluation_applies_filters(full_run, tiny_world):
     assert len(tiny_world.filter_pairs), "the fixture world should have filter pairs"
     rows = np.unique(tiny_world.filter_pairs[:, 0])
     exclude = tiny_world.filter_matrix()[rows]
-    _, ids = model.retrieve([tiny_world.test_texts[i] for i in rows], k=10, exclude=exclude)
+    ids = model.retrieve([tiny_world.test_texts[i] for i in rows], k=10, exclude=exclude).ids
     banned = {(int(d), int(l)) for d, l in tiny_world.filter_pairs}
     assert not any((int(d), int(j)) in banned for d, row in zip(rows, ids) for j in row)
 

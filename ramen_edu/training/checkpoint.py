@@ -10,7 +10,6 @@ Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
@@ -18,7 +17,12 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from ramen_edu.runinfo import atomic_write
+
 CHECKPOINT_FILE = "checkpoint.pt"
+CHECKPOINT_FORMAT = 1  # the "format" entry of every checkpoint the trainer writes
+# what to do about a checkpoint that cannot be resumed from
+RESTART_HINT = "start a new run_dir, or delete the checkpoint and train again without --resume"
 
 
 def to_safe(obj):
@@ -79,22 +83,28 @@ def set_rng_state(state: dict) -> None:
 
 
 def save_checkpoint(path: str | Path, state: dict) -> Path:
-    """Write ``state`` atomically (temp file + rename), so a crash mid-write keeps the last one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(to_safe(state), tmp)
-    os.replace(tmp, path)
-    return path
+    """Write ``state`` atomically and durably (``runinfo.atomic_write``): a crash mid-write keeps
+    the previous checkpoint."""
+    safe = to_safe(state)
+    return atomic_write(path, lambda f: torch.save(safe, f))
 
 
 def load_checkpoint(path: str | Path, *, map_location="cpu") -> dict:
-    """Read a checkpoint with ``weights_only=True`` (no code runs) and rebuild arrays/matrices."""
+    """Read a checkpoint with ``weights_only=True`` (no code runs) and rebuild arrays/matrices.
+
+    Raises FileNotFoundError when there is none, ValueError naming the file and the fix when it
+    is damaged or not a ramen-edu training checkpoint.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}: train first, or drop --resume")
     try:
         raw = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # a corrupt or foreign file: say which
-        raise ValueError(f"{path} is not a ramen-edu checkpoint readable with weights_only=True: {err}") from err
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"{path} is not a ramen-edu checkpoint readable with weights_only=True "
+                         f"({first_line}): {RESTART_HINT}") from err
+    if not (isinstance(raw, dict) and raw.get("format") == CHECKPOINT_FORMAT):
+        raise ValueError(f"{path} is not a ramen-edu training checkpoint (no \"format\": "
+                         f"{CHECKPOINT_FORMAT} entry): {RESTART_HINT}")
     return from_safe(raw)

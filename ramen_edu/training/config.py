@@ -9,13 +9,78 @@ Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import json
+import math
+import re
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TINY_ENCODER = "tiny-random"
-FILE_KEYS = ("dataset", "profile", "recipe")  # keys a config file may hold beside TrainConfig fields  # Encoder.tiny_random: tests and CI, no weights to load
+from ramen_edu.config import PROFILES
+from ramen_edu.config import profile as active_profile
+
+TINY_ENCODER = "tiny-random"  # Encoder.tiny_random: tests and CI, no weights to load
+# keys of a config file that from_json interprets itself rather than passing them as fields
+# ("profile" scales the sizes there, and the config then records its name in the field)
+FILE_KEYS = ("dataset", "profile", "recipe")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The allowed range of a numeric field: low ≤ x (or low < x), x < high (or x ≤ high)."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = True
+    why: str = ""  # said after the range, when the range alone does not explain itself
+
+    def __contains__(self, x) -> bool:
+        if self.low is not None and (x <= self.low if self.low_open else x < self.low):
+            return False
+        return self.high is None or (x < self.high if self.high_open else x <= self.high)
+
+    def __str__(self) -> str:
+        if self.high is None:
+            text = f"{'>' if self.low_open else '≥'} {self.low}"
+        else:
+            text = f"in {'(' if self.low_open else '['}{self.low}, {self.high}{')' if self.high_open else ']'}"
+        return f"{text} ({self.why})" if self.why else text
+
+
+def at_least(low, why: str = "") -> Bounds:
+    return Bounds(low, why=why)
+
+
+def above(low, why: str = "") -> Bounds:
+    return Bounds(low, low_open=True, why=why)
+
+
+def within(low, high, why: str = "") -> Bounds:
+    """[low, high)."""
+    return Bounds(low, high, why=why)
+
+
+# the range of every numeric field (None, where a field allows it, is always fine)
+BOUNDS = {
+    "max_length": at_least(1), "batch_size": at_least(2, "in-batch negatives need company"),
+    "epochs": at_least(1), "lr": above(0), "weight_decay": at_least(0),
+    "lr_warmup": within(0, 1, "a fraction of the steps"), "grad_clip": above(0), "margin": above(0),
+    "hard_k": at_least(1), "val_fraction": within(0, 0.5, "the held-out share of training documents"),
+    "bandit_lr": above(0), "bandit_sigma": above(0), "bandit_period": at_least(1),
+    "bandit_val_labels": at_least(1), "lambda_label": at_least(0), "lambda_regularizer": at_least(0),
+    "prune_warmup": at_least(0), "prune_every": at_least(1),
+    "prune_threshold": within(-1, 1, "a cosine; 1 or more would cut every edge"),
+    "cluster_refresh": at_least(1), "cluster_doubling": at_least(1), "eval_docs": at_least(0),
+    "eval_k": at_least(1), "seed": within(0, 2**63, "what every generator accepts"),
+    "embed_batch_size": at_least(1), "dropout": within(0, 1, "a probability"),
+}
+CHOICES = {"bandit_mode": ("validation", "paper"), "batching": ("cluster", "random"), "profile": PROFILES}
+DEVICE = re.compile(r"cpu|cuda(:\d+)?")
 
 
 @dataclass
@@ -71,6 +136,13 @@ class TrainConfig:
     dropout:          None keeps the encoder's own dropout; a float overrides every dropout
                       probability (0.0 makes a step a deterministic function of the batch).
     device:           None = CUDA when available, else CPU; or "cpu", "cuda", "cuda:1".
+    profile:          the profile whose sizes this config starts from (set by ``for_profile``,
+                      ``book_recipe`` and ``from_json``; None = sizes set by hand). The run
+                      record names it; it changes nothing in training.
+
+    Every value is checked when the config is made (also by ``dataclasses.replace``): its type
+    against the field's annotation (bools are real bools, ints real ints, floats take ints too),
+    its range against ``BOUNDS``, names against ``CHOICES``.
     """
 
     encoder: str | None = None
@@ -110,6 +182,7 @@ class TrainConfig:
     embed_batch_size: int = 512
     dropout: float | None = None
     device: str | None = None
+    profile: str | None = None
     extra: dict = field(default_factory=dict)  # free-form notes carried into the run record
 
     # sizes each profile scales; everything else is the method and stays at the paper's value
@@ -125,44 +198,32 @@ class TrainConfig:
         self.validate()
 
     def validate(self) -> None:
-        """Raise ValueError naming the field and the fix for values training cannot use."""
-        positive = ("max_length", "batch_size", "epochs", "bandit_period", "prune_every",
-                    "cluster_refresh", "cluster_doubling", "eval_k", "embed_batch_size")
-        for name in positive:
+        """Raise TypeError (wrong type) or ValueError (out of range, or fields that contradict each
+        other), one line naming the field and what it expects."""
+        for name, hint in expected_types().items():
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
-        if self.batch_size < 2:
-            raise ValueError("TrainConfig.batch_size must be ≥ 2: in-batch negatives need company")
-        for name in ("lr", "margin", "bandit_lr", "bandit_sigma"):
-            value = getattr(self, name)
-            if name.startswith("bandit_") and value is None:
-                continue
-            if not value > 0:
-                raise ValueError(f"TrainConfig.{name} must be > 0, got {value!r}")
-        if not 0 <= self.lr_warmup < 1:
-            raise ValueError(f"TrainConfig.lr_warmup is a fraction of the steps in [0, 1), got {self.lr_warmup!r}")
-        if self.prune_warmup < 0 or self.eval_docs < 0:
-            raise ValueError("TrainConfig.prune_warmup and eval_docs must be ≥ 0")
-        if self.hard_k is not None and self.hard_k < 1:
-            raise ValueError(f"TrainConfig.hard_k must be None or ≥ 1, got {self.hard_k!r}")
-        if self.dropout is not None and not 0 <= self.dropout < 1:
-            raise ValueError(f"TrainConfig.dropout must be None or in [0, 1), got {self.dropout!r}")
-        if self.bandit_mode not in ("validation", "paper"):
-            raise ValueError(f"TrainConfig.bandit_mode must be 'validation' or 'paper', got {self.bandit_mode!r}")
-        if not 0 <= self.val_fraction < 0.5:
-            raise ValueError(f"TrainConfig.val_fraction is the held-out share of training documents, "
-                             f"in [0, 0.5), got {self.val_fraction!r}")
+            if not _is_instance(value, hint):
+                raise TypeError(f"TrainConfig.{name} must be {_describe(hint)}, got {value!r} "
+                                f"({type(value).__name__})")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"TrainConfig.{name} must be a finite number, got {value!r}")
+            if value is not None and name in BOUNDS and value not in BOUNDS[name]:
+                raise ValueError(f"TrainConfig.{name} must be {BOUNDS[name]}, got {value!r}")
+            if value is not None and name in CHOICES and value not in CHOICES[name]:
+                raise ValueError(f"TrainConfig.{name} must be one of "
+                                 f"{', '.join(map(repr, CHOICES[name]))}, got {value!r}")
+        if self.device is not None and not DEVICE.fullmatch(self.device):
+            raise ValueError(f"TrainConfig.device must be None (CUDA when available), 'cpu', 'cuda' or "
+                             f"'cuda:N', got {self.device!r}")
         if self.bandit and self.regularize and self.bandit_mode == "validation" and self.val_fraction == 0:
             raise ValueError("TrainConfig.bandit_mode='validation' needs a validation slice: set "
                              "val_fraction > 0 (e.g. 0.05), or bandit=False, or bandit_mode='paper'")
-        if not self.bandit_val_labels >= 1:
-            raise ValueError(f"TrainConfig.bandit_val_labels must be ≥ 1, got {self.bandit_val_labels!r}")
         if self.regularize and not (self.doc_graph or self.label_graph):
             raise ValueError("TrainConfig.doc_graph and label_graph are both False: no regularizer is "
                              "left; use regularize=False for the no-graph baseline")
-        if self.batching not in ("cluster", "random"):
-            raise ValueError(f"TrainConfig.batching must be 'cluster' or 'random', got {self.batching!r}")
+        if self.regularize and self.anchor_sets is not None and not self.anchor_sets:
+            raise ValueError("TrainConfig.anchor_sets is empty: no anchor set is left to regularize; "
+                             "use regularize=False for the no-graph baseline, or None for all sets")
 
     # --- profiles ---------------------------------------------------------------------------
     @classmethod
@@ -174,13 +235,11 @@ class TrainConfig:
         cluster refreshes, all in proportion to the shorter run.
         """
         name = cls._profile_name(profile)
-        return cls(**{**cls._PROFILE_SIZES[name], **overrides})
+        return cls(**{**cls._PROFILE_SIZES[name], **overrides, "profile": name})
 
     @classmethod
     def _profile_name(cls, profile) -> str:
         """A profile's name (from a name, a Profile, or None = the active one), validated."""
-        from ramen_edu.config import profile as active_profile
-
         name = getattr(profile, "name", profile) or active_profile().name
         if name not in cls._PROFILE_SIZES:
             raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(cls._PROFILE_SIZES)}")
@@ -220,13 +279,22 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict, *, source: str = "config") -> "TrainConfig":
-        """Build from a dict (e.g. a JSON file); unknown keys raise with the list of valid ones."""
+    def from_dict(cls, data: dict, *, source: str | None = None) -> "TrainConfig":
+        """Build from a dict of fields (e.g. a run record's ``"config"``); a config file's other
+        keys (``FILE_KEYS``) are ignored. Unknown keys raise with the list of valid ones; every
+        error names ``source`` (e.g. the file) when given."""
+        cls._check_names(data, source)
+        known = {f.name for f in dataclasses.fields(cls)}
+        with _naming(source):
+            return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def _check_names(cls, data: dict, source: str | None) -> None:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known - set(FILE_KEYS))
         if unknown:
-            raise ValueError(f"{source}: unknown TrainConfig field(s) {unknown}; valid fields: {sorted(known)}")
-        return cls(**{k: v for k, v in data.items() if k in known})
+            raise ValueError(f"{source or 'config'}: unknown TrainConfig field(s) {unknown}; "
+                             f"valid fields: {sorted(known)}")
 
     @classmethod
     def from_json(cls, path: str | Path, *, profile: str | None = None) -> "TrainConfig":
@@ -234,7 +302,8 @@ class TrainConfig:
 
         ``"recipe": "book"`` starts from :meth:`book_recipe` (the one recipe the book and every
         shipped Wikipedia config share) instead of :meth:`for_profile`; the file's fields then
-        override it. ``profile`` (e.g. the command line's) wins over the file's.
+        override it. ``profile`` (e.g. the command line's) wins over the file's. Every error
+        names the file.
         """
         path = Path(path)
         try:
@@ -245,18 +314,19 @@ class TrainConfig:
             raise ValueError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
         if not isinstance(data, dict):
             raise ValueError(f"{path}: a config file holds one JSON object of TrainConfig fields")
-        cls.from_dict(data, source=str(path))  # validates the names
+        cls._check_names(data, str(path))
         recipe = data.get("recipe")
         if recipe not in (None, "book"):
             raise ValueError(f"{path}: \"recipe\": {recipe!r} is unknown; use \"book\" "
                              f"(TrainConfig.book_recipe) or leave it out")
         fields = {k: v for k, v in data.items() if k not in FILE_KEYS}
         profile = profile or data.get("profile")
-        if recipe == "book":
-            return cls.book_recipe(profile, **fields)
-        if profile:
-            return cls.for_profile(profile, **fields)
-        return cls(**fields)
+        with _naming(str(path)):
+            if recipe == "book":
+                return cls.book_recipe(profile, **fields)
+            if profile:
+                return cls.for_profile(profile, **fields)
+            return cls(**fields)
 
     def prune_epochs(self) -> list[int]:
         """Epochs (0-based) at whose start the graphs are (re-)pruned: warm-up, then every k.
@@ -266,3 +336,48 @@ class TrainConfig:
         if not (self.prune and self.regularize):
             return []
         return list(range(self.prune_warmup, self.epochs, self.prune_every))
+
+
+# --------------------------------------------------------------------------------------------
+# type checks, derived from the field annotations
+# --------------------------------------------------------------------------------------------
+@functools.cache
+def expected_types() -> dict[str, object]:
+    """{field: its annotation, resolved to types}: what :meth:`TrainConfig.validate` checks."""
+    return typing.get_type_hints(TrainConfig)
+
+
+def _is_instance(value, hint) -> bool:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_instance(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if hint is int:  # True is an int to Python, never to a config
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if origin is list:  # a tuple of names is as good as a list; a bare string is not one
+        return isinstance(value, (list, tuple)) and all(_is_instance(v, args[0]) for v in value)
+    return isinstance(value, origin or hint)
+
+
+def _describe(hint) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(arg) for arg in args)
+    if origin is list:
+        return f"a list of {_describe(args[0]).removeprefix('a ')}s"
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+            dict: "a dict (a JSON object)", type(None): "None (JSON null)"}.get(hint, repr(hint))
+
+
+@contextlib.contextmanager
+def _naming(source: str | None):
+    """Prefix the TypeError/ValueError raised inside with ``source`` (a file name)."""
+    try:
+        yield
+    except (TypeError, ValueError) as err:
+        if source is None:
+            raise
+        raise (TypeError if isinstance(err, TypeError) else ValueError)(f"{source}: {err}") from None

@@ -8,20 +8,36 @@ Saved models are a folder of plain files — encoder weights as safetensors, tok
 JSON for the label texts and the config, label embeddings as safetensors — so loading one never
 unpickles a Python object.
 
+A model scores a dataset only when the dataset's label texts are the model's: the same number of
+labels is not enough (label id 7 must *be* the model's label 7), so every model carries a label
+fingerprint (:func:`label_fingerprint`, saved in ``ramen_model.json``) that
+:meth:`RamenModel.retrieve_test` compares with the dataset's.
+
 Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
+from ramen_edu.runinfo import json_default
+
 MODEL_FILE = "ramen_model.json"
 LABELS_FILE = "labels.json"
 LABEL_EMB_FILE = "label_embeddings.safetensors"
 ENCODER_DIR = "encoder"
+DAMAGED_HINT = "retrain the model, or re-save it from a working copy (RamenModel.save)"
+
+
+def label_fingerprint(label_texts) -> str:
+    """sha256 (hex) of the label texts in label-id order, as a JSON list (so no separator inside
+    a text can make two different label lists collide)."""
+    return hashlib.sha256(json.dumps(list(label_texts), ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 class RamenModel:
@@ -31,6 +47,10 @@ class RamenModel:
     label_texts: the L label texts, in label-id order.
     config:      the TrainConfig used (a dict after loading), kept for the record.
     history:     per-epoch records of training (loss, λ, held-out metrics), may be empty.
+
+    ``label_fingerprint`` is :func:`label_fingerprint` of the label texts, or None for a model
+    loaded from a folder saved before fingerprints were recorded (its labels cannot be vouched
+    for; scoring a dataset then warns once).
     """
 
     def __init__(self, encoder, label_texts: list[str], *, config=None, history: list | None = None,
@@ -43,6 +63,9 @@ class RamenModel:
         self._index = None
         self.log: list[dict] = []  # per bandit period: losses, λ, reward (set by the trainer)
         self.record: dict = {}  # the run record of the training run (set by the trainer)
+        self.label_fingerprint: str | None = label_fingerprint(self.label_texts)
+        self.label_source = "the model's label texts"  # where the fingerprint was read, for messages
+        self._warned_unchecked = False
         if label_embeddings is not None and len(label_embeddings) != len(self.label_texts):
             raise ValueError(f"label_embeddings has {len(label_embeddings)} rows for "
                              f"{len(self.label_texts)} label texts")
@@ -77,8 +100,9 @@ class RamenModel:
 
     # --- inference --------------------------------------------------------------------------
     def retrieve(self, texts: list[str], k: int = 5, *, exclude: sp.csr_matrix | None = None,
-                 batch_size: int = 512, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k label ids for texts: N texts -> scores float32 (N, k), ids int64 (N, k) (-1 pads).
+                 batch_size: int = 512, progress: bool = False):
+        """Top-k labels for texts: N texts -> ``retrieval.Retrieved(ids int64 (N, k) (-1 pads),
+        scores float32 (N, k))``, the ``(ids, scores)`` pair the metrics take.
 
         exclude: optional csr (N × L) of (text, label) pairs never returned (the filter pairs).
         """
@@ -92,7 +116,7 @@ class RamenModel:
         Needs only the texts: no graph, no training data (RAMEN §3).
         Taught in: book/04_training.ipynb
         """
-        scores, ids = self.retrieve(_as_texts(texts), k)
+        ids, scores = self.retrieve(_as_texts(texts), k)
         return [[(self.label_texts[j], float(s)) for s, j in zip(row_s, row_i) if j >= 0]
                 for row_s, row_i in zip(scores, ids)]
 
@@ -102,14 +126,13 @@ class RamenModel:
 
         dataset: an XCDataset with the same labels as the model. docs: test-document rows to
         score (an index array, or an int n for the first n), default all. Propensity constants
-        are the dataset's (``propensity_a/_b``). Returns ``ramen_edu.metrics.evaluate``'s dict.
+        are the dataset's (``propensity_a/_b``). Returns ``ramen_edu.metrics.all_metrics``' dict.
+        Raises ValueError when the dataset's labels are not the model's (:meth:`check_labels`).
         Taught in: book/04_training.ipynb
         """
-        from ramen_edu.metrics import evaluate
+        from ramen_edu.evaluation import evaluate_retrieval
 
-        rows, ids, scores = self.retrieve_test(dataset, docs=docs, k=k or max(ks), progress=progress)
-        return evaluate((ids, scores), dataset.test_y[rows], train_y=dataset.train_y,
-                        a=dataset.propensity_a, b=dataset.propensity_b, ks=ks)
+        return evaluate_retrieval(self, dataset, docs=docs, ks=ks, k=k, progress=progress)
 
     def retrieve_test(self, dataset, *, docs: np.ndarray | int | None = None, k: int = 5,
                       progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -118,18 +141,34 @@ class RamenModel:
 
         docs: test rows (an index array, or an int n for the first n), default all.
         Returns (rows (R,) int64, ids (R, k) int64, scores (R, k) float32), in the (ids, scores)
-        order the metrics take. Raises ValueError when the dataset's labels are not the model's.
+        order the metrics take. Raises ValueError when the dataset's labels are not the model's
+        (:meth:`check_labels`, which ``evaluation.retrieve_split`` calls).
         Taught in: book/04_training.ipynb
         """
+        from ramen_edu.evaluation import retrieve_split
+
+        rows, top = retrieve_split(self, dataset, docs=docs, k=k, progress=progress)
+        return rows, top.ids, top.scores
+
+    def check_labels(self, dataset) -> None:
+        """Raise ValueError unless ``dataset``'s label texts are the model's, in the same order
+        (label fingerprints compared). A model without a fingerprint (an old folder) warns once."""
         if dataset.n_labels != self.n_labels:
             raise ValueError(f"dataset {dataset.name!r} has {dataset.n_labels} labels, the model "
                              f"{self.n_labels}: evaluate on the dataset the model was trained on")
-        rows = np.arange(dataset.n_test) if docs is None else (
-            np.arange(min(int(docs), dataset.n_test)) if np.isscalar(docs) else np.asarray(docs))
-        exclude = dataset.filter_matrix()[rows] if len(dataset.filter_pairs) else None
-        scores, ids = self.retrieve([dataset.test_texts[i] for i in rows], k, exclude=exclude,
-                                    progress=progress)
-        return rows, ids, scores
+        if self.label_fingerprint is None:
+            if not self._warned_unchecked:
+                warnings.warn(f"{self.label_source} records no label fingerprint (saved by an older version): "
+                              f"cannot check that dataset {dataset.name!r} has the model's labels; "
+                              "re-save the model (RamenModel.save) to record one", stacklevel=3)
+                self._warned_unchecked = True
+            return
+        theirs = label_fingerprint(dataset.label_texts)
+        if theirs != self.label_fingerprint:
+            raise ValueError(f"dataset {dataset.name!r} has other label texts than the model (label "
+                             f"fingerprint {theirs[:12]} of the dataset's label texts, "
+                             f"{self.label_fingerprint[:12]} in {self.label_source}): evaluate on the dataset "
+                             "the model was trained on, or train a model on this one")
 
     # --- persistence ------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -145,16 +184,20 @@ class RamenModel:
         (path / LABELS_FILE).write_text(json.dumps(self.label_texts, ensure_ascii=False))
         save_file({"label_embeddings": np.ascontiguousarray(self.label_embeddings())}, path / LABEL_EMB_FILE)
         config = self.config.to_dict() if hasattr(self.config, "to_dict") else self.config
-        (path / MODEL_FILE).write_text(json.dumps({"format": 1, "config": config, "history": self.history},
-                                                  indent=1, default=_json_default))
+        meta = {"format": 1, "config": config, "history": self.history,
+                "label_fingerprint": label_fingerprint(self.label_texts)}
+        (path / MODEL_FILE).write_text(json.dumps(meta, indent=1, default=json_default))
         return path
 
     @classmethod
     def load(cls, path: str | Path, *, device=None) -> "RamenModel":
         """Read a folder written by :meth:`save` (no pickle involved).
 
+        A damaged file raises ValueError naming it and the fix; labels.json that does not match
+        the saved label fingerprint too.
         Taught in: book/04_training.ipynb
         """
+        from safetensors import SafetensorError
         from safetensors.numpy import load_file
 
         from ramen_edu.encoders import Encoder
@@ -164,13 +207,31 @@ class RamenModel:
         if not meta_file.is_file():
             raise FileNotFoundError(f"{meta_file} not found: {path} is not a saved RAMEN model "
                                     "(train one with `ramen-edu train` or ramen_edu.train(...))")
-        meta = json.loads(meta_file.read_text())
-        labels = json.loads((path / LABELS_FILE).read_text())
+        meta = _read_json(meta_file, dict, "a JSON object")
+        labels_file = path / LABELS_FILE
+        labels = _read_json(labels_file, list, "a JSON list of label texts")
+        if not all(isinstance(t, str) for t in labels):
+            raise ValueError(f"{labels_file} holds non-text labels: {DAMAGED_HINT}")
+        saved_fingerprint = meta.get("label_fingerprint")
+        if saved_fingerprint is not None and saved_fingerprint != label_fingerprint(labels):
+            raise ValueError(f"{labels_file} does not match the label fingerprint in {meta_file} (the "
+                             f"labels were changed after saving): {DAMAGED_HINT}")
         encoder = Encoder.load(path / ENCODER_DIR, device=device)
         emb_file = path / LABEL_EMB_FILE
-        emb = load_file(emb_file)["label_embeddings"] if emb_file.is_file() else None
-        return cls(encoder, labels, config=meta.get("config"), history=meta.get("history"),
-                   label_embeddings=emb)
+        emb = None
+        if emb_file.is_file():
+            try:
+                emb = load_file(emb_file)["label_embeddings"]
+            except (SafetensorError, KeyError, OSError) as err:
+                raise ValueError(f"{emb_file} is unreadable ({err}): {DAMAGED_HINT}") from None
+            if emb.ndim != 2 or len(emb) != len(labels):
+                raise ValueError(f"{emb_file} holds {emb.shape} embeddings for {len(labels)} labels "
+                                 f"in {labels_file}: {DAMAGED_HINT}")
+        model = cls(encoder, labels, config=meta.get("config"), history=meta.get("history"),
+                    label_embeddings=emb)
+        model.label_fingerprint = saved_fingerprint
+        model.label_source = str(meta_file)
+        return model
 
 
 def _as_texts(texts) -> list[str]:
@@ -183,9 +244,14 @@ def _as_texts(texts) -> list[str]:
     return texts
 
 
-def _json_default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+def _read_json(file: Path, kind: type, what: str):
+    """The JSON in ``file``, which must be ``what`` (a ``kind``); ValueError naming file and fix."""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{file} is missing: {DAMAGED_HINT}") from None
+    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"{file} is not valid JSON ({err}): {DAMAGED_HINT}") from None
+    if not isinstance(data, kind):
+        raise ValueError(f"{file} should hold {what}, not {type(data).__name__}: {DAMAGED_HINT}")
+    return data

@@ -20,6 +20,7 @@ Taught in: book/04_training.ipynb
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import random
@@ -29,10 +30,17 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 import torch
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
 
+from ramen_edu.bandits import LambdaBandit
+from ramen_edu.graphs import prune_edges
+from ramen_edu.losses import ramen_objective, triplet_in_batch
+from ramen_edu.runinfo import atomic_write_text, environment, json_default, remove_stale_tmp
+from ramen_edu.sampling import BatchSampler
 from ramen_edu.training import distributed as ddp
-from ramen_edu.training.checkpoint import (CHECKPOINT_FILE, load_checkpoint, rng_state,
-                                           save_checkpoint, set_rng_state)
+from ramen_edu.training.checkpoint import (CHECKPOINT_FILE, CHECKPOINT_FORMAT, RESTART_HINT, load_checkpoint,
+                                           rng_state, save_checkpoint, set_rng_state)
 from ramen_edu.training.config import TINY_ENCODER, TrainConfig
 from ramen_edu.training.model import RamenModel
 from ramen_edu.training.schedule import describe, epoch_plan, lr_scheduler
@@ -42,11 +50,14 @@ RUN_RECORD_FILE = "run.json"
 MODEL_DIR = "model"
 # held-out metrics shown in the progress bar and kept in the run record's epoch rows
 EPOCH_METRICS = ("P@1", "P@3", "P@5", "nDCG@5", "PSP@1", "PSP@5")
+# config fields a resume may change: notes, and the name of the profile the sizes came from
+# (the sizes themselves are compared field by field)
+RESUME_MAY_DIFFER = ("extra", "profile")
 
 
 def build_encoder(config: TrainConfig, device: torch.device):
     """The encoder a config names: bundled MiniLM (None), ``"tiny-random"``, or a HF name/path."""
-    from ramen_edu.encoders import Encoder
+    from ramen_edu.encoders import Encoder  # transformers loads when an encoder is built, not on import
 
     if config.encoder == TINY_ENCODER:
         enc = Encoder.tiny_random(seed=config.seed, max_length=config.max_length, device=device)
@@ -112,9 +123,6 @@ class Trainer:
 
     def __init__(self, dataset, config: TrainConfig, *, run_dir: str | Path | None = None,
                  resume: bool = False, progress: bool = True, encoder=None) -> None:
-        from ramen_edu.bandits import LambdaBandit
-        from ramen_edu.sampling import BatchSampler
-
         config.validate()
         self.dataset, self.config = dataset, config
         self.run_dir = Path(run_dir) if run_dir is not None else None
@@ -122,14 +130,14 @@ class Trainer:
         self.progress = progress and self.info.is_main
         self.started = time.time()
         self.elapsed_before = 0.0  # wall time of earlier (resumed-from) sessions
+        if self.run_dir is not None and self.info.is_main:
+            remove_stale_tmp(self.run_dir)  # half-written files of a run that crashed here
         seed_everything(config.seed)
 
         self.encoder = encoder.to(self.info.device) if encoder is not None else build_encoder(config, self.info.device)
         self.encoder.train()
         self.module = PartsEncoder(self.encoder)
         if self.info.enabled:
-            from torch.nn.parallel import DistributedDataParallel
-
             # pretrained checkpoints may carry a pooler that mean pooling never uses
             unused = any(".pooler." in f".{n}" for n, _ in self.encoder.named_parameters())
             self.module = DistributedDataParallel(
@@ -188,8 +196,9 @@ class Trainer:
         self.log: list[dict] = []  # one row per bandit period: losses, λ, reward
         self._period: dict = {}
         self.last_prune: dict = {}  # anchor set -> (doc PruneRecord, label PruneRecord)
+        self._doc_emb_cache: np.ndarray | None = None  # pruning's document embeddings, reused to cluster
         if resume:
-            self.load_state_dict(load_checkpoint(self._require_run_dir("resume") / CHECKPOINT_FILE))
+            self.resume_from(self._require_run_dir("resume") / CHECKPOINT_FILE)
 
     # ------------------------------------------------------------------------ checkpoints
     def _require_run_dir(self, why: str) -> Path:
@@ -200,7 +209,7 @@ class Trainer:
     def state_dict(self) -> dict:
         """Everything the next epoch depends on (see ``checkpoint.py``)."""
         return {
-            "format": 1,
+            "format": CHECKPOINT_FORMAT,
             "epoch": self.epoch,
             "config": self.config.to_dict(),
             "encoder": self.encoder.state_dict(),
@@ -216,11 +225,25 @@ class Trainer:
             "elapsed_s": self.elapsed_before + time.time() - self.started,
         }
 
+    def resume_from(self, path: Path) -> None:
+        """Load the checkpoint at ``path`` (ValueError naming it when it is damaged or partial)."""
+        state = load_checkpoint(path)
+        missing = sorted(set(self.state_dict()) - set(state))
+        if missing:
+            raise ValueError(f"{path} lacks {', '.join(missing)}: it is not a complete checkpoint of "
+                             f"this trainer; {RESTART_HINT}")
+        self.load_state_dict(state)
+
+    def save_checkpoint(self) -> Path:
+        """Write ``run_dir/checkpoint.pt`` (atomically: a crash keeps the previous one)."""
+        return save_checkpoint(self._require_run_dir("save_checkpoint") / CHECKPOINT_FILE, self.state_dict())
+
     def load_state_dict(self, state: dict) -> None:
         """Restore :meth:`state_dict`; the config must match the saved one (else say which field)."""
         saved = state["config"]
         now = self.config.to_dict()
-        diff = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k) and k != "extra")
+        diff = sorted(k for k in set(saved) | set(now)
+                      if saved.get(k) != now.get(k) and k not in RESUME_MAY_DIFFER)
         if diff:
             raise ValueError(f"cannot resume: the checkpoint was trained with a different config "
                              f"({', '.join(f'{k}: {saved.get(k)!r} → {now.get(k)!r}' for k in diff)}); "
@@ -253,8 +276,6 @@ class Trainer:
         Keeps an edge when cos(node, anchor) > threshold. Returns per-set statistics and keeps
         the PruneRecords in ``self.last_prune`` (for the book's pruned-edge views).
         """
-        from ramen_edu.graphs import prune_edges
-
         ds, thr = self.dataset, self.config.prune_threshold
         doc_emb = self.embed_pool(ds.train_texts, "prune: documents")
         label_emb = self.embed_pool(ds.label_texts, "prune: labels")
@@ -309,8 +330,6 @@ class Trainer:
                           in zip(["doc", "label", *(f"anchor:{n}" for n in self.anchor_names)], groups, plans)}
         doc_emb, label_emb = parts[0], parts[1]
         device = emb.device
-
-        from ramen_edu.losses import ramen_objective, triplet_in_batch
 
         positive = torch.from_numpy(batch.positive_columns()).to(device)
         losses = {}
@@ -404,16 +423,20 @@ class Trainer:
             metrics = {k: float(metrics[k]) for k in EPOCH_METRICS if k in metrics}
         return ddp.broadcast_object(metrics, self.info)
 
+    def continues_saved_epoch(self) -> bool:
+        """True when the next epoch is one a checkpoint stopped in the middle of: its start
+        (pruning, clustering) already happened before the save, and its graphs are in the
+        checkpoint. A checkpoint written at an epoch's end holds the sampler at the end of the
+        *previous* epoch, so the next epoch starts in full, exactly as without the interruption."""
+        return self.sampler.resuming and self.sampler.epoch == self.epoch
+
     def run_epoch(self) -> dict:
         """Train one epoch (prune / re-cluster first if due); returns its history row."""
-        from tqdm.auto import tqdm
-
         epoch, t0 = self.epoch, time.time()
         plan = epoch_plan(self.config, epoch)
         row: dict = {"epoch": epoch}
         self._doc_emb_cache = None
-        resuming_mid = getattr(self.sampler, "_resumed", False)
-        if plan.prune and self.anchor_names and not resuming_mid:
+        if plan.prune and self.anchor_names and not self.continues_saved_epoch():
             row["prune"] = self.prune()
         if self.sampler.needs_embeddings(epoch):
             emb = self._doc_emb_cache
@@ -517,7 +540,7 @@ class Trainer:
                       + (f"{shown} · " if shown else "")
                       + f"{row['encodings_per_s']:.0f} enc/s · {row['epoch_s']:.1f} s")
             if self.run_dir is not None and self.info.is_main:
-                save_checkpoint(self.run_dir / CHECKPOINT_FILE, self.state_dict())
+                self.save_checkpoint()
                 self.write_record()
             ddp.barrier(self.info)
         model = self.model()
@@ -536,10 +559,11 @@ class Trainer:
         return model
 
     def record(self) -> dict:
-        """The JSON run record: config, environment, dataset, schedule, wall time, per-epoch rows."""
-        from ramen_edu.runinfo import environment
+        """The JSON run record: config, environment, dataset, schedule, wall time, per-epoch rows.
 
-        env = environment()
+        "profile" is the config's (the sizes trained at; None for sizes set by hand), not the
+        profile active in the process that happens to write the record."""
+        env = {**environment(), "profile": self.config.profile}
         env["device"] = f"{env['device']} · trained on {self.info.device} ×{self.info.world_size}"
         return {
             "kind": "ramen-edu training run",
@@ -557,19 +581,12 @@ class Trainer:
             "lambda_log": self.log,
         }
 
-    def write_record(self, path: str | Path | None = None) -> Path:
+    def write_record(self, path: str | Path | None = None, *, extra: dict | None = None) -> Path:
+        """Write :meth:`record` plus ``extra`` facts (e.g. test metrics) as JSON, atomically:
+        ``run_dir/run.json`` by default. The one writer of run records, so every one is whole."""
         path = Path(path) if path is not None else self._require_run_dir("write_record") / RUN_RECORD_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.record(), indent=1, default=_json_default))
-        return path
-
-
-def _json_default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+        record = {**self.record(), **(extra or {})}
+        return atomic_write_text(path, json.dumps(record, indent=1, default=json_default))
 
 
 def train(dataset=None, config: TrainConfig | None = None, *, profile=None, run_dir=None,
@@ -590,8 +607,6 @@ def train(dataset=None, config: TrainConfig | None = None, *, profile=None, run_
     ``.history`` (per-epoch rows) and ``.record`` (the run record).
     Taught in: book/04_training.ipynb
     """
-    import dataclasses
-
     if dataset is None or isinstance(dataset, (str, Path)):
         from ramen_edu.data.catalog import load_dataset
 
