@@ -212,3 +212,16 @@ def test_run_folder_is_named_by_the_profile_used(world_dir, cache, tmp_path, mon
     assert main(["train", "--config", str(config), "--quiet"]) == 0
     record = json.loads((cache / "runs" / f"{world_dir.name}-smoke" / "run.json").read_text())
     assert record["config"]["batch_size"] == TrainConfig.for_profile("smoke").batch_size
+
+
+def test_the_config_file_is_read_once(tmp_path, monkeypatch):
+    import ramen_edu.training.cli as tcli
+
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"dataset": "wiki-seealso", "profile": "smoke", "epochs": 2}))
+    reads = []
+    real = tcli.read_config_file
+    monkeypatch.setattr(tcli, "read_config_file", lambda p: reads.append(p) or real(p))
+    config, dataset, profile = tcli.resolve_config(str(path), None, None, {})
+    assert reads == [str(path)] and dataset == "wiki-seealso" and profile == "smoke"
+    assert config.epochs == 2 and config.profile == "smoke"

@@ -35,9 +35,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import io
 import json
 import math
-import os
 import re
 import shutil
 import sys
@@ -47,6 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ramen_edu.config import PROFILES
+from ramen_edu.runinfo import atomic_write_bytes, atomic_write_text
 from ramen_edu.training.config import TrainConfig
 
 __all__ = ["ablation_rows", "cli_ablate", "load_per_doc", "load_row", "run_ablation", "save_per_doc",
@@ -118,10 +120,9 @@ def save_per_doc(path: str | Path, per_doc: dict[str, np.ndarray], ks: Sequence[
         for family in ("nDCG", "PSP"):
             if f"{family}@{k}" in per_doc:
                 arrays[f"{family}@{k}"] = np.asarray(per_doc[f"{family}@{k}"], dtype=np.float32)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)  # a crash never leaves a half-written file that looks finished
-    return path
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return atomic_write_bytes(path, buffer.getvalue())  # never a half-written file that looks finished
 
 
 def load_per_doc(path: str | Path) -> dict[str, np.ndarray]:
@@ -189,9 +190,7 @@ def _json_safe(obj):
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(_json_safe(data), indent=1, ensure_ascii=False, default=str))
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(_json_safe(data), indent=1, ensure_ascii=False, default=str))
 
 
 def _comparable(config: dict) -> dict:
@@ -433,7 +432,7 @@ def _parser() -> argparse.ArgumentParser:
                          "summary still includes rows finished earlier in --out)")
     ap.add_argument("--out", help="output folder (default: book/results/ablation-<dataset>-<profile>)")
     ap.add_argument("--dataset", help="catalog name (synthetic-default, wiki-seealso) or a dataset folder")
-    ap.add_argument("--profile", choices=("smoke", "cpu", "gpu"), help="sizes to train at (default: active)")
+    ap.add_argument("--profile", choices=PROFILES, help="sizes to train at (default: active)")
     ap.add_argument("--lambdas", nargs="+", type=float, metavar="λ",
                     help="add rows 'λ <value>' starting every λ_x, λ_z at these values (a fixed-λ "
                          "grid when the recipe's bandit is off; chosen on validation metrics)")

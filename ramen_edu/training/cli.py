@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from ramen_edu.config import PROFILES
-from ramen_edu.training.config import TrainConfig
+from ramen_edu.training.config import TrainConfig, read_config_file
 
 LATEST_FILE = "LATEST"
 
@@ -72,30 +72,17 @@ def resolve_config(config_file: str | None, dataset: str | None, profile: str | 
 
     from ramen_edu.config import profile as active_profile
 
-    file_keys = _config_file_keys(config_file) if config_file else {}
+    file = read_config_file(config_file) if config_file else {}
     # from_json alone would give a file that names no profile the paper's full sizes, while
     # `ramen-edu train` without --config trains at the active profile; pass the name so both agree
-    profile_name = profile or file_keys.get("profile") or active_profile().name
-    dataset_name = dataset or file_keys.get("dataset") or "synthetic-default"
+    profile_name = profile or file.get("profile") or active_profile().name
+    dataset_name = dataset or file.get("dataset") or "synthetic-default"
     if config_file:
-        config = TrainConfig.from_json(config_file, profile=profile_name)
+        config = TrainConfig.from_mapping(file, source=str(config_file), profile=profile_name)
         config = dataclasses.replace(config, **(overrides or {}))
     else:
         config = TrainConfig.for_profile(profile_name, **(overrides or {}))
     return config, str(dataset_name), profile_name
-
-
-def _config_file_keys(config_file: str) -> dict:
-    """The file's ``dataset`` and ``profile``: the keys TrainConfig does not keep.
-
-    A file that is missing or not a JSON object gives {}, and TrainConfig.from_json, which
-    reads it next, raises its clear error (file and line).
-    """
-    try:
-        data = json.loads(Path(config_file).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {k: data[k] for k in ("dataset", "profile") if isinstance(data, dict) and k in data}
 
 
 def _train_parser() -> argparse.ArgumentParser:
@@ -120,6 +107,7 @@ def cli_train(argv: list[str]) -> int:
     args = _train_parser().parse_args(argv)
     from ramen_edu.data.catalog import load_dataset
     from ramen_edu.metrics import format_table
+    from ramen_edu.runinfo import atomic_write_text
     from ramen_edu.training.trainer import Trainer
 
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
@@ -136,12 +124,8 @@ def cli_train(argv: list[str]) -> int:
     if not trainer.info.is_main:
         return 0
     metrics = model.evaluate(dataset, k=config.eval_k)
-    record = trainer.record()
-    record["dataset_source"] = str(dataset_name)
-    record["test_metrics"] = metrics
-    (out / "run.json").write_text(json.dumps(record, indent=1, default=str))
-    runs_dir().mkdir(parents=True, exist_ok=True)
-    (runs_dir() / LATEST_FILE).write_text(str(out.resolve()))
+    trainer.write_record(extra={"dataset_source": str(dataset_name), "test_metrics": metrics})
+    atomic_write_text(runs_dir() / LATEST_FILE, str(out.resolve()))
     name = "RAMEN" if config.regularize else "no-graph baseline"
     print(f"\n{dataset.name}: test metrics ({dataset.n_test} documents, filters applied)")
     print(format_table({name: {k: metrics[k] for k in ("P@1", "P@3", "P@5", "nDCG@5", "PSP@1", "PSP@5")}}))

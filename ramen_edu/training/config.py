@@ -29,6 +29,22 @@ TINY_ENCODER = "tiny-random"  # Encoder.tiny_random: tests and CI, no weights to
 FILE_KEYS = ("dataset", "profile", "recipe")
 
 
+def read_config_file(path: str | Path) -> dict:
+    """The JSON object of a config file; errors name the file (and the line for bad JSON)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"config file {path} not found") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"config file {path} is a directory, not a JSON file") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a config file holds one JSON object of TrainConfig fields")
+    return data
+
+
 @dataclass(frozen=True)
 class Bounds:
     """The allowed range of a numeric field: low ≤ x (or low < x), x < high (or x ≤ high)."""
@@ -305,23 +321,20 @@ class TrainConfig:
         override it. ``profile`` (e.g. the command line's) wins over the file's. Every error
         names the file.
         """
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise FileNotFoundError(f"config file {path} not found") from None
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: a config file holds one JSON object of TrainConfig fields")
-        cls._check_names(data, str(path))
+        return cls.from_mapping(read_config_file(path), source=str(path), profile=profile)
+
+    @classmethod
+    def from_mapping(cls, data: dict, *, source: str, profile: str | None = None) -> "TrainConfig":
+        """:meth:`from_json` for a file already read by :func:`read_config_file` (``source`` names
+        it in errors), so a caller that also needs the file's ``dataset`` reads it once."""
+        cls._check_names(data, source)
         recipe = data.get("recipe")
         if recipe not in (None, "book"):
-            raise ValueError(f"{path}: \"recipe\": {recipe!r} is unknown; use \"book\" "
+            raise ValueError(f"{source}: \"recipe\": {recipe!r} is unknown; use \"book\" "
                              f"(TrainConfig.book_recipe) or leave it out")
         fields = {k: v for k, v in data.items() if k not in FILE_KEYS}
         profile = profile or data.get("profile")
-        with _naming(str(path)):
+        with _naming(source):
             if recipe == "book":
                 return cls.book_recipe(profile, **fields)
             if profile:
