@@ -43,9 +43,9 @@ def test_defaults_are_the_papers_values():
 
 def test_profiles_scale_sizes_only():
     sizes = {"batch_size", "epochs", "prune_warmup", "prune_every", "cluster_refresh", "cluster_doubling",
-             "bandit_period", "eval_docs", "embed_batch_size", "profile"}  # profile: the name, kept
+             "bandit_period", "eval_docs", "embed_batch_size", "profile", "recipe"}  # names, kept
     paper = TrainConfig().to_dict()
-    assert TrainConfig.for_profile("gpu").to_dict() == {**paper, "profile": "gpu"}
+    assert TrainConfig.for_profile("gpu").to_dict() == {**paper, "profile": "gpu", "recipe": "default"}
     for name in ("smoke", "cpu"):
         scaled = TrainConfig.for_profile(name).to_dict()
         changed = {k for k in paper if scaled[k] != paper[k]}
@@ -61,7 +61,7 @@ def test_book_recipe_departs_from_the_paper_only_where_documented():
     paper = TrainConfig().to_dict()
     documented = {"encoder", "lr", "bandit", "batch_size", "epochs", "prune_warmup", "prune_every",
                   "cluster_refresh", "cluster_doubling", "bandit_period", "eval_docs", "embed_batch_size",
-                  "profile"}
+                  "profile", "recipe"}
     for name in ("smoke", "cpu", "gpu"):
         recipe = TrainConfig.book_recipe(name)
         changed = {k for k, v in recipe.to_dict().items() if v != paper[k]}
@@ -75,6 +75,22 @@ def test_book_recipe_departs_from_the_paper_only_where_documented():
     assert TrainConfig.book_recipe("cpu", regularize=False).regularize is False
     with pytest.raises(ValueError, match="unknown profile 'laptop'"):
         TrainConfig.book_recipe("laptop")
+
+
+def test_every_recipe_is_one_table_and_every_run_names_its_recipe():
+    from ramen_edu.training.config import RECIPES
+
+    assert set(RECIPES) == {"default", "book", "demo", "synthetic"}
+    for recipe, by_profile in RECIPES.items():
+        assert set(by_profile) == {"smoke", "cpu", "gpu"}, recipe
+        for name in by_profile:
+            config = TrainConfig.from_recipe(recipe, name)
+            assert (config.recipe, config.profile) == (recipe, name)
+            for field, value in {**RECIPES["default"][name], **by_profile[name]}.items():
+                assert getattr(config, field) == value, (recipe, name, field)
+    assert TrainConfig.book_recipe("cpu") == TrainConfig.from_recipe("book", "cpu")
+    with pytest.raises(ValueError, match="unknown recipe 'chef'.*default"):
+        TrainConfig.from_recipe("chef", "cpu")
 
 
 def test_no_graph_baseline_has_no_regularizer_and_no_pruning():
@@ -215,7 +231,8 @@ def test_resume_without_checkpoint_says_so(tiny_world, tmp_path):
 
 
 def test_unknown_anchor_set_is_named(tiny_world):
-    with pytest.raises(ValueError, match="hyperlink"):
+    with pytest.raises(ValueError, match=r"TrainConfig.anchor_sets: .* no anchor set 'hyperlink'; its anchor "
+                                         r"sets: \['concept', 'topic'\]"):
         Trainer(tiny_world, small_config(anchor_sets=["hyperlink"]), progress=False)
 
 

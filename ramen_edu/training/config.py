@@ -29,6 +29,55 @@ TINY_ENCODER = "tiny-random"  # Encoder.tiny_random: tests and CI, no weights to
 FILE_KEYS = ("dataset", "profile", "recipe")
 
 
+#: Every trained run of the project starts from one of these recipes: recipe -> profile -> the
+#: fields it sets. "default" scales the paper's config (the dataclass defaults, Table 16) to a
+#: profile; every other recipe is applied on top of "default" for the same profile. One table, so
+#: the CLI, the demo, the book's chapters and the configs/*.json files ("recipe": NAME) cannot
+#: drift apart. Why each recipe departs from the paper is in TrainConfig.from_recipe's docstring.
+RECIPES: dict[str, dict[str, dict]] = {
+    "default": {
+        "smoke": dict(batch_size=32, epochs=3, prune_warmup=1, prune_every=1, cluster_refresh=1,
+                      cluster_doubling=2, bandit_period=5, eval_docs=100, embed_batch_size=256),
+        "cpu": dict(batch_size=128, epochs=12, prune_warmup=4, prune_every=2, cluster_refresh=2,
+                    cluster_doubling=6, bandit_period=10, eval_docs=1000, embed_batch_size=256),
+        "gpu": dict(),
+    },
+    # the Wikipedia see-also runs: chapter 4, configs/wiki_seealso_*.json, `ramen-edu ablate`
+    "book": {
+        "smoke": dict(encoder="tiny-random", lr=2e-3, batch_size=64, epochs=1, prune_warmup=1,
+                      prune_every=1, cluster_refresh=1, cluster_doubling=1, bandit=False,
+                      bandit_period=10, eval_docs=0, embed_batch_size=512),
+        "cpu": dict(encoder="tiny-random", lr=2e-3, batch_size=64, epochs=10, prune_warmup=3,
+                    prune_every=3, cluster_refresh=3, cluster_doubling=10, bandit=False,
+                    bandit_period=10, eval_docs=0, embed_batch_size=512),
+        "gpu": dict(encoder=None, lr=2e-4, batch_size=256, epochs=20, prune_warmup=5, prune_every=5,
+                    cluster_refresh=5, cluster_doubling=20, bandit=False, bandit_period=10,
+                    eval_docs=0, embed_batch_size=512),
+    },
+    # `ramen-edu demo`'s trained rows (the encoder is the demo's own argument)
+    "demo": {
+        "smoke": dict(lr=2e-3, batch_size=64, epochs=2, prune_warmup=1, prune_every=1,
+                      cluster_refresh=1, cluster_doubling=1, eval_docs=0, bandit=False),
+        "cpu": dict(lr=2e-3, batch_size=128, epochs=3, prune_warmup=1, prune_every=1,
+                    cluster_refresh=1, cluster_doubling=1, eval_docs=0, bandit=False),
+        "gpu": dict(lr=2e-4, batch_size=256, epochs=20, prune_warmup=6, prune_every=4,
+                    cluster_refresh=4, cluster_doubling=10, eval_docs=0, bandit=False),
+    },
+    # chapter 4's synthetic "informative-graph world" (RAMEN vs no-graph, λ_l = λ = 1)
+    "synthetic": {
+        "smoke": dict(encoder="tiny-random", lr=2e-3, batch_size=32, epochs=2, prune_warmup=1,
+                      prune_every=1, cluster_refresh=1, cluster_doubling=2, bandit_period=2,
+                      lambda_regularizer=1.0, bandit=False),
+        "cpu": dict(encoder="tiny-random", lr=2e-3, batch_size=64, epochs=12, prune_warmup=3,
+                    prune_every=3, cluster_refresh=3, cluster_doubling=12, bandit_period=10,
+                    lambda_regularizer=1.0, bandit=False),
+        "gpu": dict(encoder=None, lr=2e-4, batch_size=256, epochs=40, prune_warmup=10, prune_every=5,
+                    cluster_refresh=5, cluster_doubling=25, bandit_period=30,
+                    lambda_regularizer=1.0, bandit=False),
+    },
+}
+
+
 def read_config_file(path: str | Path) -> dict:
     """The JSON object of a config file; errors name the file (and the line for bad JSON)."""
     path = Path(path)
@@ -95,7 +144,8 @@ BOUNDS = {
     "eval_k": at_least(1), "seed": within(0, 2**63, "what every generator accepts"),
     "embed_batch_size": at_least(1), "dropout": within(0, 1, "a probability"),
 }
-CHOICES = {"bandit_mode": ("validation", "paper"), "batching": ("cluster", "random"), "profile": PROFILES}
+CHOICES = {"bandit_mode": ("validation", "paper"), "batching": ("cluster", "random"), "profile": PROFILES,
+           "recipe": tuple(RECIPES)}
 DEVICE = re.compile(r"cpu|cuda(:\d+)?")
 
 
@@ -155,6 +205,8 @@ class TrainConfig:
     profile:          the profile whose sizes this config starts from (set by ``for_profile``,
                       ``book_recipe`` and ``from_json``; None = sizes set by hand). The run
                       record names it; it changes nothing in training.
+    recipe:           the :data:`RECIPES` entry this config starts from (set by ``from_recipe``
+                      and its shortcuts; None = made by hand). Recorded, changes nothing.
 
     Every value is checked when the config is made (also by ``dataclasses.replace``): its type
     against the field's annotation (bools are real bools, ints real ints, floats take ints too),
@@ -199,16 +251,8 @@ class TrainConfig:
     dropout: float | None = None
     device: str | None = None
     profile: str | None = None
+    recipe: str | None = None
     extra: dict = field(default_factory=dict)  # free-form notes carried into the run record
-
-    # sizes each profile scales; everything else is the method and stays at the paper's value
-    _PROFILE_SIZES = {
-        "smoke": dict(batch_size=32, epochs=3, prune_warmup=1, prune_every=1, cluster_refresh=1,
-                      cluster_doubling=2, bandit_period=5, eval_docs=100, embed_batch_size=256),
-        "cpu": dict(batch_size=128, epochs=12, prune_warmup=4, prune_every=2, cluster_refresh=2,
-                    cluster_doubling=6, bandit_period=10, eval_docs=1000, embed_batch_size=256),
-        "gpu": dict(),
-    }
 
     def __post_init__(self) -> None:
         self.validate()
@@ -243,52 +287,44 @@ class TrainConfig:
 
     # --- profiles ---------------------------------------------------------------------------
     @classmethod
-    def for_profile(cls, profile=None, **overrides) -> "TrainConfig":
-        """The paper's config with sizes scaled for a profile (a name, a Profile, or None = active).
+    def from_recipe(cls, recipe: str = "default", profile=None, **overrides) -> "TrainConfig":
+        """A recipe of :data:`RECIPES` at a profile (a name, a Profile, or None = the active one),
+        then ``overrides``; the config remembers both names (``recipe``, ``profile``).
 
-        smoke: seconds (CI); cpu: minutes on a laptop; gpu: the paper's sizes (Table 16).
-        The schedules keep their shape: warm-up before the first pruning, then re-pruning, and
-        cluster refreshes, all in proportion to the shorter run.
+        * ``default`` — the paper's config (Table 16) with sizes scaled: smoke seconds (CI), cpu
+          minutes on a laptop, gpu the paper's sizes. The schedules keep their shape (warm-up
+          before the first pruning, then re-pruning, and cluster refreshes, in proportion).
+        * ``book`` — the Wikipedia see-also runs (chapter 4, ``configs/wiki_seealso_*.json``).
+          On smoke/cpu the encoder is the tiny random BERT learned from scratch: a RAMEN step of
+          MiniLM runs at ~78 encodings/s on a 2-core CPU (benchmarks/bench_training.py), minutes
+          per epoch; lr 2e-3 suits a from-scratch encoder. λ_x = λ_z = 0.1, the paper's starting
+          value, held *fixed* (``bandit=False``): on this benchmark the bandit lost to fixed λ by
+          5.9 P@1 over 3 seeds (book/04's ablation, "With Bandit"); of the fixed-λ grid
+          0.03 / 0.1 / 0.3, 0.3 scored lowest on the validation slice and 0.03 and 0.1 tied, so
+          0.1 stays (book/results/ablation-wiki-seealso-cpu). cpu: 10 epochs of batch 64, pruning
+          at epochs 3, 6, 9; gpu: MiniLM fine-tuned at the paper's lr 2e-4, batch 256, 20 epochs.
+        * ``demo`` — ``ramen-edu demo``'s trained rows: 2 / 3 / 20 epochs, fixed λ as ``book``.
+        * ``synthetic`` — chapter 4's informative-graph world: λ_l = λ = 1 so the graph's pull is
+          visible in a short run, fixed.
+        Taught in: book/04_training.ipynb
         """
-        name = cls._profile_name(profile)
-        return cls(**{**cls._PROFILE_SIZES[name], **overrides, "profile": name})
+        if recipe not in RECIPES:
+            raise ValueError(f"unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}")
+        name = getattr(profile, "name", profile) or active_profile().name
+        if name not in PROFILES:
+            raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
+        fields = {**RECIPES["default"][name], **RECIPES[recipe][name], **overrides}
+        return cls(**{**fields, "profile": name, "recipe": recipe})
 
     @classmethod
-    def _profile_name(cls, profile) -> str:
-        """A profile's name (from a name, a Profile, or None = the active one), validated."""
-        name = getattr(profile, "name", profile) or active_profile().name
-        if name not in cls._PROFILE_SIZES:
-            raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(cls._PROFILE_SIZES)}")
-        return name
+    def for_profile(cls, profile=None, **overrides) -> "TrainConfig":
+        """:meth:`from_recipe` ``("default", profile, **overrides)``: the paper's config, scaled."""
+        return cls.from_recipe("default", profile, **overrides)
 
     @classmethod
     def book_recipe(cls, profile=None, **overrides) -> "TrainConfig":
-        """The run the book trains the Wikipedia see-also benchmark with (chapters 3 and 4).
-
-        On the CPU profiles (smoke, cpu) the encoder is the tiny random BERT learned from
-        scratch: a RAMEN step of MiniLM runs at ~78 encodings/s on a 2-core CPU
-        (benchmarks/bench_training.py), minutes per epoch of this benchmark; lr 2e-3 suits a
-        from-scratch encoder. λ_x = λ_z = 0.1, the paper's starting value, held *fixed*
-        (``bandit=False``): on this benchmark the online bandit lost to fixed λ by 5.9 P@1 over
-        3 seeds (book/04's ablation, row "With Bandit"). Of the fixed-λ grid 0.03 / 0.1 / 0.3
-        (``ramen-edu ablate --lambdas``), 0.3 scored lowest on the validation slice and 0.03 and
-        0.1 tied within its noise, so the paper's 0.1 stays (book/results/ablation-wiki-seealso-cpu). The
-        bandit's period is 10 steps for the runs that switch it on. cpu: 10 epochs of batch 64,
-        pruning at epochs 3, 6, 9; smoke: 1 epoch. gpu: the
-        bundled MiniLM fine-tuned at the paper's lr 2e-4, batch 256, 20 epochs, pruning from
-        epoch 5 every 5. ``overrides`` replace any field.
-        """
-        name = cls._profile_name(profile)
-        recipes = {
-            "smoke": dict(encoder=TINY_ENCODER, lr=2e-3, batch_size=64, epochs=1, prune_warmup=1,
-                          prune_every=1, cluster_refresh=1, cluster_doubling=1),
-            "cpu": dict(encoder=TINY_ENCODER, lr=2e-3, batch_size=64, epochs=10, prune_warmup=3,
-                        prune_every=3, cluster_refresh=3, cluster_doubling=10),
-            "gpu": dict(encoder=None, lr=2e-4, batch_size=256, epochs=20, prune_warmup=5, prune_every=5,
-                        cluster_refresh=5, cluster_doubling=20),
-        }
-        common = dict(bandit=False, bandit_period=10, eval_docs=0, embed_batch_size=512)
-        return cls.for_profile(name, **{**common, **recipes[name], **overrides})
+        """:meth:`from_recipe` ``("book", profile, **overrides)``: the Wikipedia see-also runs."""
+        return cls.from_recipe("book", profile, **overrides)
 
     # --- (de)serialisation ------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -329,16 +365,14 @@ class TrainConfig:
         it in errors), so a caller that also needs the file's ``dataset`` reads it once."""
         cls._check_names(data, source)
         recipe = data.get("recipe")
-        if recipe not in (None, "book"):
-            raise ValueError(f"{source}: \"recipe\": {recipe!r} is unknown; use \"book\" "
-                             f"(TrainConfig.book_recipe) or leave it out")
+        if recipe is not None and recipe not in RECIPES:
+            raise ValueError(f"{source}: \"recipe\": {recipe!r} is unknown; use one of "
+                             f"{', '.join(map(repr, RECIPES))} (TrainConfig.from_recipe) or leave it out")
         fields = {k: v for k, v in data.items() if k not in FILE_KEYS}
         profile = profile or data.get("profile")
         with _naming(source):
-            if recipe == "book":
-                return cls.book_recipe(profile, **fields)
-            if profile:
-                return cls.for_profile(profile, **fields)
+            if recipe is not None or profile:
+                return cls.from_recipe(recipe or "default", profile, **fields)
             return cls(**fields)
 
     def prune_epochs(self) -> list[int]:
