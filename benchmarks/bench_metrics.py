@@ -1,4 +1,4 @@
-"""Benchmark ramen_edu.metrics.evaluate at XC scale: time and peak memory.
+"""Benchmark ramen_edu.metrics.all_metrics at XC scale: time and peak memory.
 
 Default problem: 100,000 test documents × 300,000 labels, 100 scored predictions per document,
 a long-tailed ground truth of ~5 labels per document (Zipf-like label popularity, some documents
@@ -11,7 +11,7 @@ k = 1, 3, 5. Scenarios:
 * csr ragged — one document with 20,000 predictions, which takes the global-sort path;
 * quantiles  — ``quantile_metrics`` over the 5 equal-volume label bins (restrict mode).
 
-Memory: tracemalloc peak of the evaluate call (numpy buffers are traced) and the process's
+Memory: tracemalloc peak of the all_metrics call (numpy buffers are traced) and the process's
 max RSS (resource.getrusage, includes the generated data). Run:
     nice -n 10 .venv/bin/python benchmarks/bench_metrics.py [--docs N] [--labels L] [--preds M]
 Times are best and median of --repeats runs (the machine may be shared).
@@ -133,10 +133,10 @@ def main():
 
     bins = M.label_quantiles(freq, n_bins=5)
     scenarios = {
-        "csr": lambda: M.evaluate(pred, true, **kw),
-        "csr+filter": lambda: M.evaluate(pred, true, filter=filt, **kw),
-        "arrays": lambda: M.evaluate((ids, scores), true, **kw),
-        "csr ragged": lambda: M.evaluate(ragged, true, **kw),
+        "csr": lambda: M.all_metrics(pred, true, **kw),
+        "csr+filter": lambda: M.all_metrics(pred, true, filter=filt, **kw),
+        "arrays": lambda: M.all_metrics((ids, scores), true, **kw),
+        "csr ragged": lambda: M.all_metrics(ragged, true, **kw),
         "top_k_ids only": lambda: M.top_k_ids(pred, 5),
         "quantiles (5)": lambda: M.quantile_metrics(pred, true, bins, **kw),
     }

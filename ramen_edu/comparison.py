@@ -16,7 +16,7 @@ When both methods have the same number of seeds the seed-level difference (seed 
 minus seed j of the baseline, paired by seed index) is reported too, as mean ± std.
 
 Per-document scores come from ``ramen_edu.metrics.per_document_metrics`` (their mean is exactly
-``evaluate``'s value; for PSP the dataset-normalised form) or, for a trained model, from
+``all_metrics``' value; for PSP the dataset-normalised form) or, for a trained model, from
 ``per_document_scores(model, dataset)`` here.
 
 Taught in: book/04_training.ipynb
@@ -130,7 +130,7 @@ def compare_methods(per_doc: Mapping, baseline: str, metrics: Sequence[str] | st
     z:        the normal quantile of the interval (1.96: 95 %).
 
     A method's aggregate on seed j is the mean of its per-document vector (equal to
-    ``evaluate``'s value). Documents that are NaN in every vector (``empty="skip"``) are left out;
+    ``all_metrics``' value). Documents that are NaN in every vector (``empty="skip"``) are left out;
     a NaN anywhere else is an error. Returns::
 
         {"baseline": str, "metrics": [...], "n_docs": int, "z": float,
@@ -182,7 +182,7 @@ def compare_methods(per_doc: Mapping, baseline: str, metrics: Sequence[str] | st
         out = {}
         for k in metrics:
             x = cols[k][:, keep[k]]
-            per_seed = x.mean(axis=1)  # each seed's aggregate, as evaluate reports it
+            per_seed = x.mean(axis=1)  # each seed's aggregate, as all_metrics reports it
             d = x.mean(axis=0) - base_mean[k]  # paired over documents
             n = d.size
             sd = float(np.std(d, ddof=1)) if n > 1 else float("nan")
@@ -286,30 +286,26 @@ def per_document_scores(model, dataset, *, ks: Sequence[int] = (1, 3, 5), k: int
     ``per_document_scores(model, ds)[m].mean() == model.evaluate(ds)[m]``.
     dataset: the XCDataset the model was trained on. docs: test rows (an index array, or an int n
     for the first n), default all. k: labels retrieved per document (default max(ks)).
-    Returns {metric: float64 (n_docs,)} in ``metrics.evaluate``'s order (PSP in the
+    Returns {metric: float64 (n_docs,)} in ``metrics.all_metrics``' order (PSP in the
     dataset-normalised per-document form, see ``metrics.per_document_metrics``).
     Taught in: book/04_training.ipynb
     """
-    from ramen_edu.metrics import per_document_metrics
+    from ramen_edu.evaluation import evaluate_retrieval
 
-    rows, ids, scores = model.retrieve_test(dataset, docs=docs, k=k or max(ks), progress=progress)
-    return per_document_metrics((ids, scores), dataset.test_y[rows], train_y=dataset.train_y,
-                                a=dataset.propensity_a, b=dataset.propensity_b, ks=ks)
+    return evaluate_retrieval(model, dataset, docs=docs, ks=ks, k=k, per_document=True, progress=progress)
 
 
 def validation_scores(model, dataset, config) -> dict[str, float]:
     """Metrics of a trained model on its run's *validation slice* (training documents held out of
     training, ``TrainConfig.val_fraction``; ground truth = their ``train_y`` rows; no filters):
     the numbers a recipe may be *chosen* on — the test split is only ever reported.
-    Returns ``metrics.evaluate``'s dict ({} when the config holds out no slice).
+    Returns ``metrics.all_metrics``' dict ({} when the config holds out no slice).
     Taught in: book/04_training.ipynb
     """
-    from ramen_edu.metrics import evaluate
+    from ramen_edu.evaluation import evaluate_retrieval
     from ramen_edu.training.trainer import validation_split
 
     rows, _ = validation_split(dataset.train_y, config.val_fraction, config.seed)
     if not len(rows):
         return {}
-    scores, ids = model.retrieve([dataset.train_texts[i] for i in rows], config.eval_k)
-    return evaluate((ids, scores), dataset.train_y[rows], train_y=dataset.train_y,
-                    a=dataset.propensity_a, b=dataset.propensity_b)
+    return evaluate_retrieval(model, dataset, split="train", docs=rows, k=config.eval_k)

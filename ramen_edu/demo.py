@@ -23,32 +23,22 @@ import numpy as np
 
 from ramen_edu.config import PROFILES, Profile, profile as active_profile
 from ramen_edu.data.dataset import XCDataset
-from ramen_edu.metrics import evaluate, format_table
+from ramen_edu.evaluation import score_split
+from ramen_edu.metrics import format_table
 
-#: the columns the demo prints (keys of ``ramen_edu.metrics.evaluate``)
+#: the columns the demo prints (keys of ``ramen_edu.metrics.all_metrics``)
 DEMO_COLUMNS = ("P@1", "P@5", "nDCG@5", "PSP@1", "PSP@5")
 #: ks evaluated (PSP@3 etc. are in the returned rows, the table shows DEMO_COLUMNS)
 KS = (1, 3, 5)
 
 
-def score_predictions(dataset: XCDataset, ids: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-    """Every metric of ``ramen_edu.metrics.evaluate`` for ranked predictions on the test set.
-
-    ids, scores: (N_test × k) int64 label ids (-1 padded) and float scores, best first.
-    Uses the dataset's filter pairs and its propensity constants (A, B). Returns {metric: fraction}.
-    Taught in: book/01_extreme_classification.ipynb
-    """
-    return evaluate((ids, scores), dataset.test_y, train_y=dataset.train_y, a=dataset.propensity_a,
-                    b=dataset.propensity_b, ks=KS, filter=dataset.filter_pairs)
-
-
 def retrieve(encoder, dataset: XCDataset, k: int = max(KS), *, progress: bool = True,
-             batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+             batch_size: int = 256):
     """Embed labels and test documents with ``encoder`` and return each document's top-k labels.
 
     encoder: a ``ramen_edu.encoders.Encoder``. The filter pairs are excluded inside the search,
-    so a removed pair never takes one of the k slots. Returns scores float32 (N_test × k) and
-    ids int64 (N_test × k), best first.
+    so a removed pair never takes one of the k slots. Returns ``Retrieved(ids int64
+    (N_test × k), scores float32 (N_test × k))``, best first — what ``score_split`` scores.
     Taught in: book/01_extreme_classification.ipynb
     """
     from ramen_edu.retrieval import LabelIndex
@@ -63,28 +53,27 @@ def popular_labels_row(dataset: XCDataset, profile: Profile, encoder=None) -> di
     """Reference row: every document gets the k most frequent training labels (no text at all).
 
     The head-only predictor of chapter 1: decent P@k on a long-tailed set, poor PSP@k.
-    Returns ``evaluate``'s dict.
+    Returns ``ramen_edu.metrics.all_metrics``' dict.
     Taught in: book/01_extreme_classification.ipynb
     """
     k = max(KS)
     top = np.argsort(-dataset.label_frequency(), kind="stable")[:k]
     ids = np.broadcast_to(top, (dataset.n_test, len(top))).astype(np.int64)
     scores = np.broadcast_to(-np.arange(len(top), dtype=np.float32), ids.shape)
-    return score_predictions(dataset, ids, scores)
+    return score_split((ids, scores), dataset, ks=KS)
 
 
 def encoder_row(dataset: XCDataset, profile: Profile, encoder=None) -> dict[str, float]:
     """Row of an encoder used as is (no training): embed, retrieve with faiss, score.
 
-    encoder: an Encoder, or None for the bundled all-MiniLM-L6-v2. Returns ``evaluate``'s dict.
+    encoder: an Encoder, or None for the bundled all-MiniLM-L6-v2. Returns ``all_metrics``' dict.
     Taught in: book/01_extreme_classification.ipynb
     """
     if encoder is None:
         from ramen_edu.encoders import Encoder
 
         encoder = Encoder.from_pretrained()
-    scores, ids = retrieve(encoder, dataset, progress=profile.name != "smoke")
-    return score_predictions(dataset, ids, scores)
+    return score_split(retrieve(encoder, dataset, progress=profile.name != "smoke"), dataset, ks=KS)
 
 
 def demo_train_config(profile: Profile, *, regularize: bool):
@@ -135,7 +124,7 @@ def _trained_row(dataset: XCDataset, profile: Profile, encoder, *, regularize: b
 
 def ramen_row(dataset: XCDataset, profile: Profile, encoder=None) -> dict[str, float]:
     """Row of RAMEN trained on ``dataset`` (graph-regularized, fixed λ = 0.1, pruning); see
-    :func:`demo_train_config`. Returns ``evaluate``'s dict on the test split.
+    :func:`demo_train_config`. Returns ``all_metrics``' dict on the test split.
     Taught in: book/04_training.ipynb
     """
     return _trained_row(dataset, profile, encoder, regularize=True)

@@ -12,7 +12,8 @@ Predictions (``pred``) come in one of three forms:
 * a ``scipy.sparse`` matrix (N × L) of scores — higher is better, and only the *stored* entries are
   predictions (a stored 0.0 or a negative score is still a prediction; an unstored label is not);
 * a pair ``(ids, scores)`` of (N × m) arrays — ids int, ``-1`` pads a row with fewer than m
-  predictions, scores float (the score of a padded slot is ignored);
+  predictions, scores float (the score of a padded slot is ignored); a search result
+  (``ramen_edu.retrieval.Retrieved``) is such a pair, so it goes in as it comes out;
 * an int array ``ids`` (N × m), already ranked best first, ``-1`` padded.
 
 Ties are broken deterministically: among equal scores the **lower label id ranks first** (for
@@ -38,6 +39,7 @@ Taught in: book/01_extreme_classification.ipynb (P@k, PSP@k and the tail; label 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -46,7 +48,7 @@ import scipy.sparse as sp
 __all__ = [
     "PROPENSITY_CONSTANTS", "propensities", "top_k_ids", "filter_predictions",
     "precision_at_k", "ndcg_at_k", "psp_at_k", "psndcg_at_k", "recall_at_k", "fn_at_k",
-    "label_quantiles", "quantile_metrics", "evaluate", "per_document_metrics", "format_table",
+    "label_quantiles", "quantile_metrics", "all_metrics", "per_document_metrics", "format_table",
 ]
 
 #: Jain et al. (2016) propensity constants (A, B) per dataset family, as used by the XC repository
@@ -415,7 +417,7 @@ class _Scored:
             self.ideal_w[rows[keep], pos_in_row[keep]] = w[order[keep]]
 
     # Every metric is first a per-document vector (N,) and its reported value is the mean of that
-    # vector, so ``per_document_metrics`` and ``evaluate`` agree to the last bit. Under
+    # vector, so ``per_document_metrics`` and ``all_metrics`` agree to the last bit. Under
     # empty="skip" documents without labels hold NaN in the vector and are left out of the mean.
     def _skip_mask(self, per_doc: np.ndarray, empty: str) -> np.ndarray:
         if empty == "skip":
@@ -454,7 +456,7 @@ class _Scored:
     def _require_weight(self):
         if self.weight is None:
             raise ValueError("propensity-scored metrics need propensities: pass train_y= or "
-                             "label_frequency= (with n_train=) to evaluate, or propensity= here")
+                             "label_frequency= (with n_train=) to all_metrics, or propensity= here")
 
     def _ps_docs(self, num: np.ndarray, ideal: np.ndarray, normalize: str, empty: str) -> np.ndarray:
         if normalize == "dataset":
@@ -631,7 +633,7 @@ def psndcg_at_k(pred, true, propensity, ks: Sequence[int] = (1, 3, 5), *,
 
 
 def _collect_docs(s: _Scored, ks, empty: str, normalize: str) -> dict[str, np.ndarray]:
-    """Every metric's per-document vector (N,), keyed and ordered as ``evaluate``'s result."""
+    """Every metric's per-document vector (N,), keyed and ordered as ``all_metrics``' result."""
     out: dict[str, np.ndarray] = {}
     for k in ks:
         out[f"P@{k}"] = s.precision_docs(k, empty)
@@ -663,7 +665,7 @@ def _propensity_arg(train_y, label_frequency, n_train, a, b) -> np.ndarray | Non
     return None
 
 
-def evaluate(pred, true, *, train_y=None, label_frequency=None, n_train: int | None = None,
+def all_metrics(pred, true, *, train_y=None, label_frequency=None, n_train: int | None = None,
              a: float = 0.55, b: float = 1.5, ks: Sequence[int] = (1, 3, 5), filter=None,
              empty: str = "count", normalize: str = "dataset") -> dict[str, float]:
     """Every metric of RAMEN App. D at once, from a single ranking of the predictions.
@@ -682,15 +684,22 @@ def evaluate(pred, true, *, train_y=None, label_frequency=None, n_train: int | N
     return _collect(s, ks, empty, normalize)
 
 
+def evaluate(*args, **kwargs) -> dict[str, float]:
+    """Deprecated name of :func:`all_metrics` (it collided with ``RamenModel.evaluate``)."""
+    warnings.warn("ramen_edu.metrics.evaluate is now all_metrics; a model or retriever on a dataset: "
+                  "ramen_edu.evaluation.evaluate_retrieval", DeprecationWarning, stacklevel=2)
+    return all_metrics(*args, **kwargs)
+
+
 def per_document_metrics(pred, true, *, train_y=None, label_frequency=None,
                          n_train: int | None = None, a: float = 0.55, b: float = 1.5,
                          ks: Sequence[int] = (1, 3, 5), filter=None, empty: str = "count",
                          normalize: str = "dataset") -> dict[str, np.ndarray]:
-    """``evaluate``, one value per test document: what paired comparisons of methods need.
+    """``all_metrics``, one value per test document: what paired comparisons of methods need.
 
-    Arguments exactly as ``evaluate``. Returns {"P@1": float64 (N,), "nDCG@1": (N,), "PSP@1": ...}
+    Arguments exactly as ``all_metrics``. Returns {"P@1": float64 (N,), "nDCG@1": (N,), "PSP@1": ...}
     with the same keys in the same order. The mean of each vector is, bit for bit, the value
-    ``evaluate`` reports: ``per_document_metrics(...)[m].mean() == evaluate(...)[m]``.
+    ``all_metrics`` reports: ``per_document_metrics(...)[m].mean() == all_metrics(...)[m]``.
     P@k, nDCG@k, R@k, FN@k are the per-document quantities of the module docstring. The
     propensity-scored metrics depend on ``normalize``: "none" and "document" give each
     document's own value; "dataset" (default), whose score is a ratio of sums Σ psp_i ÷ Σ ideal_i,
@@ -705,7 +714,7 @@ def per_document_metrics(pred, true, *, train_y=None, label_frequency=None,
 
 
 def _score_checked(pred, true, train_y, label_frequency, n_train, a, b, ks, filter, empty, normalize):
-    """``evaluate``'s and ``per_document_metrics``' shared front: check the options, score."""
+    """``all_metrics``' and ``per_document_metrics``' shared front: check the options, score."""
     _check_empty(empty)
     if normalize not in _NORMALIZE_CHOICES:
         raise ValueError(f"normalize={normalize!r}: choose one of {_NORMALIZE_CHOICES}")
@@ -759,7 +768,7 @@ def quantile_metrics(pred, true, bins, ks: Sequence[int] = (1, 3, 5), *, mode: s
                      train_y=None, label_frequency=None, n_train: int | None = None,
                      a: float = 0.55, b: float = 1.5, filter=None, empty: str = "count",
                      normalize: str = "dataset") -> dict[int, dict[str, float]]:
-    """``evaluate`` restricted to the labels of each bin (RAMEN Fig. 3 / Tables 4 and 8).
+    """``all_metrics`` restricted to the labels of each bin (RAMEN Fig. 3 / Tables 4 and 8).
 
     bins: (L,) bin id per label (``label_quantiles``). Both sides are restricted to bin b's labels:
     the ground truth keeps only its labels in b, and the predictions —
@@ -773,7 +782,7 @@ def quantile_metrics(pred, true, bins, ks: Sequence[int] = (1, 3, 5), *, mode: s
     The paper does not spell out which of the two it plots; "restrict" follows the statement that
     metrics are computed on each quantile's labels. Documents whose truth has no label in b are
     handled by ``empty`` (with "count" they score 0; "skip" averages over the documents that have).
-    Other arguments as ``evaluate``. Returns {bin id: metrics dict}, bin 0 = tail.
+    Other arguments as ``all_metrics``. Returns {bin id: metrics dict}, bin 0 = tail.
     Taught in: book/01_extreme_classification.ipynb
     """
     _check_empty(empty)
@@ -815,7 +824,7 @@ def quantile_metrics(pred, true, bins, ks: Sequence[int] = (1, 3, 5), *, mode: s
 # --------------------------------------------------------------------------------------------
 def format_table(results_by_method: dict[str, dict[str, float]], *, columns: Iterable[str] | None = None,
                  decimals: int = 2) -> str:
-    """An aligned text table, in percent, of ``evaluate`` results for several methods.
+    """An aligned text table, in percent, of ``all_metrics`` results for several methods.
 
     results_by_method: {"RAMEN": {"P@1": 0.352, ...}, "ANCE": {...}}. columns: which metrics and in
     which order (default: the union of keys, in the order they first appear). NaN prints as "–".

@@ -8,6 +8,7 @@ Taught in: book/04_training.ipynb
 from __future__ import annotations
 
 from importlib import metadata
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -60,6 +61,16 @@ def _as_float32_rows(x: np.ndarray, what: str) -> np.ndarray:
     return x
 
 
+class Retrieved(NamedTuple):
+    """Top-k labels per query, best first: ids int64 (N, k), -1 padded; scores float32 (N, k),
+    -inf at padding. A tuple ``(ids, scores)``: the form ``ramen_edu.metrics`` takes as it is.
+    Taught in: book/04_training.ipynb
+    """
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+
 def faiss_gpu_available() -> bool:
     """True when this faiss build can use a GPU (faiss-gpu installed and a GPU visible)."""
     return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
@@ -86,9 +97,8 @@ class LabelIndex:
         index.add(label_emb)
         self.index = index
 
-    def search(self, query_emb: np.ndarray, k: int, *,
-               exclude: sp.csr_matrix | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k labels per query: (N, D) -> scores float32 (N, k), ids int64 (N, k).
+    def search(self, query_emb: np.ndarray, k: int, *, exclude: sp.csr_matrix | None = None) -> Retrieved:
+        """Top-k labels per query: (N, D) -> ``Retrieved(ids int64 (N, k), scores float32 (N, k))``.
 
         exclude: optional csr (N × L); its stored (query, label) pairs are never returned
         (the XC repository's filter pairs). Rows with fewer than k candidates are padded with
@@ -107,7 +117,7 @@ class LabelIndex:
                 raise ValueError(f"exclude has shape {exclude.shape}, expected {(n, self.n_labels)}")
             extra = int(exclude.getnnz(axis=1).max()) if exclude.nnz else 0
         depth = min(k + extra, self.n_labels)
-        scores, ids = self.index.search(query_emb, depth)
+        scores, ids = self.index.search(query_emb, depth)  # faiss's order; ours is (ids, scores)
         ids = ids.astype(np.int64)
         if extra:
             # drop excluded pairs, then shift the survivors left so each row keeps its order
@@ -124,17 +134,18 @@ class LabelIndex:
             ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=-1)
             scores = np.pad(scores, ((0, 0), (0, pad)), constant_values=-np.inf)
         scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
-        return scores, ids
+        return Retrieved(ids, scores)
 
 
-def topk_to_csr(scores: np.ndarray, ids: np.ndarray, n_labels: int) -> sp.csr_matrix:
-    """Top-k arrays (N, k) -> csr (N × L) of scores, the form ``ramen_edu.metrics`` scores.
+def topk_to_csr(top: Retrieved, n_labels: int) -> sp.csr_matrix:
+    """Top-k arrays ``(ids, scores)`` (N, k) -> csr (N × L) of scores, the sparse form of
+    ``ramen_edu.metrics``.
 
     Padding (id -1) is dropped. Scores are stored as they are (float32 cosines); a stored
     score of 0 or below still counts as a prediction for ``ramen_edu.metrics``, which ranks
     stored entries only.
     """
-    ids = np.asarray(ids)
+    ids, scores = np.asarray(top[0]), top[1]
     n, k = ids.shape
     valid = ids >= 0
     rows = np.broadcast_to(np.arange(n)[:, None], (n, k))[valid]

@@ -524,9 +524,8 @@ def edge_recall_at_k(doc_emb, anchor_emb, doc_anchor, k: int = 100) -> float:
     doc_emb = _unit_rows(doc_emb, "doc_emb", tol=1e-3)
     anchor_emb = _unit_rows(anchor_emb, "anchor_emb", tol=1e-3)
     _adjacency(doc_anchor, (doc_emb.shape[0], anchor_emb.shape[0]), "doc_anchor")
-    scores, ids = LabelIndex(anchor_emb.astype(np.float32)).search(doc_emb.astype(np.float32),
-                                                                   min(k, anchor_emb.shape[0]))
-    return float(recall_at_k((ids, scores), sp.csr_matrix(doc_anchor), ks=(k,), empty="skip")[k])
+    top = LabelIndex(anchor_emb.astype(np.float32)).search(doc_emb.astype(np.float32), min(k, anchor_emb.shape[0]))
+    return float(recall_at_k(top, sp.csr_matrix(doc_anchor), ks=(k,), empty="skip")[k])
 
 
 def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str = "auto",

@@ -173,3 +173,24 @@ def test_propensity_constants_become_floats():
     d = noodles(propensity_a=np.float32(0.5), propensity_b=2)
     assert (d.propensity_a, d.propensity_b) == (0.5, 2.0)
     assert type(d.propensity_a) is float and type(d.propensity_b) is float
+
+
+def test_lookups_by_index_or_text_name_what_is_wrong():
+    ds = noodles()
+    assert ds.train_row("Cold soba") == 2 and ds.train_row(np.int64(1)) == 1
+    assert ds.label_id("Coffee") == 3 and ds.label_id(0) == 0
+    assert ds.anchor_set("hyperlink").name == "hyperlink" and ds.anchor_set().name == "category"
+    with pytest.raises(ValueError, match=r"'Shoyu ramen' is not a training document .*\(it is a test document\).*leak"):
+        ds.train_row("Shoyu ramen")
+    with pytest.raises(ValueError, match=r"document=4 is not a training row: out of range \[0, 4\)"):
+        ds.train_row(4)
+    with pytest.raises(ValueError, match=r"label=-1 is not a label id: out of range"):
+        ds.label_id(-1)
+    with pytest.raises(ValueError, match="'Tea' is not a label of 'noodles'"):
+        ds.label_id("Tea")
+    with pytest.raises(TypeError, match="index or a text"):
+        ds.train_row(1.0)
+    with pytest.raises(ValueError, match=r"no anchor set 'links'; its anchor sets: \['category', 'hyperlink'\]"):
+        ds.anchor_set("links")
+    with pytest.raises(ValueError, match="has no anchor sets"):
+        noodles(anchors={}).anchor_set()

@@ -43,7 +43,7 @@ def test_rows_of_the_tiny_encoder_are_fractions(tiny_world, tiny_encoder):
 
 
 def test_retrieval_never_returns_a_filter_pair(tiny_world, tiny_encoder):
-    scores, ids = demo.retrieve(tiny_encoder, tiny_world, 5, progress=False)
+    ids, scores = demo.retrieve(tiny_encoder, tiny_world, 5, progress=False)
     assert ids.shape == scores.shape == (tiny_world.n_test, 5)
     assert len(tiny_world.filter_pairs)
     for d, l in tiny_world.filter_pairs:

@@ -1,10 +1,10 @@
-"""The pruned-edge and prediction explorers (ramen_edu.explorers), on the tiny world."""
+"""The pruned-edge and prediction explorers (ramen_edu.viz.explorers), on the tiny world."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from ramen_edu.explorers import (document_edges, explore_predictions, explore_pruned_edges, label_rank,
+from ramen_edu.viz.explorers import (document_edges, explore_predictions, explore_pruned_edges, label_rank,
                                  predictions_figure, pruned_edges_figure)
 from ramen_edu.training import RamenModel
 
@@ -52,7 +52,7 @@ def test_bad_arguments_name_the_fix(model, tiny_world):
         document_edges(model, tiny_world, tiny_world.test_texts[0])
     with pytest.raises(ValueError, match="not a training row"):
         document_edges(model, tiny_world, tiny_world.n_train)
-    with pytest.raises(ValueError, match="anchor_set='nope' is not one of"):
+    with pytest.raises(ValueError, match="no anchor set 'nope'; its anchor sets: "):
         document_edges(model, tiny_world, 0, anchor_set="nope")
     with pytest.raises(ValueError, match="label='no such label'"):
         label_rank(model, "x", "no such label")
@@ -63,7 +63,7 @@ def test_bad_arguments_name_the_fix(model, tiny_world):
 
 def test_label_rank_matches_a_full_ranking(model, tiny_world):
     text = tiny_world.test_texts[0]
-    scores, ids = model.retrieve([text], tiny_world.n_labels)
+    ids, scores = model.retrieve([text], tiny_world.n_labels)
     for position in (0, 3, tiny_world.n_labels - 1):
         label = tiny_world.label_texts[ids[0][position]]
         assert label_rank(model, text, label) <= position + 1  # ties count in the label's favour
@@ -71,13 +71,13 @@ def test_label_rank_matches_a_full_ranking(model, tiny_world):
 
 
 def test_predictions_figure_marks_truth_quantiles_and_highlight(model, tiny_world):
-    from ramen_edu.explorers import QUANTILE_COLOURS
+    from ramen_edu.viz.explorers import QUANTILE_COLOURS
     from ramen_edu.metrics import label_quantiles
 
     doc = int(np.flatnonzero(tiny_world.test_y.getnnz(axis=1) > 0)[0])
     text = tiny_world.test_texts[doc]
     k = tiny_world.n_labels  # every label shows, so every true label is starred somewhere
-    _, ids = model.retrieve([text], k)
+    ids = model.retrieve([text], k).ids
     target = tiny_world.label_texts[ids[0][2]]
     fig = predictions_figure({"a": model, "b": model}, tiny_world, text, k=k, highlight=[target])
     bars = [t for t in fig.data if t.x is not None and t.x[0] is not None]

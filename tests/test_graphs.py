@@ -1,23 +1,24 @@
-"""Tests of ramen_edu.graphs: random walks with restart, personalised PageRank, pruning,
-neighbourhoods, and the errors bad inputs raise."""
+"""Tests of ramen_edu.graphs (random walks with restart, personalised PageRank, pruning) and of
+its dataset-level users in ramen_edu.data.anchors (densifying, neighbourhoods), and the errors
+bad inputs raise."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from ramen_edu.data.anchors import densify_anchor_set, neighbourhood_graph
 from ramen_edu.data.dataset import AnchorSet, XCDataset
 from ramen_edu.graphs import (
     anchor_hop_distance,
     build_bipartite,
     degree_stats,
-    densify_anchor_set,
     edge_cosines,
-    neighbourhood_graph,
     personalized_pagerank,
     prune_edges,
     random_walk_with_restart,
     split_bipartite,
+    top_k_visited,
 )
 
 
@@ -171,6 +172,17 @@ def test_build_and_split_bipartite_and_densify():
     # document 0 reaches anchor 1 only through label 0, which links anchors 0 and 1
     assert dense.doc_anchor[0, 1] > 0 and dense.doc_anchor[0, 2] == 0
     assert dense.name == "links" and dense.label_anchor.shape == (2, 3)
+
+
+def test_top_k_visited_is_the_walks_counting():
+    visits = np.array([[4, 1, 4, 1, 0], [2, 2, 2, 0, 1]])
+    top = top_k_visited(visits, 1)
+    assert top.shape == (2, 5)
+    assert top[0].indices.tolist() == [1] and top[1].indices.tolist() == [2]  # a tie goes to the smaller id
+    assert top[0, 1] == pytest.approx(0.4) and top[1, 2] == pytest.approx(0.6)
+    assert top_k_visited(visits, 2, n_anchors=9).shape == (2, 9)
+    with pytest.raises(ValueError, match="walkers × hops"):
+        top_k_visited(np.array([1, 2]), 1)
 
 
 def test_degree_stats():

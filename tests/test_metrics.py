@@ -115,7 +115,7 @@ def test_perfect_ranking_invariants():
     prop = M.propensities(rng.integers(0, 50, L), n_train=500)
     # score = 1/p on the true labels: a ranking that is perfect for P, nDCG and the PS metrics
     pred = true.multiply(1 / prop[None, :]).tocsr()
-    res = M.evaluate(pred, true, ks=(1, 3, 5, 50))
+    res = M.all_metrics(pred, true, ks=(1, 3, 5, 50))
     ps = M.psp_at_k(pred, true, prop, ks=(1, 3, 5, 50))
     psn = M.psndcg_at_k(pred, true, prop, ks=(1, 3, 5, 50))
     has = n_true > 0
@@ -138,7 +138,7 @@ def test_k_beyond_predictions_and_labels_counts_misses():
     # one document, truth {0, 1, 2}, only two predictions [0 (hit), 7 (miss)]
     true = sp.csr_matrix((np.ones(3), ([0, 0, 0], [0, 1, 2])), shape=(1, 8))
     ids = np.array([[0, 7]])
-    res = M.evaluate(ids, true, ks=(1, 5, 10))
+    res = M.all_metrics(ids, true, ks=(1, 5, 10))
     assert res["P@5"] == pytest.approx(1 / 5) and res["P@10"] == pytest.approx(1 / 10)
     assert res["R@10"] == pytest.approx(1 / 3) and res["FN@10"] == pytest.approx(2 / 3)
     # nDCG@10: one hit at rank 1 over the ideal of min(10, 3) = 3 hits
@@ -151,8 +151,8 @@ def test_k_beyond_predictions_and_labels_counts_misses():
 def test_documents_without_labels_both_modes():
     pred, true = hand_case()
     prop = np.full(5, 0.5)
-    count = M.evaluate(pred, true, ks=(1, 3))
-    skip = M.evaluate(pred, true, ks=(1, 3), empty="skip")
+    count = M.all_metrics(pred, true, ks=(1, 3))
+    skip = M.all_metrics(pred, true, ks=(1, 3), empty="skip")
     # three of four documents have labels: averages over them are 4/3 of the counted ones
     for key in ("P@1", "P@3", "nDCG@3", "R@3", "FN@3"):
         assert skip[key] == pytest.approx(count[key] * 4 / 3)
@@ -172,7 +172,7 @@ def test_filter_removes_pairs_before_ranking():
     assert M.top_k_ids(filtered, 3)[0].tolist() == [2, 4, -1]
     assert M.precision_at_k(pred, true, ks=1, filter=pairs)[1] == pytest.approx(2 / 4)
     as_matrix = sp.csr_matrix((np.ones(2), (pairs[:, 0], pairs[:, 1])), shape=(4, 5))
-    assert M.evaluate(pred, true, filter=as_matrix) == pytest.approx(M.evaluate(filtered, true))
+    assert M.all_metrics(pred, true, filter=as_matrix) == pytest.approx(M.all_metrics(filtered, true))
     # the (ids, scores) form: the pair becomes -1 and no longer counts
     ids, scores = np.array([[0, 2, 4]]), np.array([[0.9, 0.8, 0.1]])
     f_ids, _ = M.filter_predictions((ids, scores), np.array([[0, 0]]), n_labels=5)
@@ -209,7 +209,7 @@ def test_quantile_metrics_modes():
     pred = sp.random(n, L, density=0.3, random_state=3, format="csr")
     pred.data = np.round(pred.data, 1)  # ties
     bins = M.label_quantiles(rng.integers(0, 30, L), n_bins=3)
-    overall = M.evaluate(pred, true)
+    overall = M.all_metrics(pred, true)
     contrib = M.quantile_metrics(pred, true, bins, mode="contribution")
     for k in (1, 3, 5):  # the bins' contributions add up to the overall P@k
         assert sum(r[f"P@{k}"] for r in contrib.values()) == pytest.approx(overall[f"P@{k}"])
@@ -220,7 +220,7 @@ def test_quantile_metrics_modes():
         return sp.csr_matrix((c.data[m], (c.row[m], c.col[m])), shape=x.shape)
 
     for b, res in restrict.items():
-        want = M.evaluate(only(pred, b), only(true, b), empty="skip")
+        want = M.all_metrics(only(pred, b), only(true, b), empty="skip")
         assert res == pytest.approx(want, nan_ok=True)
 
 
@@ -290,7 +290,7 @@ def random_problem(seed, n=150, L=80, ragged=False):
 @pytest.mark.parametrize("ks", [(1, 3), (1, 3, 5, 12)])  # (1, 3): rows hold > 4k predictions,
 def test_vectorised_agrees_with_loop(seed, empty, ks):   # which takes the partial-sort path
     pred, true, freq = random_problem(seed, ragged=seed % 2 == 1)
-    got = M.evaluate(pred, true, label_frequency=freq, n_train=1000, ks=ks, empty=empty)
+    got = M.all_metrics(pred, true, label_frequency=freq, n_train=1000, ks=ks, empty=empty)
     weight = 1 / M.propensities(freq, 0.55, 1.5, n_train=1000)
     want = loop_metrics(pred, true, weight, ks, empty)
     assert set(got) == set(want)
@@ -301,7 +301,7 @@ def test_vectorised_agrees_with_loop(seed, empty, ks):   # which takes the parti
     rows = np.arange(ids.shape[0])[:, None]
     scores = np.where(ids >= 0, pred[rows, np.maximum(ids, 0)].toarray(), 0.0)
     perm = np.random.default_rng(seed).permutation(ids.shape[1])  # shuffled columns
-    via_arrays = M.evaluate((ids[:, perm], scores[:, perm]), true, label_frequency=freq,
+    via_arrays = M.all_metrics((ids[:, perm], scores[:, perm]), true, label_frequency=freq,
                             n_train=1000, ks=ks, empty=empty)
     assert via_arrays == pytest.approx(got, abs=1e-9)
 
@@ -333,12 +333,12 @@ def test_per_document_hand_case():
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("empty", ["count", "skip"])
 @pytest.mark.parametrize("normalize", ["dataset", "document", "none"])
-def test_per_document_means_are_evaluate_exactly(seed, empty, normalize):
+def test_per_document_means_are_all_metrics_exactly(seed, empty, normalize):
     pred, true, freq = random_problem(seed, ragged=seed == 1)
     filt = np.array([[0, 1], [3, 2], [5, 7]])
     kw = dict(label_frequency=freq, n_train=1000, ks=(1, 3, 5), empty=empty, normalize=normalize,
               filter=filt)
-    got = M.evaluate(pred, true, **kw)
+    got = M.all_metrics(pred, true, **kw)
     per = M.per_document_metrics(pred, true, **kw)
     assert list(per) == list(got)
     skipped = np.diff(sp.csr_matrix(true).indptr) == 0
@@ -357,35 +357,41 @@ def test_per_document_means_are_evaluate_exactly(seed, empty, normalize):
 def test_bad_inputs_raise_clear_errors():
     pred, true = hand_case()
     with pytest.raises(ValueError, match="label columns"):
-        M.evaluate(sp.csr_matrix((4, 6)), true)
+        M.all_metrics(sp.csr_matrix((4, 6)), true)
     with pytest.raises(ValueError, match="documents"):
-        M.evaluate(sp.csr_matrix((3, 5)), true)
+        M.all_metrics(sp.csr_matrix((3, 5)), true)
     with pytest.raises(ValueError, match="twice"):
-        M.evaluate(np.array([[1, 1, 0], [0, 1, 2], [0, 1, 2], [0, 1, 2]]), true)
+        M.all_metrics(np.array([[1, 1, 0], [0, 1, 2], [0, 1, 2], [0, 1, 2]]), true)
     with pytest.raises(ValueError, match="≥ number of labels"):
-        M.evaluate(np.array([[5], [0], [0], [0]]), true)
+        M.all_metrics(np.array([[5], [0], [0], [0]]), true)
     with pytest.raises(ValueError, match="positive integers"):
-        M.evaluate(pred, true, ks=(0, 3))
+        M.all_metrics(pred, true, ks=(0, 3))
     with pytest.raises(ValueError, match="empty="):
-        M.evaluate(pred, true, empty="drop")
+        M.all_metrics(pred, true, empty="drop")
     with pytest.raises(TypeError, match="dense float"):
-        M.evaluate(np.zeros((4, 5)), true)
+        M.all_metrics(np.zeros((4, 5)), true)
     with pytest.raises(TypeError, match="scipy.sparse"):
-        M.evaluate(pred, np.zeros((4, 5)))
+        M.all_metrics(pred, np.zeros((4, 5)))
     nan_pred = pred.copy()
     nan_pred.data[0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        M.evaluate(nan_pred, true)
+        M.all_metrics(nan_pred, true)
     with pytest.raises(ValueError, match="propensities"):
         M.psp_at_k(pred, true, np.zeros(5))
 
 
 def test_format_table_and_export():
     pred, true = hand_case()
-    table = M.format_table({"RAMEN": M.evaluate(pred, true, ks=(1, 3)),
+    table = M.format_table({"RAMEN": M.all_metrics(pred, true, ks=(1, 3)),
                             "a longer name": {"P@1": 0.5, "P@3": float("nan")}})
     lines = table.splitlines()
     assert lines[0].split()[:3] == ["method", "P@1", "P@3"]
     assert len({len(line) for line in lines}) == 1  # aligned columns
     assert "25.00" in lines[2] and "50.00" in lines[3] and "–" in lines[3]
-    assert ramen_edu.evaluate is M.evaluate
+    assert ramen_edu.all_metrics is M.all_metrics
+
+
+def test_the_old_name_evaluate_still_works_and_warns():
+    pred, true = hand_case()
+    with pytest.warns(DeprecationWarning, match="all_metrics"):
+        assert M.evaluate(pred, true, ks=(1, 3)) == M.all_metrics(pred, true, ks=(1, 3))

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from ramen_edu.retrieval import LabelIndex, topk_to_csr
+from ramen_edu.metrics import all_metrics
+from ramen_edu.retrieval import LabelIndex, Retrieved, topk_to_csr
 
 
 def _unit(x):
@@ -12,7 +13,7 @@ def _unit(x):
 def test_search_matches_brute_force():
     rng = np.random.default_rng(0)
     labels, queries = _unit(rng.normal(size=(50, 8))), _unit(rng.normal(size=(7, 8)))
-    scores, ids = LabelIndex(labels).search(queries, 5)
+    ids, scores = LabelIndex(labels).search(queries, 5)
     want = np.argsort(-(queries @ labels.T), axis=1)[:, :5]
     np.testing.assert_array_equal(ids, want)
     np.testing.assert_allclose(scores, np.take_along_axis(queries @ labels.T, want, 1), atol=1e-5)
@@ -21,9 +22,9 @@ def test_search_matches_brute_force():
 def test_exclude_pairs_are_never_returned_and_order_kept():
     rng = np.random.default_rng(1)
     labels, queries = _unit(rng.normal(size=(20, 4))), _unit(rng.normal(size=(3, 4)))
-    full_scores, full = LabelIndex(labels).search(queries, 20)
+    full = LabelIndex(labels).search(queries, 20).ids
     exclude = sp.csr_matrix((np.ones(3), ([0, 0, 2], [full[0, 0], full[0, 2], full[2, 1]])), shape=(3, 20))
-    _, ids = LabelIndex(labels).search(queries, 4, exclude=exclude)
+    ids = LabelIndex(labels).search(queries, 4, exclude=exclude).ids
     np.testing.assert_array_equal(ids[0], [full[0, 1], full[0, 3], full[0, 4], full[0, 5]])
     np.testing.assert_array_equal(ids[1], full[1, :4])
     np.testing.assert_array_equal(ids[2], [full[2, 0], full[2, 2], full[2, 3], full[2, 4]])
@@ -31,12 +32,23 @@ def test_exclude_pairs_are_never_returned_and_order_kept():
 
 def test_k_larger_than_labels_pads():
     labels = _unit(np.eye(3, dtype=np.float32))
-    scores, ids = LabelIndex(labels).search(labels[:1], 5)
+    top = LabelIndex(labels).search(labels[:1], 5)
+    ids, scores = top
     assert ids[0, :3].tolist() != [-1, -1, -1] and ids[0, 3:].tolist() == [-1, -1]
     assert np.isneginf(scores[0, 3:]).all()
-    pred = topk_to_csr(scores, ids, 3)
+    pred = topk_to_csr(top, 3)
     assert pred.shape == (1, 3) and pred.nnz == 3
     assert pred[0, 0] == pred.max() and np.isclose(pred[0, 0], 1.0)  # the exact match, unshifted
+
+
+def test_a_search_result_is_what_the_metrics_take():
+    rng = np.random.default_rng(2)
+    labels, queries = _unit(rng.normal(size=(30, 6))), _unit(rng.normal(size=(5, 6)))
+    top = LabelIndex(labels).search(queries, 5)
+    assert isinstance(top, Retrieved) and top == (top.ids, top.scores)
+    truth = sp.csr_matrix((np.ones(5), (np.arange(5), top.ids[:, 2])), shape=(5, 30))
+    assert all_metrics(top, truth, ks=(1, 3))["P@3"] == pytest.approx(1 / 3)
+    assert all_metrics(top, truth, ks=(1, 3)) == all_metrics(topk_to_csr(top, 30), truth, ks=(1, 3))
 
 
 def test_bad_shapes_raise():

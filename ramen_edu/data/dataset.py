@@ -20,6 +20,21 @@ def _check_shape(what: str, matrix: sp.csr_matrix, shape: tuple[int, int]) -> No
         raise ValueError(f"{what} has shape {matrix.shape}, expected {shape}")
 
 
+def _lookup(which, texts: list[str], argument: str, what: str, unknown) -> int:
+    """Position of ``which`` — a position, or one of ``texts`` — in ``texts``; ``unknown()`` is
+    the message for a text that is not there (built only then: it may search other lists)."""
+    if isinstance(which, (int, np.integer)) and not isinstance(which, (bool, np.bool_)):
+        if not 0 <= int(which) < len(texts):
+            raise ValueError(f"{argument}={which} is not a {what}: out of range [0, {len(texts)})")
+        return int(which)
+    if isinstance(which, str):
+        try:
+            return texts.index(which)
+        except ValueError:
+            raise ValueError(unknown()) from None
+    raise TypeError(f"{argument} must be an index or a text, got {type(which).__name__}")
+
+
 def as_csr(matrix, dtype=np.float32) -> sp.csr_matrix:
     """Canonical form used everywhere: csr, float32 values, sorted indices, no explicit zeros."""
     out = sp.csr_matrix(matrix, dtype=dtype)
@@ -129,6 +144,42 @@ class XCDataset:
     @property
     def n_labels(self) -> int:
         return len(self.label_texts)
+
+    # --- lookups: the chapters name documents, labels and anchor sets by text ----------------
+    def train_row(self, document) -> int:
+        """Row of a training document given as a row id or as its text.
+
+        ValueError when the id is out of range or the text is no training document — saying so
+        when it is a test document, which by the leak rule is in no anchor graph.
+        Taught in: book/02_anchor_graphs.ipynb
+        """
+        def unknown() -> str:
+            where = " (it is a test document)" if document in self.test_texts else ""
+            return (f"document={document!r} is not a training document of {self.name!r}{where}; test "
+                    "documents are in no anchor graph (the leak rule): pass a text of train_texts or a row id")
+
+        return _lookup(document, self.train_texts, "document", "training row", unknown)
+
+    def label_id(self, label) -> int:
+        """Id of a label given as an id or as its text; ValueError when there is no such label.
+        Taught in: book/02_anchor_graphs.ipynb
+        """
+        return _lookup(label, self.label_texts, "label", "label id",
+                       lambda: f"label={label!r} is not a label of {self.name!r}; pass a text of "
+                               "label_texts or a label id")
+
+    def anchor_set(self, name: str | None = None) -> AnchorSet:
+        """The anchor set called ``name`` (None: the first one); ValueError listing the names.
+        Taught in: book/02_anchor_graphs.ipynb
+        """
+        if name is None:
+            if not self.anchors:
+                raise ValueError(f"dataset {self.name!r} has no anchor sets")
+            return next(iter(self.anchors.values()))
+        if name not in self.anchors:
+            raise ValueError(f"dataset {self.name!r} has no anchor set {name!r}; its anchor sets: "
+                             f"{sorted(self.anchors)}")
+        return self.anchors[name]
 
     def label_frequency(self) -> np.ndarray:
         """Training documents per label, int64 (L,). The x-axis of every long-tail plot."""

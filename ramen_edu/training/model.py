@@ -11,7 +11,7 @@ unpickles a Python object.
 A model scores a dataset only when the dataset's label texts are the model's: the same number of
 labels is not enough (label id 7 must *be* the model's label 7), so every model carries a label
 fingerprint (:func:`label_fingerprint`, saved in ``ramen_model.json``) that
-:meth:`RamenModel.retrieve_test` compares with the dataset's.
+:meth:`RamenModel.check_labels` compares with the dataset's.
 
 Taught in: book/04_training.ipynb
 """

@@ -52,7 +52,7 @@ MODEL_DIR = "model"
 EPOCH_METRICS = ("P@1", "P@3", "P@5", "nDCG@5", "PSP@1", "PSP@5")
 # config fields a resume may change: notes, and the name of the profile the sizes came from
 # (the sizes themselves are compared field by field)
-RESUME_MAY_DIFFER = ("extra", "profile")
+RESUME_MAY_DIFFER = ("extra", "profile", "recipe")
 
 
 def build_encoder(config: TrainConfig, device: torch.device):
@@ -146,13 +146,12 @@ class Trainer:
 
         # anchor sets that regularize (none for the no-graph baseline)
         names = list(dataset.anchors) if config.anchor_sets is None else list(config.anchor_sets)
-        missing = [n for n in names if n not in dataset.anchors]
-        if missing:
-            raise ValueError(f"TrainConfig.anchor_sets names {missing}, but dataset {dataset.name!r} "
-                             f"has anchor sets {sorted(dataset.anchors)}")
+        try:
+            anchor_sets = {n: dataset.anchor_set(n) for n in names}
+        except ValueError as err:  # the dataset's message lists the names it has
+            raise ValueError(f"TrainConfig.anchor_sets: {err}") from None
         self.anchor_names = names if config.regularize else []
-        self.raw_graphs = {n: (dataset.anchors[n].doc_anchor, dataset.anchors[n].label_anchor)
-                           for n in self.anchor_names}
+        self.raw_graphs = {n: (anchor_sets[n].doc_anchor, anchor_sets[n].label_anchor) for n in self.anchor_names}
         self.graphs = dict(self.raw_graphs)
 
         tok, length = self.encoder.tokenizer, config.max_length

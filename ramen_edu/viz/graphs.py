@@ -1,11 +1,14 @@
-"""Figures of anchor graphs: neighbourhoods, walk visits, pruning (plotly).
+"""Chapter 2's figures of anchor graphs: neighbourhoods, walk visits, pruning, graph quality.
 
-``ramen_edu.graphs`` computes; this module only draws what it returns, so the graph code never
-imports plotly. Every function returns a ``plotly.graph_objects.Figure``; call ``fig.show()``.
+``ramen_edu.graphs`` and ``ramen_edu.data.anchors`` compute; this module only draws what they
+return, so the graph code never imports plotly. Every figure function returns a
+``plotly.graph_objects.Figure``; call ``fig.show()``.
 
 Taught in: book/02_anchor_graphs.ipynb
 """
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import plotly.graph_objects as go
@@ -24,7 +27,7 @@ def shorten(text: str, n: int = 40) -> str:
 
 def draw_neighbourhood(g, *, highlight=(), title: str | None = None, seed: int = 0,
                        show_text: bool = True) -> go.Figure:
-    """Draw a typed graph from :func:`ramen_edu.graphs.neighbourhood_graph`.
+    """Draw a typed graph from :func:`ramen_edu.data.anchors.neighbourhood_graph`.
 
     Spring layout (networkx, seeded), nodes coloured by kind (document, label, anchor set),
     ring 0 drawn large, edges styled by kind (ground truth red, anchor edges grey, same-article
@@ -110,3 +113,31 @@ def cosine_histogram_figure(related_cos: np.ndarray, unrelated_cos: np.ndarray, 
                       xaxis=dict(title="cosine of the edge's endpoints (encoder)"),
                       yaxis=dict(title="share of edges"))
     return fig
+
+
+def graph_quality_table(card: Mapping) -> str:
+    """An HTML table of a benchmark card's graph quality, before cleaning and as built.
+
+    card: ``wiki_seealso_card(...)`` (its "graph_quality": per anchor set, "test" and "train"
+    rows of ``graphs.anchor_graph_quality`` and a "before_cleaning" copy). The test columns are
+    the honest ones: held-out documents' hidden edges against label edges built without them.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    from html import escape
+
+    head = ["graph", "stage", "test edge precision", "test label coverage", "test edges / doc",
+            "train edge precision", "train label coverage", "train edges / doc"]
+    rows = []
+    for name, q in (card.get("graph_quality") or {}).items():
+        for stage, r in (("before cleaning", q.get("before_cleaning")), ("as built", q)):
+            if r:
+                t, tr = r["test"], r["train"]
+                rows.append([name, stage, f"{t['edge_precision']:.1%}", f"{t['label_coverage']:.1%}",
+                             f"{t['edges_per_document']:.2f}", f"{tr['edge_precision']:.1%}",
+                             f"{tr['label_coverage']:.1%}", f"{tr['edges_per_document']:.2f}"])
+
+    def tr_(cells, tag):
+        return "<tr>" + "".join(f"<{tag}>{escape(str(c))}</{tag}>" for c in cells) + "</tr>"
+
+    return ("<table><thead>" + tr_(head, "th") + "</thead><tbody>"
+            + "".join(tr_(r, "td") for r in rows) + "</tbody></table>")

@@ -1,4 +1,4 @@
-"""Looking inside a trained model: which graph edges it would prune, and which labels it predicts.
+"""Chapter 4's explorers: which graph edges a trained model would prune, which labels it predicts.
 
 Two views, each a plain plotly figure (kept in the rendered book) plus an ipywidgets app that
 redraws it live in Jupyter or Colab:
@@ -25,7 +25,7 @@ import numpy as np
 import plotly.graph_objects as go
 import scipy.sparse as sp
 
-from ramen_edu.graph_views import shorten
+from ramen_edu.viz.graphs import shorten
 
 # bin 1 (tail) … bin 5 (head); tail warm, head cool
 QUANTILE_COLOURS = ("#d62728", "#ff7f0e", "#bcbd22", "#17becf", "#1f77b4")
@@ -38,31 +38,6 @@ def _as_models(models) -> dict:
             raise ValueError("models is empty: pass a RamenModel or {name: RamenModel}")
         return dict(models)
     return {"model": models}
-
-
-def _document_row(dataset, document) -> int:
-    """Training-document row of ``document`` (a row id or a training text)."""
-    if isinstance(document, (int, np.integer)):
-        if not 0 <= int(document) < dataset.n_train:
-            raise ValueError(f"document={document} is not a training row (0 … {dataset.n_train - 1})")
-        return int(document)
-    try:
-        return dataset.train_texts.index(document)
-    except ValueError:
-        where = " (it is a test document: test documents are in no training graph)" \
-            if document in dataset.test_texts else ""
-        raise ValueError(f"document={document!r} is not a training document of {dataset.name!r}{where}; "
-                         "pass a text of dataset.train_texts or a row id") from None
-
-
-def _anchor_set(dataset, anchor_set):
-    if anchor_set is None:
-        if not dataset.anchors:
-            raise ValueError(f"dataset {dataset.name!r} has no anchor sets: nothing to prune")
-        anchor_set = next(iter(dataset.anchors))
-    if anchor_set not in dataset.anchors:
-        raise ValueError(f"anchor_set={anchor_set!r} is not one of {sorted(dataset.anchors)}")
-    return dataset.anchors[anchor_set]
 
 
 # --------------------------------------------------------------------------- pruned edges
@@ -80,8 +55,8 @@ def document_edges(model, dataset, document, *, anchor_set=None, threshold: floa
     from ramen_edu.graphs import check_prune_threshold, edge_cosines
 
     threshold = check_prune_threshold(threshold)
-    row = _document_row(dataset, document)
-    anchors = _anchor_set(dataset, anchor_set)
+    row = dataset.train_row(document)
+    anchors = dataset.anchor_set(anchor_set)
     cols = anchors.doc_anchor[row].indices
     texts = [anchors.texts[j] for j in cols]
     cosine = np.zeros(0, np.float32)
@@ -135,9 +110,9 @@ def explore_pruned_edges(model, dataset, *, document=None, anchor_set=None, thre
     import ipywidgets as w
 
     names = list(dataset.anchors)
-    first = _anchor_set(dataset, anchor_set).name
+    first = dataset.anchor_set(anchor_set).name
     known = set(dataset.train_texts)
-    doc = w.Combobox(value=dataset.train_texts[_document_row(dataset, document or 0)],
+    doc = w.Combobox(value=dataset.train_texts[dataset.train_row(document or 0)],
                      options=list(dataset.train_texts), description="document", ensure_option=True,
                      layout=w.Layout(width="60%"))
     which = w.Dropdown(options=names, value=first, description="anchor set")
@@ -203,8 +178,9 @@ def predictions_figure(models, dataset, text: str, *, k: int = 10, highlight: Se
     wanted = set(highlight)
     fig = make_subplots(rows=1, cols=len(models), subplot_titles=list(models), horizontal_spacing=0.22)
     for col, (name, m) in enumerate(models.items(), start=1):
-        scores, ids = m.retrieve([text], k)
-        ids, scores = ids[0][ids[0] >= 0], scores[0][ids[0] >= 0]
+        top = m.retrieve([text], k)
+        found = top.ids[0] >= 0
+        ids, scores = top.ids[0][found], top.scores[0][found]
         labels = [dataset.label_texts[j] for j in ids]
         fig.add_trace(go.Bar(
             x=scores, y=[("★ " if j in truth else "") + shorten(t, 30) for j, t in zip(ids, labels)],
