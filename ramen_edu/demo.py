@@ -77,23 +77,18 @@ def encoder_row(dataset: XCDataset, profile: Profile, encoder=None) -> dict[str,
 
 
 def demo_train_config(profile: Profile, *, regularize: bool):
-    """The TrainConfig of the demo's trained rows: the profile's sizes, shortened to fit the demo.
+    """The TrainConfig of the demo's trained rows: recipe ``"demo"`` of
+    :data:`ramen_edu.training.config.RECIPES` at this profile (2 / 3 / 20 epochs, fixed λ).
 
     On the CPU the trained rows train a small randomly initialised BERT (``Encoder.tiny_random``,
-    32 dimensions) from scratch, 3 epochs: fine-tuning all-MiniLM-L6-v2 on RAMEN's six texts per document
+    32 dimensions) from scratch: fine-tuning all-MiniLM-L6-v2 on RAMEN's six texts per document
     runs at about 15-40 encodings/s on two CPU cores, i.e. 10+ minutes per epoch of this world.
     The gpu profile fine-tunes the encoder the demo was given (default MiniLM).
     Taught in: book/04_training.ipynb
     """
     from ramen_edu.training import TrainConfig
 
-    epochs = profile.pick(smoke=2, cpu=3, gpu=20)
-    return TrainConfig.for_profile(
-        profile.name, epochs=epochs, batch_size=profile.pick(smoke=64, cpu=128, gpu=256),
-        lr=profile.pick(smoke=2e-3, cpu=2e-3, gpu=2e-4), prune_warmup=max(1, epochs // 3),
-        prune_every=max(1, epochs // 5), cluster_refresh=max(1, epochs // 5),
-        cluster_doubling=max(1, epochs // 2), eval_docs=0, regularize=regularize,
-        bandit=False)  # fixed λ = 0.1, as the book recipe (book/04: the bandit lost to fixed λ)
+    return TrainConfig.from_recipe("demo", profile, regularize=regularize)
 
 
 def _trained_row(dataset: XCDataset, profile: Profile, encoder, *, regularize: bool) -> dict[str, float]:
