@@ -126,9 +126,15 @@ class Encoder(nn.Module):
         hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return F.normalize(mean_pool(hidden, attention_mask).float(), dim=-1)
 
-    def encode(self, texts: list[str]) -> torch.Tensor:
-        """Tokenize and encode one batch with gradients: list of B texts -> (B, D)."""
+    def encode_batch(self, texts: list[str]) -> torch.Tensor:
+        """Tokenize and encode one training batch *with gradients*: list of B texts -> (B, D)."""
         return self(**self.tokenize(texts))
+
+    def encode(self, texts: list[str], *, batch_size: int = 256) -> np.ndarray:
+        """Inference, as ``SentenceTransformer.encode`` users expect: list of N texts -> float32
+        (N, D) unit rows, no gradients (:meth:`embed` without a progress bar). For a training
+        step, with gradients, use :meth:`encode_batch`."""
+        return self.embed(texts, batch_size=batch_size, progress=False)
 
     @torch.inference_mode()
     def embed(self, texts: list[str], *, batch_size: int = 256, progress: bool = True,

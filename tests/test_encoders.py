@@ -30,11 +30,19 @@ def test_embed_length_sorting_keeps_input_order():
 
 def test_forward_has_gradients_and_matches_embed():
     enc = Encoder.tiny_random(seed=1).eval()  # no dropout, so both paths compute the same
-    out = enc.encode(["Clade", "Monophyly"])
+    out = enc.encode_batch(["Clade", "Monophyly"])
     out.sum().backward()
     assert any(p.grad is not None for p in enc.parameters())
     np.testing.assert_allclose(out.detach().numpy(), enc.embed(["Clade", "Monophyly"], progress=False),
                                atol=1e-5)
+
+
+def test_encode_is_inference_like_sentence_transformers():
+    enc = Encoder.tiny_random(seed=1)
+    out = enc.encode(["Clade", "Monophyly"])
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32 and out.shape == (2, enc.dim)
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(out, enc.embed(["Clade", "Monophyly"], progress=False), atol=1e-6)
 
 
 def test_max_length_truncates():

@@ -524,26 +524,20 @@ def test_catalog_synthetic_variant_round_trips(tmp_path):
     assert_same_dataset(world, read_xc_dataset(tmp_path / "w"))
 
 
-@pytest.mark.parametrize("switch", ["text", "variant"])
-def test_catalog_wiki_entries_call_the_builder(monkeypatch, switch):
+def test_catalog_wiki_entries_call_the_builder(monkeypatch):
     import sys
     import types
 
     calls = []
     fixture = read_xc_dataset(VALID)
-    if switch == "text":
-        def build_wiki_seealso(max_articles=None, text=False):
-            calls.append({"max_articles": max_articles, "text": text})
-            return fixture
-    else:
-        def build_wiki_seealso(max_articles=None, variant="titles"):
-            calls.append({"max_articles": max_articles, "variant": variant})
-            return fixture
+
+    def build_wiki_seealso(max_articles=None, variant="titles"):
+        calls.append({"max_articles": max_articles, "variant": variant})
+        return fixture
+
     fake = types.ModuleType("ramen_edu.data.wiki_benchmark")
     fake.build_wiki_seealso = build_wiki_seealso
     monkeypatch.setitem(sys.modules, "ramen_edu.data.wiki_benchmark", fake)
     assert load_dataset("wiki-seealso", max_articles=50) is fixture
     assert load_dataset("wiki-seealso-text", max_articles=50) is fixture
-    plain = {"text": False} if switch == "text" else {"variant": "titles"}
-    with_text = {"text": True} if switch == "text" else {"variant": "text"}
-    assert calls == [{"max_articles": 50, **plain}, {"max_articles": 50, **with_text}]
+    assert calls == [{"max_articles": 50, "variant": "titles"}, {"max_articles": 50, "variant": "text"}]

@@ -18,7 +18,6 @@ Taught in: book/01_extreme_classification.ipynb
 from __future__ import annotations
 
 import importlib
-import inspect
 from pathlib import Path
 
 from ramen_edu.data.dataset import XCDataset
@@ -39,16 +38,7 @@ def _wiki(variant: str):
     def build(**kwargs) -> XCDataset:
         # imported lazily: the builder pulls in wikitext parsers the other entries never need
         builder = importlib.import_module("ramen_edu.data.wiki_benchmark").build_wiki_seealso
-        if variant == "text":
-            # the builder names its switch "text" or "variant"; ask for article text either way
-            params = inspect.signature(builder).parameters
-            if "text" in params:
-                kwargs.setdefault("text", True)
-            elif "variant" in params:
-                kwargs.setdefault("variant", "text")
-            else:
-                raise TypeError("build_wiki_seealso has no 'text' or 'variant' option, so "
-                                "'wiki-seealso-text' cannot be built; use 'wiki-seealso'")
+        kwargs.setdefault("variant", variant)
         return builder(**kwargs)
     return build
 
@@ -57,7 +47,7 @@ def _wiki(variant: str):
 CATALOG = {
     "synthetic-default": (_synthetic_default, "the embedded synthetic demo world (data_samples/synthetic-default)"),
     "synthetic": (_synthetic, "a fresh synthetic world; options are SyntheticConfig fields"),
-    "wiki-seealso": (_wiki("titles"), "Wikipedia see-also benchmark, titles as texts (needs the articles file)"),
+    "wiki-seealso": (_wiki("titles"), "Wikipedia see-also benchmark, titles as texts (full file, else the shipped sample)"),
     "wiki-seealso-text": (_wiki("text"), "Wikipedia see-also benchmark, titles plus article text"),
 }
 
