@@ -23,6 +23,12 @@ import scipy.sparse as sp
 
 __all__ = [
     "PruneRecord",
+    "binary_pattern",
+    "co_membership",
+    "irrelevant_share",
+    "threshold_sweep",
+    "useful_edges",
+    "walk_error_by_hops",
     "anchor_graph_quality",
     "anchor_hop_distance",
     "build_bipartite",
@@ -435,11 +441,11 @@ def anchor_graph_quality(doc_anchor, doc_labels, label_anchor) -> dict:
     if z.shape != (y.shape[1], d.shape[1]):
         raise ValueError(f"label_anchor must be (labels × anchors) = {(y.shape[1], d.shape[1])} "
                          f"to match doc_labels and doc_anchor, got {z.shape}")
-    d, y, z = (_pattern(m) for m in (d, y, z))
+    d, y, z = (binary_pattern(m) for m in (d, y, z))
     n_docs, n_anchors = d.shape
-    reach = _pattern(y @ z)  # N × M: anchors touched by some label of the document
+    reach = binary_pattern(y @ z)  # N × M: anchors touched by some label of the document
     supported = d.multiply(reach).nnz  # both patterns are 0/1: the product marks the overlap
-    pairs = _pattern(d @ z.T).multiply(y).nnz  # (d, l) in y with a shared anchor
+    pairs = binary_pattern(d @ z.T).multiply(y).nnz  # (d, l) in y with a shared anchor
     deg = np.diff(d.indptr)
     chance = (float((deg * np.diff(reach.indptr)).sum() / (d.nnz * n_anchors))
               if d.nnz and n_anchors else 0.0)
@@ -451,13 +457,82 @@ def anchor_graph_quality(doc_anchor, doc_labels, label_anchor) -> dict:
             "pairs": int(y.nnz), "label_coverage": float(pairs / y.nnz) if y.nnz else 0.0}
 
 
-def _pattern(m: sp.csr_matrix) -> sp.csr_matrix:
-    """0/1 float32 csr with the nonzero pattern of ``m``."""
-    m = sp.csr_matrix(m, dtype=np.float32)
+def binary_pattern(m) -> sp.csr_matrix:
+    """0/1 float32 csr with the nonzero pattern of ``m`` (any shape, sparse or dense).
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    m = sp.csr_matrix(m, dtype=np.float32, copy=True)  # a copy: sum_duplicates sorts in place
     m.sum_duplicates()
     m.eliminate_zeros()
     m.data[:] = 1.0
     return m
+
+
+def co_membership(m) -> sp.csr_matrix:
+    """Rows that share a column: binary csr (N, N) with (i, j) = 1 iff i ≠ j and rows i and j of
+    ``m`` (N, M) have a nonzero in a common column — documents sharing a label (m = Y) or an anchor
+    (m = E_XA). Taught in: book/02_anchor_graphs.ipynb
+    """
+    b = binary_pattern(m)
+    shared = sp.csr_matrix(b @ b.T)  # (i, j): how many columns rows i and j share
+    # drop the diagonal without re-sorting each row (as setdiag or sum_duplicates may): chapter 2
+    # lists a document's neighbours in this order, and its committed outputs show it
+    rows = np.repeat(np.arange(shared.shape[0]), np.diff(shared.indptr))
+    shared.data[rows == shared.indices] = 0
+    shared.eliminate_zeros()
+    shared.data[:] = 1.0
+    return shared
+
+
+def irrelevant_share(neighbours, relevant) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the share of its neighbours that are not relevant: 1 − |N(i) ∩ R(i)| / |N(i)|.
+
+    neighbours, relevant: binary csr (N, N), e.g. :func:`co_membership` of the anchor graph and of
+    the labels. Returns (has (N,) bool: rows with at least one neighbour, share (has.sum(),) float).
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    neighbours, relevant = binary_pattern(neighbours), binary_pattern(relevant)
+    has = np.diff(neighbours.indptr) > 0
+    hits = neighbours.multiply(relevant).getnnz(axis=1)[has]
+    return has, 1 - hits / neighbours.getnnz(axis=1)[has]
+
+
+def useful_edges(graph, doc_anchor, doc_labels, anchor_label) -> sp.csr_matrix:
+    """Which document → anchor edges are *useful*: binary csr (N, M), the edges of ``graph`` whose
+    anchor is one of the document's labels, or is linked (in ``doc_anchor``) to another document
+    that shares a label with it.
+
+    graph, doc_anchor: (N, M) document × anchor; doc_labels: (N, L) the training labels;
+    anchor_label: (M,) int, the label id each anchor names, −1 for none.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    g, y = binary_pattern(graph), binary_pattern(doc_labels)
+    via_neighbour = binary_pattern((co_membership(y) @ binary_pattern(doc_anchor)).multiply(g))
+    anchor_label = np.asarray(anchor_label)
+    coo = g.tocoo()
+    names = anchor_label[coo.col] >= 0
+    is_label = np.zeros(g.nnz, dtype=bool)
+    is_label[names] = np.asarray(y[coo.row[names], anchor_label[coo.col[names]]]).ravel() > 0
+    direct = sp.csr_matrix((is_label.astype(np.float32), (coo.row, coo.col)), shape=g.shape)
+    return binary_pattern(via_neighbour + direct)
+
+
+def walk_error_by_hops(adj, nodes, hop_grid, *, seed: int = 1) -> tuple[list[float], list[float]]:
+    """How fast the sampled walk converges to the exact distribution (:func:`personalized_pagerank`).
+
+    adj csr (n_nodes, n_anchors), nodes: start nodes, hop_grid: walk lengths. For each length, the
+    mean over ``nodes`` of the largest single-anchor error and of the total variation distance.
+    Returns (max_err, tv_err), one float per entry of hop_grid.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    adj = _check_adj(adj)
+    exact = personalized_pagerank(adj, nodes=nodes)
+    max_err, tv_err = [], []
+    for h in hop_grid:
+        walk = random_walk_with_restart(adj, hops=h, top_k=adj.shape[1], nodes=nodes, seed=seed)[nodes].toarray()
+        max_err.append(float(np.abs(walk - exact).max(axis=1).mean()))
+        tv_err.append(float(0.5 * np.abs(walk - exact).sum(axis=1).mean()))
+    return max_err, tv_err
 
 
 # --------------------------------------------------------------------------------------------
@@ -505,8 +580,10 @@ class PruneRecord:
                 f"edges, cut {self.n_cut:,} = {self.fraction_cut:.1%})")
 
 
-def _unit_rows(emb, name: str, n: int) -> np.ndarray:
-    """Embeddings as float32 unit rows; validates shape and finiteness, renormalises if needed."""
+def _normalized_rows(emb, name: str, n: int) -> np.ndarray:
+    """Embeddings as float32 unit rows: validates shape and finiteness, then renormalises (a cosine
+    ignores scale; contrast ``ramen_edu.theory.check_unit_rows``, which raises: the theorem needs
+    unit rows)."""
     if hasattr(emb, "detach"):  # a torch tensor, without importing torch here
         emb = emb.detach().cpu().numpy()
     emb = np.asarray(emb, dtype=np.float32)
@@ -578,8 +655,8 @@ def edge_cosines(adj, row_emb, col_emb, *, chunk_size: int = 4096, backend: str 
     if backend == "torch" or (backend == "auto" and (is_tensor or adj.nnz >= 1_000_000)):
         return _edge_cosines_torch(adj, row_emb, col_emb)
     n, m = adj.shape
-    row_emb = _unit_rows(row_emb, "row_emb", n)
-    col_emb = _unit_rows(col_emb, "col_emb", m)
+    row_emb = _normalized_rows(row_emb, "row_emb", n)
+    col_emb = _normalized_rows(col_emb, "col_emb", m)
     if row_emb.shape[1] != col_emb.shape[1]:
         raise ValueError(f"row_emb has dimension {row_emb.shape[1]} but col_emb {col_emb.shape[1]}; "
                          "embed nodes and anchors with the same encoder")
@@ -589,6 +666,25 @@ def edge_cosines(adj, row_emb, col_emb, *, chunk_size: int = 4096, backend: str 
         hi = lo + int(chunk_size)
         out[lo:hi] = np.einsum("ij,ij->i", row_emb[rows[lo:hi]], col_emb[adj.indices[lo:hi]])
     return out
+
+
+def threshold_sweep(cosines, useful, thresholds) -> list[dict]:
+    """What cutting edges at cosine ≤ t would do, for each t: which edges stay, and how useful.
+
+    cosines (n_edges,) from :func:`edge_cosines`, useful (n_edges,) bool (:func:`useful_edges`).
+    One dict per threshold: threshold, kept (count), kept_share, precision_kept and precision_cut
+    (share of useful edges among kept / cut; NaN when none), useful_kept (share of the useful edges
+    that stay). Taught in: book/02_anchor_graphs.ipynb
+    """
+    cosines, useful = np.asarray(cosines), np.asarray(useful, dtype=bool)
+    rows = []
+    for t in thresholds:
+        keep = cosines > t
+        rows.append({"threshold": t, "kept": int(keep.sum()), "kept_share": float(keep.mean()),
+                     "precision_kept": float(useful[keep].mean()) if keep.any() else float("nan"),
+                     "precision_cut": float(useful[~keep].mean()) if (~keep).any() else float("nan"),
+                     "useful_kept": float(keep[useful].mean())})
+    return rows
 
 
 def check_prune_threshold(threshold) -> float:

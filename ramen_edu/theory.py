@@ -43,9 +43,12 @@ import scipy.sparse.linalg as spla
 __all__ = [
     "Activation", "ACTIVATIONS", "get_activation", "predicted_adjacency", "gcn_layer", "NonGCN",
     "construct_H", "construct_K", "spectral_norm", "gap_operator", "gap_norm", "BoundResult",
-    "theorem1", "TwoLayerResult", "two_layer", "slack_factors", "random_instance", "symbolic_check",
+    "theorem1", "theorem1_parts", "REL_TOL", "ABS_TOL", "bound_holds", "bound_ratio", "check_unit_rows",
+    "TwoLayerResult", "two_layer", "slack_factors", "random_instance", "symbolic_check",
     "symbolic_check_matrix", "bipartite_adjacency", "edge_recall_at_k", "premise_report",
-    "kernel_basis", "best_kernel_gap", "eckart_young_floor",
+    "kernel_basis", "best_kernel_gap", "eckart_young_floor", "noise_sweep", "sweep_summary",
+    "looseness_sweep", "median_ratio", "two_layer_sweep", "fixed_direction_sides", "premise_table",
+    "format_rows",
 ]
 
 # Above this many entries a dense A − Â is not formed; the spectral norm comes from svds.
@@ -110,7 +113,14 @@ def _matrix(x, what: str) -> np.ndarray:
     return x
 
 
-def _unit_rows(F, what: str, tol: float = 1e-4) -> np.ndarray:
+def check_unit_rows(F, what: str = "F", tol: float = 1e-4) -> np.ndarray:
+    """F as a float64 array, or a ValueError naming the first row off the unit sphere.
+
+    Theorem 1's premise is F: X -> S^(P-1), so a non-unit row is a caller's mistake, reported and
+    never silently fixed. (Contrast ``ramen_edu.graphs._normalized_rows``, which renormalises for
+    :func:`ramen_edu.graphs.edge_cosines`: a cosine ignores scale.) F (N, P) -> (N, P).
+    Taught in: book/03_theorem1.ipynb
+    """
     F = _matrix(F, what)
     norms = np.linalg.norm(F, axis=1)
     bad = np.flatnonzero(np.abs(norms - 1.0) > tol)
@@ -188,7 +198,7 @@ def construct_H(X, W, F_in, phi: str | Activation = "relu") -> NonGCN:
     Taught in: book/03_theorem1.ipynb
     """
     X, W = _matrix(X, "X"), _matrix(W, "W")
-    F_in = _unit_rows(F_in, "F_in")
+    F_in = check_unit_rows(F_in, "F_in")
     if F_in.shape[0] != X.shape[0]:
         raise ValueError(f"F_in has {F_in.shape[0]} rows but X has {X.shape[0]}: F_in[j] must be F(x_j)")
     _check_xw(X, W)
@@ -267,31 +277,53 @@ def gap_norm(A, F_out, F_in=None, *, method: str = "auto") -> float:
 
 
 # --- Theorem 1 -----------------------------------------------------------------------------------
-@dataclass
-class BoundResult:
+# Both sides are computed in floating point, so "lhs ≤ rhs" allows this much rounding.
+REL_TOL, ABS_TOL = 1e-9, 1e-12
+
+
+def bound_holds(lhs, rhs):
+    """lhs ≤ rhs up to float rounding (relative REL_TOL, absolute ABS_TOL); elementwise on arrays.
+    Taught in: book/03_theorem1.ipynb
+    """
+    return np.asarray(lhs) <= np.asarray(rhs) * (1 + REL_TOL) + ABS_TOL
+
+
+def bound_ratio(lhs: float, rhs: float) -> float:
+    """rhs / lhs: how loose a bound is (1 = tight, inf when lhs = 0).
+    Taught in: book/03_theorem1.ipynb
+    """
+    return float("inf") if lhs == 0 else float(rhs / lhs)
+
+
+@dataclass(frozen=True)
+class _Sides:
+    lhs: float
+    rhs: float
+
+    @property
+    def holds(self) -> bool:
+        """lhs ≤ rhs up to float rounding (:func:`bound_holds`)."""
+        return bool(bound_holds(self.lhs, self.rhs))
+
+    @property
+    def ratio(self) -> float:
+        """rhs / lhs: how loose the bound is (:func:`bound_ratio`)."""
+        return bound_ratio(self.lhs, self.rhs)
+
+
+@dataclass(frozen=True)
+class BoundResult(_Sides):
     """Both sides of Theorem 1 and the factors of the right side.
 
     lhs = (1/√N_in)‖φ(AXW) − H(X)‖_F, rhs = beta · R · w_norm · gap.
     Taught in: book/03_theorem1.ipynb
     """
 
-    lhs: float
-    rhs: float
     beta: float
     R: float  # max_i ‖x_i‖
     w_norm: float  # ‖W‖₂
     gap: float  # ‖A − Â‖₂
     n: int  # N_in, the √N of the statement
-
-    @property
-    def holds(self) -> bool:
-        """lhs ≤ rhs up to float rounding (relative 1e-9, absolute 1e-12)."""
-        return self.lhs <= self.rhs * (1 + 1e-9) + 1e-12
-
-    @property
-    def ratio(self) -> float:
-        """rhs / lhs: how loose the bound is (1 = tight, inf when lhs = 0)."""
-        return float("inf") if self.lhs == 0 else self.rhs / self.lhs
 
     def __str__(self) -> str:
         return (f"lhs {self.lhs:.4g} ≤ rhs {self.rhs:.4g} = β {self.beta:g} · R {self.R:.4g} · ‖W‖₂ "
@@ -300,15 +332,23 @@ class BoundResult:
 
 
 def theorem1(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
-             method: str = "auto", kernel: str = "paper", gap: float | None = None,
-             return_parts: bool = False):
-    """Both sides of Theorem 1 for one instance.
+             method: str = "auto", kernel: str = "paper", gap: float | None = None) -> BoundResult:
+    """Both sides of Theorem 1 for one instance: :func:`theorem1_parts` without the parts.
+    Taught in: book/03_theorem1.ipynb
+    """
+    return theorem1_parts(X, W, F, A, phi, F_out=F_out, method=method, kernel=kernel, gap=gap)[0]
+
+
+def theorem1_parts(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
+                   method: str = "auto", kernel: str = "paper",
+                   gap: float | None = None) -> tuple[BoundResult, dict]:
+    """Both sides of Theorem 1 for one instance, and the outputs they compare.
 
     X (N, D) node features, W (D, D'), F (N, P) unit rows = F(x_j) for the input nodes, A (N_out, N)
     dense or scipy.sparse (square N × N in the paper; rectangular allowed, then give F_out (N_out, P)
     for the output nodes). Builds Â = ½(1 1ᵀ + Φ_out Φᵀ) implicitly, T, c and H as in the proof and
-    returns :class:`BoundResult` (and, with ``return_parts=True``, also a dict with ``gcn`` = φ(AXW),
-    ``H_X`` = H(F_out), ``H`` the :class:`NonGCN`).
+    returns (:class:`BoundResult`, parts) with parts a dict: ``gcn`` = φ(AXW) (N_out, D'),
+    ``H_X`` = H(F_out) (N_out, D'), ``H`` the :class:`NonGCN`.
     method: how ‖A − Â‖₂ is computed (see :func:`spectral_norm`).
     kernel: ``"paper"`` (Â = ½(1 1ᵀ + Φ_out Φᵀ)) or ``"best"`` (the least-squares Â in the span of
     [1, F], :func:`best_kernel_gap`; the proof is unchanged, H(x) = φ(Wᵀ Xᵀ [1,Φ] Mᵀ [1; F(x)]); then
@@ -320,8 +360,8 @@ def theorem1(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
         raise ValueError(f"kernel must be 'paper' or 'best', got {kernel!r}")
     X, W = _matrix(X, "X"), _matrix(W, "W")
     act = get_activation(phi)
-    F = _unit_rows(F, "F")
-    F_out = F if F_out is None else _unit_rows(F_out, "F_out")
+    F = check_unit_rows(F, "F")
+    F_out = F if F_out is None else check_unit_rows(F_out, "F_out")
     if F_out.shape[1] != F.shape[1]:
         raise ValueError(f"F_out has dim {F_out.shape[1]} but F has dim {F.shape[1]}")
     A = _adjacency(A, (F_out.shape[0], X.shape[0]))
@@ -337,14 +377,10 @@ def theorem1(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
         H_X = act(Qo @ (np.asarray(Qo.T @ (A @ Qi)) @ (Qi.T @ (X @ W))))
         gap = best_kernel_gap(A, F_out, F, method=method) if gap is None else float(gap)
     n = X.shape[0]
-    result = BoundResult(
-        lhs=float(np.linalg.norm(gcn - H_X) / np.sqrt(n)),
-        rhs=0.0, beta=act.beta, R=float(np.linalg.norm(X, axis=1).max(initial=0.0)),
-        w_norm=spectral_norm(W), gap=gap, n=n)
-    result.rhs = result.beta * result.R * result.w_norm * result.gap
-    if return_parts:
-        return result, {"gcn": gcn, "H_X": H_X, "H": H}
-    return result
+    R, w_norm = float(np.linalg.norm(X, axis=1).max(initial=0.0)), spectral_norm(W)
+    result = BoundResult(lhs=float(np.linalg.norm(gcn - H_X) / np.sqrt(n)), rhs=act.beta * R * w_norm * gap,
+                         beta=act.beta, R=R, w_norm=w_norm, gap=gap, n=n)
+    return result, {"gcn": gcn, "H_X": H_X, "H": H}
 
 
 def slack_factors(X, W, F, A, phi: str | Activation = "relu") -> dict[str, float]:
@@ -356,7 +392,7 @@ def slack_factors(X, W, F, A, phi: str | Activation = "relu") -> dict[str, float
     """
     X, W = _matrix(X, "X"), _matrix(W, "W")
     act = get_activation(phi)
-    F = _unit_rows(F, "F")
+    F = check_unit_rows(F, "F")
     A = _adjacency(A, (X.shape[0], X.shape[0]))
     A = A.toarray() if sp.issparse(A) else A
     gap = A - predicted_adjacency(F)
@@ -375,8 +411,8 @@ def slack_factors(X, W, F, A, phi: str | Activation = "relu") -> dict[str, float
 
 
 # --- two layers (App. E.2) -----------------------------------------------------------------------
-@dataclass
-class TwoLayerResult:
+@dataclass(frozen=True)
+class TwoLayerResult(_Sides):
     """Both sides for two GCN layers φ(A φ(AXW) W̃) vs K(X) (App. E.2).
 
     rhs = β‖W̃‖₂‖A − Â‖₂ (β R ‖W‖₂ ‖A‖₂ + R_H), R_H = max_i ‖H(x_i)‖; the paper states no bound for
@@ -384,20 +420,10 @@ class TwoLayerResult:
     Taught in: book/03_theorem1.ipynb
     """
 
-    lhs: float
-    rhs: float
     first: BoundResult
     a_norm: float  # ‖A‖₂
     R_H: float
     w2_norm: float
-
-    @property
-    def holds(self) -> bool:
-        return self.lhs <= self.rhs * (1 + 1e-9) + 1e-12
-
-    @property
-    def ratio(self) -> float:
-        return float("inf") if self.lhs == 0 else self.rhs / self.lhs
 
 
 def two_layer(X, W1, W2, F, A, phi: str | Activation = "relu", *, method: str = "auto") -> TwoLayerResult:
@@ -410,10 +436,10 @@ def two_layer(X, W1, W2, F, A, phi: str | Activation = "relu", *, method: str = 
     Taught in: book/03_theorem1.ipynb
     """
     act = get_activation(phi)
-    first, parts = theorem1(X, W1, F, A, act, method=method, return_parts=True)
+    first, parts = theorem1_parts(X, W1, F, A, act, method=method)
     A = _adjacency(A, (first.n, first.n))
     W2 = _matrix(W2, "W2")
-    F = _unit_rows(F, "F")
+    F = check_unit_rows(F, "F")
     K = construct_K(parts["H_X"], W2, F, act)
     gcn2 = gcn_layer(A, parts["gcn"], W2, act)
     lhs = float(np.linalg.norm(gcn2 - K(F)) / np.sqrt(first.n))
@@ -521,8 +547,8 @@ def edge_recall_at_k(doc_emb, anchor_emb, doc_anchor, k: int = 100) -> float:
     from ramen_edu.metrics import recall_at_k
     from ramen_edu.retrieval import LabelIndex
 
-    doc_emb = _unit_rows(doc_emb, "doc_emb", tol=1e-3)
-    anchor_emb = _unit_rows(anchor_emb, "anchor_emb", tol=1e-3)
+    doc_emb = check_unit_rows(doc_emb, "doc_emb", tol=1e-3)
+    anchor_emb = check_unit_rows(anchor_emb, "anchor_emb", tol=1e-3)
     _adjacency(doc_anchor, (doc_emb.shape[0], anchor_emb.shape[0]), "doc_anchor")
     top = LabelIndex(anchor_emb.astype(np.float32)).search(doc_emb.astype(np.float32), min(k, anchor_emb.shape[0]))
     return float(recall_at_k(top, sp.csr_matrix(doc_anchor), ks=(k,), empty="skip")[k])
@@ -541,8 +567,8 @@ def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str
     Eckart–Young floor σ_{P+2}(A) that no P-dimensional F beats (:func:`eckart_young_floor`; slower).
     Taught in: book/03_theorem1.ipynb
     """
-    doc_emb = _unit_rows(doc_emb, "doc_emb", tol=1e-3)
-    anchor_emb = _unit_rows(anchor_emb, "anchor_emb", tol=1e-3)
+    doc_emb = check_unit_rows(doc_emb, "doc_emb", tol=1e-3)
+    anchor_emb = check_unit_rows(anchor_emb, "anchor_emb", tol=1e-3)
     E = sp.csr_matrix(doc_anchor, dtype=np.float64)
     E.data[:] = 1.0
     out = {"recall_at_k": edge_recall_at_k(doc_emb, anchor_emb, E, k), "k": k,
@@ -633,3 +659,148 @@ def eckart_young_floor(A, rank: int) -> float:
     s = spla.svds(spla.aslinearoperator(sp.csr_matrix(A, dtype=np.float64)), k=rank + 1,
                   return_singular_vectors=False, v0=v0)
     return float(np.sort(s)[0])
+
+
+# --- the chapter's experiments: many instances, one row each ---------------------------------------
+def noise_sweep(levels, trials: int, activations, *, n: int = 25, d: int = 6, p: int = 4,
+                seed: int = 0) -> list[dict]:
+    """Both sides of Theorem 1 on random instances at growing distance from the premise.
+
+    For each noise level (A = Â + level·E, :func:`random_instance`) and each of ``trials`` instances,
+    one row per activation: dict(noise=, phi=, beta=, lhs=, rhs=, holds=). All instances come from
+    one generator seeded with ``seed``, so the rows are reproducible.
+    Taught in: book/03_theorem1.ipynb
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for level in levels:
+        for _ in range(trials):
+            inst = random_instance(rng, n, d, p, noise=level)
+            for phi in activations:
+                r = theorem1(inst["X"], inst["W"], inst["F"], inst["A"], phi)
+                rows.append({"noise": float(level), "phi": phi, "beta": r.beta, "lhs": r.lhs, "rhs": r.rhs,
+                             "holds": r.holds})
+    return rows
+
+
+def sweep_summary(rows) -> list[dict]:
+    """Per activation (in order of first appearance) of :func:`noise_sweep` rows: dict(φ=, β=,
+    instances=, violations=, median rhs/lhs=) — the median over rows with lhs > 0.
+    Taught in: book/03_theorem1.ipynb
+    """
+    out = []
+    for phi in dict.fromkeys(r["phi"] for r in rows):
+        mine = [r for r in rows if r["phi"] == phi]
+        out.append({"φ": phi, "β": mine[0]["beta"], "instances": len(mine),
+                    "violations": sum(not r["holds"] for r in mine),
+                    "median rhs/lhs": float(np.median([r["rhs"] / r["lhs"] for r in mine if r["lhs"] > 0]))})
+    return out
+
+
+def looseness_sweep(sizes, n_seeds: int, *, d: int = 8, p: int = 4, noise: float = 0.5,
+                    phi: str | Activation = "relu") -> list[dict]:
+    """How loose the bound is as N grows, on two kinds of graphs near the premise.
+
+    For each N in ``sizes`` and seeds 0 … n_seeds − 1: a Gaussian perturbation of Â (noise ``noise``)
+    and a 0/1 graph drawn edge by edge with Pr[a_ij = 1] = â_ij. One row per instance:
+    dict(N=, graph="gaussian" | "bernoulli", ratio=, lhs=, rhs=).
+    Taught in: book/03_theorem1.ipynb
+    """
+    rows = []
+    for n in sizes:
+        for seed in range(n_seeds):
+            for kind in ("gaussian", "bernoulli"):
+                inst = random_instance(seed, n=n, d=d, p=p, noise=noise, binary=kind == "bernoulli")
+                r = theorem1(inst["X"], inst["W"], inst["F"], inst["A"], phi)
+                rows.append({"N": n, "graph": kind, "ratio": r.ratio, "lhs": r.lhs, "rhs": r.rhs})
+    return rows
+
+
+def median_ratio(rows) -> dict[tuple[str, int], float]:
+    """{(graph, N): median rhs/lhs} over the :func:`looseness_sweep` rows with lhs > 0.
+    Taught in: book/03_theorem1.ipynb
+    """
+    groups: dict[tuple[str, int], list[float]] = {}
+    for r in rows:
+        if r["lhs"] > 0:
+            groups.setdefault((r["graph"], r["N"]), []).append(r["ratio"])
+    return {key: float(np.median(ratios)) for key, ratios in groups.items()}
+
+
+def two_layer_sweep(trials: int, activations, *, n: int = 20, d: int = 5, p: int = 3,
+                    seed: int = 5) -> list[dict]:
+    """:func:`two_layer` on random instances with noise drawn uniformly in [0, 3).
+
+    Activations cycle through ``activations``. One row per instance: dict(phi=, beta=, lhs=, rhs=,
+    holds=, exact_lhs=, noise=0.0) — exact_lhs is the left side for A = Â (must be ~0); noise is 0.0
+    so the rows share :func:`noise_sweep`'s keys.
+    Taught in: book/03_theorem1.ipynb
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for t in range(trials):
+        inst = random_instance(rng, n=n, d=d, p=p, noise=float(rng.uniform(0, 3)))
+        W2 = rng.standard_normal((d, d)) / np.sqrt(d)
+        phi = activations[t % len(activations)]
+        r = two_layer(inst["X"], inst["W"], W2, inst["F"], inst["A"], phi)
+        exact = two_layer(inst["X"], inst["W"], W2, inst["F"], inst["A_hat"], phi)
+        rows.append({"phi": phi, "beta": get_activation(phi).beta, "lhs": r.lhs, "rhs": r.rhs,
+                     "holds": r.holds, "exact_lhs": exact.lhs, "noise": 0.0})
+    return rows
+
+
+def fixed_direction_sides(instances, directions, sigma: float, phi: str | Activation = "relu"):
+    """Both sides for A = Â + σ·E_s on fixed instances and fixed perturbation directions E_s.
+
+    instances: :func:`random_instance` dicts, directions: one (n, n) array per instance. Moving σ
+    alone (the chapter's slider) then changes nothing else. Returns (lhs, rhs), two float arrays.
+    Taught in: book/03_theorem1.ipynb
+    """
+    results = [theorem1(inst["X"], inst["W"], inst["F"], inst["A_hat"] + sigma * e, phi)
+               for inst, e in zip(instances, directions)]
+    return np.array([r.lhs for r in results]), np.array([r.rhs for r in results])
+
+
+def premise_table(encoder, dataset, doc_ids, *, k: int = 100) -> tuple[list[dict], dict]:
+    """:func:`premise_report` for every anchor set of a dataset, with one encoder as both X and F.
+
+    encoder: anything with ``embed(texts, progress=False) -> (n, P)`` unit rows
+    (:class:`ramen_edu.encoders.Encoder`); dataset: an ``XCDataset``; doc_ids: training documents.
+    Each anchor set is restricted to the anchors these documents touch. Returns (rows, embedded):
+    two rows per anchor set (graph "bipartite" and "block") with the report's numbers, and
+    embedded = {anchor set: (docs (n, P), anchors (m, P), E csr (n, m))} for further checks.
+    Taught in: book/03_theorem1.ipynb
+    """
+    docs = encoder.embed([dataset.train_texts[i] for i in doc_ids], progress=False)
+    rows, embedded = [], {}
+    for name, aset in dataset.anchors.items():
+        E = aset.doc_anchor[doc_ids]
+        anchor_ids = np.unique(E.indices)
+        E = E[:, anchor_ids]
+        anchors = encoder.embed([aset.texts[j] for j in anchor_ids], progress=False)
+        rep = premise_report(docs, anchors, E, k=k, floor=True)
+        embedded[name] = (docs, anchors, E)
+        for graph in ("bipartite", "block"):
+            g = rep[graph]
+            rows.append({"anchors of": name, "graph": graph, "docs": rep["documents"], "anchors": rep["anchors"],
+                         "edges": rep["edges"], f"R@{k} %": 100 * rep["recall_at_k"],
+                         "‖A‖₂": g["A_norm"], "‖Â‖₂": g["A_hat_norm"], "‖A−Â‖₂": g["gap"],
+                         "lower bd": g["lower_bound"], "gap/‖A‖₂": g["relative_gap"],
+                         "best kernel": g["best_kernel_gap"], "σ_(P+2)(A)": g["floor"]})
+    return rows, embedded
+
+
+def format_rows(rows, digits: int = 3) -> str:
+    """A list of dicts (same keys) as an aligned text table; floats to ``digits`` significant digits.
+    Taught in: book/03_theorem1.ipynb
+    """
+    cols = list(rows[0])
+
+    def fmt(v):
+        return f"{v:.{digits}g}" if isinstance(v, (float, np.floating)) else str(v)
+
+    cells = [[fmt(r[c]) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)

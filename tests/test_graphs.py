@@ -11,14 +11,20 @@ from ramen_edu.data.anchors import densify_anchor_set, neighbourhood_graph
 from ramen_edu.data.dataset import AnchorSet, XCDataset
 from ramen_edu.graphs import (
     anchor_hop_distance,
+    binary_pattern,
     build_bipartite,
+    co_membership,
     degree_stats,
     edge_cosines,
+    irrelevant_share,
     personalized_pagerank,
     prune_edges,
     random_walk_with_restart,
     split_bipartite,
+    threshold_sweep,
     top_k_visited,
+    useful_edges,
+    walk_error_by_hops,
 )
 
 
@@ -401,3 +407,87 @@ def test_anchor_graph_quality_bad_shapes_and_empty():
     q = anchor_graph_quality(d, sp.csr_matrix((2, 2)), sp.csr_matrix((2, 4)))
     assert q["edge_precision"] == 0.0 and q["label_coverage"] == 0.0
     assert q["documents_without_edges"] == 2
+
+
+def test_documents_with_anchors_samples_documents_anchored_in_every_set(tiny_world):
+    from ramen_edu.data.anchors import documents_with_anchors
+
+    ids = documents_with_anchors(tiny_world, 50, seed=3)
+    assert len(ids) == 50 and np.all(np.diff(ids) > 0)
+    for aset in tiny_world.anchors.values():
+        assert aset.doc_anchor[ids].getnnz(axis=1).min() > 0
+    np.testing.assert_array_equal(ids, documents_with_anchors(tiny_world, 50, seed=3))
+    every = documents_with_anchors(tiny_world, 10**6)          # asking for more gives all of them
+    ok = np.all([a.doc_anchor.getnnz(axis=1) > 0 for a in tiny_world.anchors.values()], axis=0)
+    np.testing.assert_array_equal(every, np.flatnonzero(ok))
+
+
+# --- chapter 2's noise and pruning measurements ----------------------------------------------------
+def test_binary_pattern_copies_and_drops_explicit_zeros():
+    m = sp.csr_matrix((np.array([2.0, 0.0, 5.0]), np.array([2, 0, 1]), np.array([0, 2, 3])), shape=(2, 3))
+    before = m.indices.copy()
+    b = binary_pattern(m)
+    assert b.dtype == np.float32 and b.toarray().tolist() == [[0, 0, 1], [0, 1, 0]]
+    np.testing.assert_array_equal(m.indices, before)      # the caller's matrix is not re-sorted
+
+
+def test_co_membership_and_irrelevant_share():
+    # rows 0 and 1 share column 0, rows 1 and 2 share column 2; row 3 shares nothing
+    m = sp.csr_matrix(np.array([[1, 0, 0], [1, 0, 1], [0, 0, 1], [0, 1, 0]]))
+    n = co_membership(m)
+    assert n.toarray().tolist() == [[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]]
+    relevant = sp.csr_matrix(np.array([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]))
+    has, share = irrelevant_share(n, relevant)
+    assert has.tolist() == [True, True, True, False]
+    np.testing.assert_allclose(share, [0.0, 0.5, 1.0])
+
+
+def test_useful_edges_direct_label_or_through_a_label_sharing_neighbour():
+    # documents 0, 1 share label 0; document 2 has label 1. Anchors: 0 names label 1, 1 and 2 name none
+    y = sp.csr_matrix(np.array([[1, 0], [1, 0], [0, 1]]))
+    doc_anchor = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 0], [1, 0, 1]]))
+    anchor_label = np.array([1, -1, -1])
+    u = useful_edges(doc_anchor, doc_anchor, y, anchor_label).toarray()
+    # (0,0): anchor 0 names label 1, not document 0's, and its other document (2) shares no label
+    # (0,1): document 1 shares label 0 and links anchor 1 -> useful; (2,0): anchor 0 is label 1 -> useful
+    assert u.tolist() == [[0, 1, 0], [0, 1, 0], [1, 0, 0]]
+
+
+def test_walk_error_by_hops_shrinks_with_longer_walks():
+    adj = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 1]], dtype=float))
+    max_err, tv_err = walk_error_by_hops(adj, np.array([0, 2]), [25, 2500], seed=1)
+    assert len(max_err) == len(tv_err) == 2
+    assert max_err[1] < max_err[0] and tv_err[1] < tv_err[0] and tv_err[1] < 0.05
+    assert all(m <= t + 1e-12 or m <= 2 * t for m, t in zip(max_err, tv_err))
+
+
+def test_threshold_sweep_counts_and_precisions():
+    cos = np.array([-0.2, 0.05, 0.15, 0.5])
+    useful = np.array([False, False, True, True])
+    none_cut, half = threshold_sweep(cos, useful, (-1.0, 0.1))
+    assert none_cut["kept"] == 4 and np.isnan(none_cut["precision_cut"]) and none_cut["precision_kept"] == 0.5
+    assert half == {"threshold": 0.1, "kept": 2, "kept_share": 0.5, "precision_kept": 1.0,
+                    "precision_cut": 0.0, "useful_kept": 1.0}
+
+
+def test_anchor_label_ids_and_where_is(tiny_world):
+    from ramen_edu.data.anchors import anchor_label_ids, where_is
+
+    name = next(iter(tiny_world.anchors))
+    ids = anchor_label_ids(tiny_world, name)
+    texts = tiny_world.anchors[name].texts
+    assert ids.shape == (len(texts),)
+    for j in np.flatnonzero(ids >= 0):
+        assert tiny_world.label_texts[ids[j]] == texts[j]
+    assert all(t not in tiny_world.label_texts for t in np.array(texts)[ids < 0])
+    assert where_is(tiny_world, tiny_world.train_texts[0], name).startswith("training document")
+    assert where_is(tiny_world, "no such title", name) == "nowhere (not in this build)"
+    assert f"{name} anchor" in where_is(tiny_world, texts[0], name)
+
+
+def test_walk_convergence_figure():
+    from ramen_edu.viz import walk_convergence_figure
+
+    fig = walk_convergence_figure([25, 100], [0.2, 0.1], [0.5, 0.4])
+    assert [t.name for t in fig.data] == ["largest single-anchor error", "total variation", "∝ 1/√hops"]
+    np.testing.assert_allclose(fig.data[2].y, [0.2, 0.1])

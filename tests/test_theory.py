@@ -288,3 +288,163 @@ def test_premise_report_a_hat_norm_matches_dense():
     assert rep["block"]["A_hat_norm"] == pytest.approx(np.linalg.norm(th.predicted_adjacency(doc, anc), 2))
     both = np.vstack([doc, anc])
     assert rep["bipartite"]["A_hat_norm"] == pytest.approx(np.linalg.norm(th.predicted_adjacency(both), 2))
+
+
+# --- one tolerance, one return type, frozen results ------------------------------------------------
+def test_bound_holds_and_ratio_share_one_tolerance():
+    assert th.bound_holds(1.0 + 0.5 * th.REL_TOL, 1.0)           # rounding above rhs is allowed
+    assert th.bound_holds(0.5 * th.ABS_TOL, 0.0)
+    assert not th.bound_holds(1.0 + 10 * th.REL_TOL, 1.0)
+    assert th.bound_holds(np.array([0.5, 2.0]), np.array([1.0, 1.0])).tolist() == [True, False]
+    assert th.bound_ratio(0.0, 3.0) == float("inf") and th.bound_ratio(2.0, 3.0) == 1.5
+    inst = th.random_instance(0, n=12, d=4, p=3, noise=0.5)
+    res = th.theorem1(inst["X"], inst["W"], inst["F"], inst["A"], "relu")
+    two = th.two_layer(inst["X"], inst["W"], inst["W"], inst["F"], inst["A"], "relu")
+    for r in (res, two):
+        assert r.holds == bool(th.bound_holds(r.lhs, r.rhs)) and r.ratio == th.bound_ratio(r.lhs, r.rhs)
+
+
+def test_bound_result_is_built_once_and_frozen():
+    import dataclasses
+
+    inst = th.random_instance(1, n=15, d=5, p=3, noise=1.0)
+    res = th.theorem1(inst["X"], inst["W"], inst["F"], inst["A"], "2tanh")
+    assert res.rhs == res.beta * res.R * res.w_norm * res.gap and res.beta == 2.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.rhs = 0.0
+    two = th.two_layer(inst["X"], inst["W"], inst["W"], inst["F"], inst["A"], "relu")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        two.lhs = 0.0
+
+
+def test_theorem1_returns_one_type_and_theorem1_parts_adds_the_outputs():
+    import inspect
+
+    inst = th.random_instance(2, n=10, d=4, p=3, noise=0.3)
+    args = (inst["X"], inst["W"], inst["F"], inst["A"], "tanh")
+    res = th.theorem1(*args)
+    assert isinstance(res, th.BoundResult)
+    assert "return_parts" not in inspect.signature(th.theorem1).parameters
+    same, parts = th.theorem1_parts(*args)
+    assert same == res
+    assert parts["gcn"].shape == parts["H_X"].shape == (10, 4)
+    np.testing.assert_allclose(parts["gcn"], th.gcn_layer(inst["A"], inst["X"], inst["W"], "tanh"))
+    np.testing.assert_allclose(parts["H_X"], parts["H"](inst["F"]))
+    assert res.lhs == pytest.approx(np.linalg.norm(parts["gcn"] - parts["H_X"]) / np.sqrt(10))
+    _, best = th.theorem1_parts(*args, kernel="best")
+    assert best["H"] is None and best["H_X"].shape == (10, 4)
+
+
+def test_unit_rows_theory_raises_where_graphs_renormalises():
+    from ramen_edu import graphs
+
+    rng = np.random.default_rng(0)
+    F = _unit(rng, 6, 3)
+    np.testing.assert_array_equal(th.check_unit_rows(F), F)
+    with pytest.raises(ValueError, match="row 0 has norm 2.000000"):
+        th.check_unit_rows(2 * F)
+    adj = sp.csr_matrix(np.ones((6, 6)))
+    np.testing.assert_allclose(graphs.edge_cosines(adj, 2 * F, 3 * F, backend="numpy"),
+                               graphs.edge_cosines(adj, F, F, backend="numpy"), rtol=1e-6)
+    assert not hasattr(th, "_unit_rows") and not hasattr(graphs, "_unit_rows")  # no same-name twins
+
+
+# --- the chapter's experiments ---------------------------------------------------------------------
+CHAPTER_ACTS = ["identity", "relu", "tanh", "sigmoid", "2tanh"]
+
+
+def test_noise_sweep_reproduces_the_chapters_table():
+    # chapter 3's cpu run: 9 levels × 30 trials × 5 activations, median rhs/lhs per activation
+    sweep = th.noise_sweep(np.geomspace(1e-3, 10, 9), 30, CHAPTER_ACTS)
+    assert len(sweep) == 1350 and all(r["holds"] for r in sweep)
+    summary = th.sweep_summary(sweep)
+    assert [r["φ"] for r in summary] == CHAPTER_ACTS
+    assert [r["β"] for r in summary] == [1.0, 1.0, 1.0, 0.25, 2.0]
+    assert [r["instances"] for r in summary] == [270] * 5 and [r["violations"] for r in summary] == [0] * 5
+    assert [float(f"{r['median rhs/lhs']:.3g}") for r in summary] == [4.96, 7.38, 19.0, 12.3, 19.0]
+    # each row is theorem1 on the instance the seeded generator gives
+    inst = th.random_instance(np.random.default_rng(0), 25, 6, 4, noise=1e-3)
+    first = th.theorem1(inst["X"], inst["W"], inst["F"], inst["A"], "identity")
+    assert (sweep[0]["lhs"], sweep[0]["rhs"], sweep[0]["noise"]) == (first.lhs, first.rhs, 1e-3)
+
+
+def test_sweep_summary_skips_zero_left_sides_in_the_median():
+    rows = [{"phi": "relu", "beta": 1.0, "lhs": lhs, "rhs": rhs, "holds": th.bound_holds(lhs, rhs)}
+            for lhs, rhs in ((1.0, 2.0), (1.0, 4.0), (0.0, 1.0), (3.0, 1.0))]
+    (summary,) = th.sweep_summary(rows)
+    assert summary == {"φ": "relu", "β": 1.0, "instances": 4, "violations": 1,
+                       "median rhs/lhs": pytest.approx(2.0)}
+
+
+def test_looseness_sweep_and_median_ratio_match_the_chapter():
+    rows = th.looseness_sweep([10, 20], 4)
+    assert len(rows) == 16 and {r["graph"] for r in rows} == {"gaussian", "bernoulli"}
+    median = th.median_ratio(rows)
+    assert list(median) == [("gaussian", 10), ("bernoulli", 10), ("gaussian", 20), ("bernoulli", 20)]
+    # chapter 3's cpu table: N = 10: 6.49 / 7.37, N = 20: 6.97 / 7.05
+    assert [round(median[k], 2) for k in median] == [6.49, 7.37, 6.97, 7.05]
+    manual = np.median([r["ratio"] for r in rows if r["graph"] == "gaussian" and r["N"] == 10])
+    assert median["gaussian", 10] == manual
+
+
+def test_two_layer_sweep_holds_and_is_exact_at_the_premise():
+    rows = th.two_layer_sweep(300, CHAPTER_ACTS)
+    assert len(rows) == 300 and all(r["holds"] for r in rows)
+    assert max(r["exact_lhs"] for r in rows) < 1e-12
+    assert [r["phi"] for r in rows[:6]] == CHAPTER_ACTS + ["identity"]
+    # chapter 3's cpu run: median rhs/lhs 172.2
+    assert round(float(np.median([r["rhs"] / r["lhs"] for r in rows if r["lhs"] > 0])), 1) == 172.2
+
+
+def test_fixed_direction_sides_moves_sigma_only():
+    base = [th.random_instance(s, n=8, d=3, p=2) for s in range(3)]
+    E = [np.random.default_rng(100 + s).standard_normal((8, 8)) for s in range(3)]
+    lhs, rhs = th.fixed_direction_sides(base, E, 0.0)
+    assert lhs.shape == rhs.shape == (3,) and lhs.max() < 1e-12 and rhs.max() < 1e-12
+    lhs, rhs = th.fixed_direction_sides(base, E, 0.7, "tanh")
+    direct = th.theorem1(base[1]["X"], base[1]["W"], base[1]["F"], base[1]["A_hat"] + 0.7 * E[1], "tanh")
+    assert (lhs[1], rhs[1]) == (direct.lhs, direct.rhs) and th.bound_holds(lhs, rhs).all()
+
+
+class _HashEncoder:
+    """A deterministic stand-in for an Encoder: unit rows from a seeded hash of each text."""
+
+    dim = 8
+
+    def embed(self, texts, progress=True):
+        rows = [np.random.default_rng(sum(map(ord, t))).standard_normal(self.dim) for t in texts]
+        return np.array([r / np.linalg.norm(r) for r in rows])
+
+
+def test_premise_table_is_premise_report_per_anchor_set(tiny_world):
+    from ramen_edu.data.anchors import documents_with_anchors
+
+    doc_ids = documents_with_anchors(tiny_world, 40)
+    rows, embedded = th.premise_table(_HashEncoder(), tiny_world, doc_ids, k=10)
+    assert [(r["anchors of"], r["graph"]) for r in rows] == [
+        (name, graph) for name in tiny_world.anchors for graph in ("bipartite", "block")]
+    docs, anchors, E = embedded[rows[0]["anchors of"]]
+    assert docs.shape == (40, 8) and E.shape == (40, anchors.shape[0]) and E.getnnz(axis=0).min() > 0
+    rep = th.premise_report(docs, anchors, E, k=10, floor=True)
+    assert rows[0]["R@10 %"] == 100 * rep["recall_at_k"] and rows[0]["edges"] == rep["edges"]
+    assert rows[1]["‖A−Â‖₂"] == rep["block"]["gap"] and rows[0]["σ_(P+2)(A)"] == rep["bipartite"]["floor"]
+
+
+def test_format_rows_aligns_columns():
+    text = th.format_rows([{"φ": "relu", "ratio": 7.3812}, {"φ": "identity", "ratio": 12}], digits=3)
+    assert text.splitlines() == ["       φ  ratio", "    relu   7.38", "identity     12"]
+
+
+def test_chapter_figures():
+    from ramen_edu import viz
+
+    sweep = th.noise_sweep([0.1, 1.0], 2, ["relu", "sigmoid"], n=8, d=3, p=2)
+    fig = viz.sides_figure(sweep)
+    assert [t.name for t in fig.data] == ["relu (β=1)", "sigmoid (β=0.25)", "lhs = rhs"]
+    rows = th.looseness_sweep([6, 8], 1)
+    assert [t.name for t in viz.looseness_figure(th.median_ratio(rows), [6, 8]).data] == [
+        "A: gaussian", "A: bernoulli"]
+    base = [th.random_instance(s, n=6, d=3, p=2) for s in range(4)]
+    E = [np.ones((6, 6)) for _ in base]
+    assert viz.noise_level_figure(base, E, 0.5).layout.title.text.endswith("lhs ≤ rhs in 4/4 instances")
+    assert type(viz.explore_noise_level(base, E, ["relu", "tanh"])).__name__ == "VBox"

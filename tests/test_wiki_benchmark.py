@@ -491,3 +491,40 @@ def test_wiki_seealso_card_is_the_card_of_that_build(small):
     assert other["params"]["test_fraction"] == 0.5
     with pytest.raises(ValueError, match="cache=True"):
         wiki_seealso_card(small, cache=False)
+
+
+def test_article_subset_keeps_the_story_and_a_reproducible_sample(small):
+    articles = list(read_articles(small))
+    core = {"Crown group"}
+    none_random = wb.article_subset(articles, core, 0)
+    # Crown group, the articles listing it, and everything those list
+    assert [a.title for a in none_random] == ["Clade", "Monophyly", "Cladistics", "Paraphyly", "Polyphyly",
+                                              "Crown group"]
+    more = wb.article_subset(articles, core, 4, seed=3)
+    assert set(a.title for a in none_random) < set(a.title for a in more)
+    assert [a.title for a in more] == [a.title for a in wb.article_subset(articles, core, 4, seed=3)]
+    assert len(wb.article_subset(articles, core, 10**6)) == len(articles)
+
+
+def test_write_articles_round_trips_through_the_reader(small, tmp_path):
+    articles = list(read_articles(small))[:5]
+    path = wb.write_articles(articles, tmp_path / "subset.jsonl.gz")
+    back = list(read_articles(path))
+    assert [(a.title, a.text, a.see_also, a.categories) for a in back] == [
+        (a.title, a.text, a.see_also, a.categories) for a in articles]
+
+
+def test_article_graph_links_self_mentions_and_see_also(small):
+    from ramen_edu.data.mentions import find_mentions
+
+    articles = list(read_articles(small))
+    graph, columns = wb.article_graph(articles, find_mentions([a.title for a in articles],
+                                                              [a.text for a in articles], LOOSE)[0])
+    n = len(articles)
+    assert columns[:n] == [a.title for a in articles] and "Outside title" in columns[n:]
+    assert graph.shape == (n, len(columns)) and set(graph.data) == {1.0}
+    row = {columns[j] for j in graph[columns.index("Tree")].indices}
+    # itself, its see-also list, and what it mentions ("Phylogeny"); mentions are symmetrised
+    assert {"Tree", "Phylogeny", "Evolution"} <= row
+    assert "Tree" in {columns[j] for j in graph[columns.index("Phylogeny")].indices}
+    assert graph[columns.index("Orphan")].indices.tolist() == [columns.index("Orphan")]

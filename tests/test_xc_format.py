@@ -541,3 +541,24 @@ def test_catalog_wiki_entries_call_the_builder(monkeypatch):
     assert load_dataset("wiki-seealso", max_articles=50) is fixture
     assert load_dataset("wiki-seealso-text", max_articles=50) is fixture
     assert calls == [{"max_articles": 50, "variant": "titles"}, {"max_articles": 50, "variant": "text"}]
+
+
+def test_load_with_fallback_falls_back_only_when_the_data_is_missing(monkeypatch):
+    from ramen_edu.data import catalog
+
+    def missing(**kwargs):
+        raise FileNotFoundError("no articles file")
+
+    def broken(**kwargs):
+        raise ValueError("corrupt articles file")
+
+    monkeypatch.setitem(catalog.CATALOG, "wiki-seealso", (missing, "test"))
+    with pytest.warns(UserWarning, match="'wiki-seealso' is not available here .*FileNotFoundError"):
+        ds, used = catalog.load_with_fallback("wiki-seealso", "synthetic",
+                                              fallback_options={"n_train": 50, "n_test": 10, "n_labels": 8, "n_topics": 4})
+    assert used == "synthetic" and ds.n_train == 50
+    monkeypatch.setitem(catalog.CATALOG, "wiki-seealso", (broken, "test"))
+    with pytest.raises(ValueError, match="corrupt"):                # a real error is not hidden
+        catalog.load_with_fallback("wiki-seealso")
+    ds, used = catalog.load_with_fallback("synthetic", n_train=40, n_test=10, n_labels=8, n_topics=4)
+    assert used == "synthetic" and ds.n_train == 40

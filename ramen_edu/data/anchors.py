@@ -4,8 +4,8 @@ the neighbourhood of one document or label.
 ``ramen_edu.graphs`` holds the matrix algorithms (walks, PageRank, pruning) and knows nothing of
 datasets; this module applies them to ``AnchorSet`` and ``XCDataset`` objects.
 
-Taught in: book/02_anchor_graphs.ipynb (densifying, neighbourhoods) and book/04_training.ipynb
-(the scrambled-graph control).
+Taught in: book/02_anchor_graphs.ipynb (densifying, neighbourhoods), book/03_theorem1.ipynb (the
+documents to measure) and book/04_training.ipynb (the scrambled-graph control).
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ import scipy.sparse as sp
 from ramen_edu.data.dataset import AnchorSet, XCDataset
 from ramen_edu.graphs import build_bipartite, random_walk_with_restart, split_bipartite
 
-__all__ = ["densify_anchor_set", "neighbourhood_graph", "scramble_edges"]
+__all__ = ["anchor_label_ids", "densify_anchor_set", "documents_with_anchors", "neighbourhood_graph",
+           "scramble_edges", "where_is"]
 
 
 def densify_anchor_set(anchor_set: AnchorSet, *, hops: int = 400, restart: float = 0.8, top_k: int = 10,
@@ -33,6 +34,43 @@ def densify_anchor_set(anchor_set: AnchorSet, *, hops: int = 400, restart: float
     dense = random_walk_with_restart(stacked, hops=hops, restart=restart, top_k=top_k, seed=seed)
     docs, labels = split_bipartite(dense, anchor_set.doc_anchor.shape[0])
     return AnchorSet(anchor_set.name, anchor_set.texts, docs, labels)
+
+
+def documents_with_anchors(dataset: XCDataset, n_docs: int, *, seed: int = 0) -> np.ndarray:
+    """A random sample of training documents that have at least one anchor in every anchor set.
+
+    Returns up to ``n_docs`` sorted training-document indices (int array), all of them when fewer
+    qualify; the same ``seed`` gives the same sample.
+    Taught in: book/03_theorem1.ipynb
+    """
+    ok = np.ones(dataset.n_train, dtype=bool)
+    for aset in dataset.anchors.values():
+        ok &= aset.doc_anchor.getnnz(axis=1) > 0
+    has = np.flatnonzero(ok)
+    return np.sort(np.random.default_rng(seed).choice(has, min(n_docs, len(has)), replace=False))
+
+
+def anchor_label_ids(dataset: XCDataset, anchor_set: str) -> np.ndarray:
+    """For each anchor of one anchor set, the id of the label with the same text, or −1.
+
+    (M,) int64 — what :func:`ramen_edu.graphs.useful_edges` needs to tell an anchor that *is* one
+    of a document's labels. Taught in: book/02_anchor_graphs.ipynb
+    """
+    label_of = {t: j for j, t in enumerate(dataset.label_texts)}
+    return np.array([label_of.get(t, -1) for t in dataset.anchor_set(anchor_set).texts], dtype=np.int64)
+
+
+def where_is(dataset: XCDataset, title: str, anchor_set: str = "mentions") -> str:
+    """Where a text appears in a dataset: "training document", "test document", "label" and/or
+    "<anchor_set> anchor", comma-separated, or "nowhere (not in this build)".
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    places = [name for name, texts in (("training document", dataset.train_texts),
+                                       ("test document", dataset.test_texts),
+                                       ("label", dataset.label_texts),
+                                       (f"{anchor_set} anchor", dataset.anchor_set(anchor_set).texts))
+              if title in texts]
+    return ", ".join(places) or "nowhere (not in this build)"
 
 
 def scramble_edges(dataset: XCDataset, *, seed: int = 1) -> XCDataset:

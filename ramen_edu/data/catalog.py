@@ -18,6 +18,7 @@ Taught in: book/01_extreme_classification.ipynb
 from __future__ import annotations
 
 import importlib
+import warnings
 from pathlib import Path
 
 from ramen_edu.data.dataset import XCDataset
@@ -89,3 +90,22 @@ def load_dataset(name_or_path, **kwargs) -> XCDataset:
     error = FileNotFoundError if looks_like_path else ValueError
     raise error(f"{why}. load_dataset takes one of these names:\n{names}\n"
                      "or the path of a folder in the XC Repository layout (trn_X.txt, trn_X_Y.txt, Y.txt, ...)")
+
+
+def load_with_fallback(name: str, fallback: str = "synthetic", *, fallback_options: dict | None = None,
+                       **kwargs) -> tuple[XCDataset, str]:
+    """``load_dataset(name, **kwargs)``, or ``load_dataset(fallback, **fallback_options)`` when
+    that dataset cannot be built here: its data file is missing (FileNotFoundError) or an optional
+    parser is not installed (ImportError). Any other error — a corrupt file, a bad option — is
+    raised: it needs fixing, not hiding. A fallback is announced with a warning.
+
+    Returns (dataset, the catalog name actually loaded).
+    Taught in: book/03_theorem1.ipynb
+    """
+    try:
+        return load_dataset(name, **kwargs), name
+    except (FileNotFoundError, ImportError) as err:
+        warnings.warn(f"{name!r} is not available here ({type(err).__name__}: {str(err)[:160]}); "
+                      f"using {fallback!r} instead", stacklevel=2)
+    return load_dataset(fallback, **(fallback_options or {})), fallback
+

@@ -128,8 +128,8 @@ from ramen_edu.data.mentions import MentionRules, find_mentions, see_also_pairs
 from ramen_edu.data.wikipedia import (Article, ReadStats, merge_case_variants, read_articles,
                                       resolve_redirects)
 
-__all__ = ["BUILDER_VERSION", "MAINTENANCE_RULES", "build_wiki_seealso", "cli_main",
-           "label_survival", "maintenance_family"]
+__all__ = ["BUILDER_VERSION", "MAINTENANCE_RULES", "article_graph", "article_subset", "build_wiki_seealso",
+           "cli_main", "label_survival", "maintenance_family", "write_articles"]
 
 BUILDER_VERSION = 4  # bump when the construction changes: it is part of the cache key
 VARIANTS = ("titles", "text")
@@ -750,6 +750,61 @@ def _write(dataset: XCDataset, card: dict, folder: Path) -> None:
 # ------------------------------------------------------------------------------------------
 # command line
 # ------------------------------------------------------------------------------------------
+def article_subset(articles: list[Article], core: set[str], n_random: int, *, seed: int = 0) -> list[Article]:
+    """A small article file that still holds a story: the ``core`` articles, every article whose
+    See also list names one of them, everything those lists name, and ``n_random`` random articles.
+
+    Returns the chosen articles in their input order (a build from them is then reproducible).
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    wanted = set(core)
+    for a in articles:
+        if a.title in core or core & set(a.see_also):
+            wanted.add(a.title)
+            wanted.update(a.see_also)
+    pick = np.random.default_rng(seed).choice(len(articles), size=min(n_random, len(articles)), replace=False)
+    wanted.update(articles[i].title for i in pick)
+    return [a for a in articles if a.title in wanted]
+
+
+def write_articles(articles, path) -> Path:
+    """Write articles as gzipped JSONL (title, text, see_also, categories), the format
+    :func:`ramen_edu.data.wikipedia.read_articles` and :func:`build_wiki_seealso` read. Returns the path.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    import gzip
+
+    path = Path(path)
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        for a in articles:
+            f.write(json.dumps({"title": a.title, "text": a.text, "see_also": a.see_also,
+                                "categories": a.categories}) + "\n")
+    return path
+
+
+def article_graph(articles, mentions: sp.csr_matrix | None = None) -> tuple[sp.csr_matrix, list[str]]:
+    """The article graph before any split: binary csr (N, C), rows the N articles, columns every
+    title — the articles first, in order, then see-also targets that are not articles.
+
+    An article is linked to itself, to the articles it mentions or that mention it
+    (``mentions``, csr (N, N) from :func:`ramen_edu.data.mentions.find_mentions` on these articles —
+    computed when not given — symmetrised) and to its See also targets. Returns (graph, column titles).
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    titles = [a.title for a in articles]
+    m = find_mentions(titles, [a.text for a in articles])[0] if mentions is None else mentions
+    columns = list(dict.fromkeys(titles + [x for a in articles for x in a.see_also]))
+    col_id = {c: j for j, c in enumerate(columns)}
+    n = len(titles)
+    links = ((m + m.T) > 0).astype(np.float32) + sp.identity(n, dtype=np.float32, format="csr")
+    see_rows = [i for i, a in enumerate(articles) for _ in a.see_also]
+    see_cols = [col_id[x] for a in articles for x in a.see_also]
+    see = sp.csr_matrix((np.ones(len(see_rows), np.float32), (see_rows, see_cols)), shape=(n, len(columns)))
+    graph = (sp.hstack([links, sp.csr_matrix((n, len(columns) - n), dtype=np.float32)]).tocsr() + see).tocsr()
+    graph.data[:] = 1.0
+    return graph, columns
+
+
 def cli_main(argv: list[str] | None = None) -> int:
     """``ramen-edu build-wiki``: build the see-also benchmark, print its card.
 

@@ -62,7 +62,7 @@ def check_broken_premise(X, W, F, A, phi="relu", *, min_relative_error: float = 
     Taught in: book/03_theorem1.ipynb
     """
     X, W, F, A = _arrays(X, W, F, A)
-    res, parts = th.theorem1(X, W, F, A, phi, return_parts=True)
+    res, parts = th.theorem1_parts(X, W, F, A, phi)
     scale = np.linalg.norm(parts["gcn"])
     if scale == 0:
         raise AssertionError("φ(AXW) is all zeros, so there is nothing for H to miss; pick X, W, A with a "

@@ -8,7 +8,7 @@ Taught in: book/02_anchor_graphs.ipynb
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -141,3 +141,18 @@ def graph_quality_table(card: Mapping) -> str:
 
     return ("<table><thead>" + tr_(head, "th") + "</thead><tbody>"
             + "".join(tr_(r, "td") for r in rows) + "</tbody></table>")
+
+
+def walk_convergence_figure(hop_grid: Sequence[int], max_err: Sequence[float],
+                            tv_err: Sequence[float]) -> go.Figure:
+    """Sampled walk vs exact PPR as the walk grows, log-log, with a 1/√hops guide through the
+    first point. Inputs from :func:`ramen_edu.graphs.walk_error_by_hops`.
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    guide = max_err[0] * np.sqrt(hop_grid[0] / np.asarray(hop_grid, dtype=float))
+    fig = go.Figure([go.Scatter(x=list(hop_grid), y=list(max_err), mode="lines+markers", name="largest single-anchor error"),
+                     go.Scatter(x=list(hop_grid), y=list(tv_err), mode="lines+markers", name="total variation"),
+                     go.Scatter(x=list(hop_grid), y=guide, mode="lines", line=dict(dash="dash"), name="∝ 1/√hops")])
+    fig.update_layout(template="plotly_white", height=360, xaxis=dict(title="hops", type="log"),
+                      yaxis=dict(title="error vs exact PPR", type="log"))
+    return fig
