@@ -6,7 +6,7 @@ transformers, faiss) load only when first used, so ``import ramen_edu`` stays fa
 """
 from __future__ import annotations
 
-import importlib
+from ramen_edu._lazy import lazy_getattr
 
 from ramen_edu.config import Profile, book_result, cache_dir, data_source, find_data_file, profile
 from ramen_edu.data import AnchorSet, XCDataset
@@ -45,9 +45,4 @@ __all__ = ["AnchorSet", "Profile", "XCDataset", "__version__", "book_result", "c
            "profile", *_LAZY]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'ramen_edu' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -13,7 +13,7 @@ Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 
-import importlib
+from ramen_edu._lazy import lazy_getattr
 
 # public name -> module that defines it, loaded on first access: the CLI imports
 # ramen_edu.training.cli to parse `ramen-edu train -h`, which must not wait for torch
@@ -32,12 +32,7 @@ __all__ = ["RamenModel", "TrainConfig", "Trainer", "cli_ablate", "cli_evaluate",
            "train"]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'ramen_edu.training' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:
