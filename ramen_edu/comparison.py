@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from html import escape
 
 import numpy as np
+
+from ramen_edu.evaluation import evaluate_retrieval
 
 __all__ = ["DEFAULT_METRICS", "Z_95", "compare_methods", "format_comparison", "per_document_scores"]
 
@@ -255,8 +258,6 @@ def format_comparison(result: dict, metrics: Sequence[str] | None = None,
         cells.extend(str(extra.get(name, {}).get(c, "–")) for c in extra_cols)
         rows.append(cells)
     if html:
-        from html import escape
-
         def tr(cells, tag):
             return "<tr>" + "".join(f'<{tag} style="text-align:{"left" if i == 0 else "right"}">'
                                     f"{escape(c)}</{tag}>" for i, c in enumerate(cells)) + "</tr>"
@@ -290,8 +291,6 @@ def per_document_scores(model, dataset, *, ks: Sequence[int] = (1, 3, 5), k: int
     dataset-normalised per-document form, see ``metrics.per_document_metrics``).
     Taught in: book/04_training.ipynb
     """
-    from ramen_edu.evaluation import evaluate_retrieval
-
     return evaluate_retrieval(model, dataset, docs=docs, ks=ks, k=k, per_document=True, progress=progress)
 
 
@@ -302,8 +301,7 @@ def validation_scores(model, dataset, config) -> dict[str, float]:
     Returns ``metrics.all_metrics``' dict ({} when the config holds out no slice).
     Taught in: book/04_training.ipynb
     """
-    from ramen_edu.evaluation import evaluate_retrieval
-    from ramen_edu.training.trainer import validation_split
+    from ramen_edu.training.trainer import validation_split  # lazy: trainer imports torch; comparing scores never needs it
 
     rows, _ = validation_split(dataset.train_y, config.val_fraction, config.seed)
     if not len(rows):

@@ -15,6 +15,7 @@ Taught in: book/01_extreme_classification.ipynb
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import time
 from collections.abc import Callable
@@ -23,8 +24,11 @@ import numpy as np
 
 from ramen_edu.config import PROFILES, Profile, profile as active_profile
 from ramen_edu.data.dataset import XCDataset
+from ramen_edu.data.synthetic import default_world
+from ramen_edu.data.xc_format import read_xc_dataset
 from ramen_edu.evaluation import score_split
 from ramen_edu.metrics import format_table
+from ramen_edu.training import TrainConfig
 
 #: the columns the demo prints (keys of ``ramen_edu.metrics.all_metrics``)
 DEMO_COLUMNS = ("P@1", "P@5", "nDCG@5", "PSP@1", "PSP@5")
@@ -41,7 +45,7 @@ def retrieve(encoder, dataset: XCDataset, k: int = max(KS), *, progress: bool = 
     (N_test × k), scores float32 (N_test × k))``, best first — what ``score_split`` scores.
     Taught in: book/01_extreme_classification.ipynb
     """
-    from ramen_edu.retrieval import LabelIndex
+    from ramen_edu.retrieval import LabelIndex  # lazy: faiss is heavy and `import ramen_edu.demo` avoids it
 
     label_emb = encoder.embed(dataset.label_texts, batch_size=batch_size, progress=progress, desc="labels")
     doc_emb = encoder.embed(dataset.test_texts, batch_size=batch_size, progress=progress, desc="test documents")
@@ -70,7 +74,7 @@ def encoder_row(dataset: XCDataset, profile: Profile, encoder=None) -> dict[str,
     Taught in: book/01_extreme_classification.ipynb
     """
     if encoder is None:
-        from ramen_edu.encoders import Encoder
+        from ramen_edu.encoders import Encoder  # lazy: torch/transformers are heavy; only needed with no encoder
 
         encoder = Encoder.from_pretrained()
     return score_split(retrieve(encoder, dataset, progress=profile.name != "smoke"), dataset, ks=KS)
@@ -86,14 +90,11 @@ def demo_train_config(profile: Profile, *, regularize: bool):
     The gpu profile fine-tunes the encoder the demo was given (default MiniLM).
     Taught in: book/04_training.ipynb
     """
-    from ramen_edu.training import TrainConfig
-
     return TrainConfig.from_recipe("demo", profile, regularize=regularize)
 
 
 def _trained_row(dataset: XCDataset, profile: Profile, encoder, *, regularize: bool) -> dict[str, float]:
-    import copy
-
+    # lazy: torch/transformers are heavy and only the trained rows need them
     import torch
 
     from ramen_edu.encoders import Encoder
@@ -202,17 +203,13 @@ def cli_main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     if args.data:
-        from ramen_edu.data.xc_format import read_xc_dataset
-
         dataset = read_xc_dataset(args.data)
         if not dataset.n_labels:  # every row ranks labels; fail here, not deep in the metrics
             raise ValueError(f"{args.data}: the dataset has no labels (its Y.txt is empty); "
                              "the demo needs at least one label to rank")
     else:
-        from ramen_edu.data.synthetic import default_world
-
         dataset = default_world()
-    from ramen_edu.encoders import Encoder
+    from ramen_edu.encoders import Encoder  # lazy: torch/transformers; keeps `ramen-edu demo -h` light
 
     encoder = Encoder.tiny_random() if args.tiny_encoder else Encoder.from_pretrained(args.encoder)
     timings: dict[str, float] = {}

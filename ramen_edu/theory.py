@@ -40,6 +40,8 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ramen_edu.metrics import recall_at_k
+
 __all__ = [
     "Activation", "ACTIVATIONS", "get_activation", "predicted_adjacency", "gcn_layer", "NonGCN",
     "construct_H", "construct_K", "spectral_norm", "gap_operator", "gap_norm", "BoundResult",
@@ -481,7 +483,7 @@ def symbolic_check(n: int = 3, d: int = 2, p: int = 2, d_out: int | None = None)
     Returns the simplified sympy Matrix of differences (n × d_out); the theorem needs all zeros.
     Taught in: book/03_theorem1.ipynb
     """
-    import sympy
+    import sympy  # lazy: sympy is slow to import and only the symbolic checks use it
 
     d_out = d if d_out is None else d_out
     X = sympy.Matrix(n, d, lambda j, k: sympy.Symbol(f"x_{j}{k}"))
@@ -506,7 +508,7 @@ def symbolic_check_matrix():
     Returns the expanded sympy matrix expression (ZeroMatrix when the identity holds).
     Taught in: book/03_theorem1.ipynb
     """
-    import sympy
+    import sympy  # lazy: sympy is slow to import and only the symbolic checks use it
 
     N, D, P = sympy.symbols("N D P", integer=True, positive=True)
     X = sympy.MatrixSymbol("X", N, D)
@@ -544,8 +546,7 @@ def edge_recall_at_k(doc_emb, anchor_emb, doc_anchor, k: int = 100) -> float:
     Returns a fraction in [0, 1].
     Taught in: book/03_theorem1.ipynb
     """
-    from ramen_edu.metrics import recall_at_k
-    from ramen_edu.retrieval import LabelIndex
+    from ramen_edu.retrieval import LabelIndex  # lazy: faiss is heavy; the rest of theory is numpy/scipy
 
     doc_emb = check_unit_rows(doc_emb, "doc_emb", tol=1e-3)
     anchor_emb = check_unit_rows(anchor_emb, "anchor_emb", tol=1e-3)

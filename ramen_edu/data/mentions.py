@@ -195,7 +195,7 @@ def find_mentions(titles: list[str], texts: list[str], rules: MentionRules | Non
     rules are vectorised over the collected matches.
     Taught in: book/02_anchor_graphs.ipynb
     """
-    import ahocorasick
+    import ahocorasick  # lazy: pyahocorasick is a compiled extension only mention finding needs
 
     rules = rules or MentionRules()
     titles, texts = list(titles), list(texts)
@@ -258,7 +258,7 @@ def find_mentions(titles: list[str], texts: list[str], rules: MentionRules | Non
     found_matches: list[tuple] = []
     iterator = range(n)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # lazy: tqdm.auto pulls ipywidgets in notebooks; only needed with progress
 
         iterator = tqdm(iterator, desc="mentions", unit="article")
     for i in iterator:

@@ -59,6 +59,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ramen_edu.data.dataset import AnchorSet, XCDataset, as_csr
+from ramen_edu.data.xc_format import read_xc_dataset, write_xc_dataset
 
 __all__ = ["ANCHOR_SET_KINDS", "DEFAULT_WORLD", "DEFAULT_WORLD_DIR", "SyntheticConfig", "SyntheticWorld",
            "default_world", "make_synthetic_world", "pseudo_words", "regenerate_default_world"]
@@ -387,8 +388,6 @@ def regenerate_default_world(path: str | Path = DEFAULT_WORLD_DIR) -> Path:
     (tests/test_synthetic.py checks it byte for byte).
     Taught in: book/01_extreme_classification.ipynb
     """
-    from ramen_edu.data.xc_format import write_xc_dataset
-
     return write_xc_dataset(make_synthetic_world(DEFAULT_WORLD), path)
 
 
@@ -399,8 +398,6 @@ def default_world() -> XCDataset:
     Taught in: book/01_extreme_classification.ipynb
     """
     if (DEFAULT_WORLD_DIR / "dataset.json").is_file():
-        from ramen_edu.data.xc_format import read_xc_dataset
-
         return read_xc_dataset(DEFAULT_WORLD_DIR)
     return make_synthetic_world(DEFAULT_WORLD)
 
@@ -422,8 +419,6 @@ def main(argv: list[str] | None = None) -> int:
         folder = regenerate_default_world(args.write)
         config = DEFAULT_WORLD
     else:
-        from ramen_edu.data.xc_format import write_xc_dataset
-
         config = SyntheticConfig(**{f.name: getattr(args, f.name) for f in fields(SyntheticConfig)})
         folder = write_xc_dataset(make_synthetic_world(config), args.write)
     print(f"wrote {config.name} (seed {config.seed}) to {folder}")

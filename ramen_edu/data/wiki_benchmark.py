@@ -110,6 +110,7 @@ Taught in: book/02_anchor_graphs.ipynb
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
 import os
@@ -123,10 +124,13 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from ramen_edu.data.dataset import AnchorSet, XCDataset, as_csr
+from ramen_edu.config import cache_dir, find_data_file
+from ramen_edu.data.dataset import AnchorSet, XCDataset
 from ramen_edu.data.mentions import MentionRules, find_mentions, see_also_pairs
 from ramen_edu.data.wikipedia import (Article, ReadStats, merge_case_variants, read_articles,
                                       resolve_redirects)
+from ramen_edu.data.xc_format import read_xc_dataset, write_xc_dataset
+from ramen_edu.graphs import anchor_graph_quality, random_walk_with_restart
 
 __all__ = ["BUILDER_VERSION", "MAINTENANCE_RULES", "article_graph", "article_subset", "build_wiki_seealso",
            "cli_main", "label_survival", "maintenance_family", "write_articles"]
@@ -239,8 +243,6 @@ def _load(path, stats: ReadStats | None = None,
     merged (:func:`merge_case_variants`). stats / merged: filled with the reader's counts and
     {merged spelling: spelling kept}, for the card."""
     if path is None:
-        from ramen_edu.config import find_data_file
-
         path = find_data_file()
     path = Path(path)
     records = list(read_articles(path, stats))
@@ -362,22 +364,16 @@ def build_wiki_seealso(path=None, *, variant: str = "titles", min_docs_per_label
               "doc_rwr_top_k": None if doc_rwr_top_k is None else int(doc_rwr_top_k),
               "mention_rules": asdict(rules)}
     if path is None:
-        from ramen_edu.config import find_data_file
-
         path = find_data_file()
     path = Path(path)
     if not path.is_file():
         list(read_articles(path))  # raises the reader's FileNotFoundError with the fix
     folder = None
     if cache:
-        from ramen_edu.config import cache_dir
-
         folder = cache_dir() / f"wiki-seealso-{variant}-{_cache_key(path, params)}"
         if _folder is not None:  # wiki_seealso_card asks where the card is
             _folder.append(folder)
         if (folder / "card.json").is_file():
-            from ramen_edu.data.xc_format import read_xc_dataset
-
             return read_xc_dataset(folder)
     dataset, card = _build(path, params, rules, progress)
     if folder is not None:
@@ -630,8 +626,6 @@ def _anchor_graphs(art_anchor, test_anchor, doc_rwr_top_k, *, own_edges, own_row
     the number to read) and on the training documents (``train``, inflated: label edges are
     built from these documents' anchors).
     """
-    from ramen_edu.graphs import anchor_graph_quality, random_walk_with_restart
-
     n_train = len(train_art)
     doc_anchor = art_anchor[train_art]
     label_own = sp.diags(own_edges.astype(np.float32)) @ art_anchor[own_rows]
@@ -733,8 +727,6 @@ def card_markdown(card: dict) -> str:
 
 
 def _write(dataset: XCDataset, card: dict, folder: Path) -> None:
-    from ramen_edu.data.xc_format import write_xc_dataset
-
     tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -772,8 +764,6 @@ def write_articles(articles, path) -> Path:
     :func:`ramen_edu.data.wikipedia.read_articles` and :func:`build_wiki_seealso` read. Returns the path.
     Taught in: book/02_anchor_graphs.ipynb
     """
-    import gzip
-
     path = Path(path)
     with gzip.open(path, "wt", encoding="utf-8") as f:
         for a in articles:
@@ -845,8 +835,6 @@ def cli_main(argv: list[str] | None = None) -> int:
         print(f"ramen-edu build-wiki: {err}", file=sys.stderr)
         return 1
     if args.out:
-        from ramen_edu.data.xc_format import write_xc_dataset
-
         write_xc_dataset(ds, args.out)
         print(f"wrote {args.out}")
     print(ds)

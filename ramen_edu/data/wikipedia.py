@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from xml.parsers import expat
 
+from ramen_edu.config import find_data_file
+
 __all__ = [
     "Article",
     "ReadStats",
@@ -378,8 +380,6 @@ def read_articles(path=None, stats: ReadStats | None = None, *,
     Taught in: book/02_anchor_graphs.ipynb
     """
     if path is None:
-        from ramen_edu.config import find_data_file
-
         path = find_data_file()
     path = Path(path)
     if not path.is_file():
@@ -485,6 +485,7 @@ def _see_also_entries(nodes, namespaces: _Namespaces, stats: ReadStats) -> list[
     at the end of the page are metadata, not entries; every other target goes through
     :func:`normalize_see_also_target` and is counted in ``stats``.
     """
+    # lazy: mwparserfromhell is heavy; reading a built benchmark never parses wikitext
     from mwparserfromhell.nodes import (ExternalLink, Heading, HTMLEntity, Tag, Template, Text,
                                         Wikilink)
 
@@ -547,6 +548,7 @@ def _see_also_entries(nodes, namespaces: _Namespaces, stats: ReadStats) -> list[
 
 def _parse_page(title: str, wikitext: str, namespaces: _Namespaces, stats: ReadStats):
     """(Article or None if disambiguation) for one main-namespace, non-redirect page."""
+    # lazy: mwparserfromhell is heavy; reading a built benchmark never parses wikitext
     import mwparserfromhell
     from mwparserfromhell.nodes import Heading
     from mwparserfromhell.wikicode import Wikicode

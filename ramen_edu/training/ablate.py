@@ -47,8 +47,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ramen_edu.config import PROFILES
-from ramen_edu.runinfo import atomic_write_bytes, atomic_write_text
+from ramen_edu.comparison import compare_methods, format_comparison, per_document_scores, validation_scores
+from ramen_edu.config import PROFILES, project_root
+from ramen_edu.data.catalog import load_dataset
+from ramen_edu.runinfo import atomic_write_bytes, atomic_write_text, environment
+from ramen_edu.training.cli import resolve_config
 from ramen_edu.training.config import TrainConfig
 
 __all__ = ["ablation_rows", "cli_ablate", "load_per_doc", "load_row", "run_ablation", "save_per_doc",
@@ -161,7 +164,7 @@ def load_row(out: str | Path, row: str) -> list[dict[str, np.ndarray]]:
 @contextlib.contextmanager
 def _hf_progress_bars(enabled: bool):
     """Silence transformers' own bars (saving the model prints one) when progress is off."""
-    try:
+    try:  # lazy: transformers is heavy and `ramen-edu ablate -h` must not import it
         from transformers.utils import logging as hf_logging
     except ImportError:  # pragma: no cover - transformers is a dependency of training
         yield
@@ -220,8 +223,7 @@ def _finished(run_dir: Path, expected: dict) -> bool:
 
 def _train_one(dataset, dataset_source: str, config: TrainConfig, row: str, overrides: dict,
                run_dir: Path, work: Path, progress: bool) -> None:
-    from ramen_edu.comparison import per_document_scores, validation_scores
-    from ramen_edu.training import trainer as trainer_module
+    from ramen_edu.training import trainer as trainer_module  # lazy: torch; keeps `ramen-edu ablate -h` light
 
     # an interrupted run left its checkpoint in the scratch folder: continue it, unless it was
     # started with another recipe (then its checkpoint is useless and goes)
@@ -286,8 +288,6 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
     markdown table.
     Taught in: book/04_training.ipynb
     """
-    from ramen_edu.comparison import compare_methods, format_comparison
-    from ramen_edu.runinfo import environment
 
     log = log or (lambda *a, **k: None)
     if not config.regularize:
@@ -446,9 +446,6 @@ def cli_ablate(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     if args.seeds < 1:
         ap.error(f"--seeds must be ≥ 1, got {args.seeds}")
-    from ramen_edu.config import project_root
-    from ramen_edu.data.catalog import load_dataset
-    from ramen_edu.training.cli import resolve_config
 
     config, dataset_name, profile_name = resolve_config(args.config, args.dataset, args.profile)
     dataset = load_dataset(dataset_name)

@@ -25,6 +25,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save_file
+
+from ramen_edu.evaluation import evaluate_retrieval, retrieve_split
 from ramen_edu.runinfo import json_default
 
 MODEL_FILE = "ramen_model.json"
@@ -93,7 +97,7 @@ class RamenModel:
     def index(self):
         """faiss inner-product ``LabelIndex`` over the label embeddings (built on first use)."""
         if self._index is None:
-            from ramen_edu.retrieval import LabelIndex
+            from ramen_edu.retrieval import LabelIndex  # lazy: faiss is heavy; loading a model never needs it
 
             self._index = LabelIndex(self.label_embeddings())
         return self._index
@@ -130,8 +134,6 @@ class RamenModel:
         Raises ValueError when the dataset's labels are not the model's (:meth:`check_labels`).
         Taught in: book/04_training.ipynb
         """
-        from ramen_edu.evaluation import evaluate_retrieval
-
         return evaluate_retrieval(self, dataset, docs=docs, ks=ks, k=k, progress=progress)
 
     def retrieve_test(self, dataset, *, docs: np.ndarray | int | None = None, k: int = 5,
@@ -145,8 +147,6 @@ class RamenModel:
         (:meth:`check_labels`, which ``evaluation.retrieve_split`` calls).
         Taught in: book/04_training.ipynb
         """
-        from ramen_edu.evaluation import retrieve_split
-
         rows, top = retrieve_split(self, dataset, docs=docs, k=k, progress=progress)
         return rows, top.ids, top.scores
 
@@ -176,8 +176,6 @@ class RamenModel:
 
         Taught in: book/04_training.ipynb
         """
-        from safetensors.numpy import save_file
-
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.encoder.save(path / ENCODER_DIR)
@@ -197,10 +195,7 @@ class RamenModel:
         the saved label fingerprint too.
         Taught in: book/04_training.ipynb
         """
-        from safetensors import SafetensorError
-        from safetensors.numpy import load_file
-
-        from ramen_edu.encoders import Encoder
+        from ramen_edu.encoders import Encoder  # lazy: torch/transformers are heavy; saving/scoring never needs them
 
         path = Path(path)
         meta_file = path / MODEL_FILE

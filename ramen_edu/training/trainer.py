@@ -34,6 +34,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from ramen_edu.bandits import LambdaBandit
+from ramen_edu.data.catalog import load_dataset
 from ramen_edu.graphs import prune_edges
 from ramen_edu.losses import ramen_objective, triplet_in_batch
 from ramen_edu.runinfo import atomic_write_text, environment, json_default, remove_stale_tmp
@@ -607,8 +608,6 @@ def train(dataset=None, config: TrainConfig | None = None, *, profile=None, run_
     Taught in: book/04_training.ipynb
     """
     if dataset is None or isinstance(dataset, (str, Path)):
-        from ramen_edu.data.catalog import load_dataset
-
         dataset = load_dataset("synthetic-default" if dataset is None else dataset)
     if config is None:
         config = TrainConfig.for_profile(profile, **overrides)

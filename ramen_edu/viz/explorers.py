@@ -24,7 +24,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 import scipy.sparse as sp
+from plotly.subplots import make_subplots
 
+from ramen_edu.graphs import check_prune_threshold, edge_cosines
+from ramen_edu.metrics import label_quantiles
 from ramen_edu.viz.graphs import shorten
 
 # bin 1 (tail) … bin 5 (head); tail warm, head cool
@@ -52,8 +55,6 @@ def document_edges(model, dataset, document, *, anchor_set=None, threshold: floa
     training labels}, edges sorted by decreasing cosine.
     Taught in: book/04_training.ipynb
     """
-    from ramen_edu.graphs import check_prune_threshold, edge_cosines
-
     threshold = check_prune_threshold(threshold)
     row = dataset.train_row(document)
     anchors = dataset.anchor_set(anchor_set)
@@ -107,7 +108,7 @@ def explore_pruned_edges(model, dataset, *, document=None, anchor_set=None, thre
     search), an anchor set and a threshold; the figure redraws. Returns the widget to display.
     Taught in: book/04_training.ipynb
     """
-    import ipywidgets as w
+    import ipywidgets as w  # lazy: ipywidgets is heavy; the static figures never need it
 
     names = list(dataset.anchors)
     first = dataset.anchor_set(anchor_set).name
@@ -159,10 +160,6 @@ def predictions_figure(models, dataset, text: str, *, k: int = 10, highlight: Se
     Returns a plotly Figure with one panel per model.
     Taught in: book/04_training.ipynb
     """
-    from plotly.subplots import make_subplots
-
-    from ramen_edu.metrics import label_quantiles
-
     models = _as_models(models)
     for name, m in models.items():
         if m.n_labels != dataset.n_labels:
@@ -206,7 +203,7 @@ def explore_predictions(models, dataset, *, text: str = "", k: int = 10, highlig
     Returns the widget to display.
     Taught in: book/04_training.ipynb
     """
-    import ipywidgets as w
+    import ipywidgets as w  # lazy: ipywidgets is heavy; the static figures never need it
 
     models = _as_models(models)
     box = w.Text(value=text, description="text", continuous_update=False, layout=w.Layout(width="60%"))

@@ -9,6 +9,7 @@ Taught in: book/02_anchor_graphs.ipynb
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from html import escape
 
 import numpy as np
 import plotly.graph_objects as go
@@ -35,7 +36,7 @@ def draw_neighbourhood(g, *, highlight=(), title: str | None = None, seed: int =
     Hover shows each node's kind and full text.
     Taught in: book/02_anchor_graphs.ipynb
     """
-    import networkx as nx
+    import networkx as nx  # lazy: networkx is heavy and only this drawing needs it
 
     if g.number_of_nodes() == 0:
         raise ValueError("the graph is empty: nothing to draw")
@@ -123,8 +124,6 @@ def graph_quality_table(card: Mapping) -> str:
     the honest ones: held-out documents' hidden edges against label edges built without them.
     Taught in: book/02_anchor_graphs.ipynb
     """
-    from html import escape
-
     head = ["graph", "stage", "test edge precision", "test label coverage", "test edges / doc",
             "train edge precision", "train label coverage", "train edges / doc"]
     rows = []
