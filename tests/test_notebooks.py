@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import nbclient
@@ -19,7 +20,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
-CELL_TIMEOUT_S = 900
+# a smoke cell takes seconds; the limit only catches a hang. A kernel that goes idle while the
+# client still waits for its reply (seen once, chapter 4 in a fresh-clone CI run on a busy 2-core
+# machine: both processes idle in their event loops; the chapter passed alone right after) gets one retry in a fresh
+# kernel, and the retry is reported as a warning.
+CELL_TIMEOUT_S = 300
+ATTEMPTS = 2
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -38,24 +44,31 @@ def _failure_report(nb, path: Path) -> str | None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_chapter_runs_in_smoke_profile(path: Path, tmp_path: Path, monkeypatch):
     work = tmp_path / path.name
-    shutil.copy(path, work)
-    nb = nbformat.read(work, as_version=4)
     # the kernel is a child process: it inherits this environment
     monkeypatch.setenv("RAMEN_EDU_PROFILE", "smoke")
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     monkeypatch.setenv("RAMEN_EDU_NO_SHARED", "1")  # as on a fresh clone, on Colab, in a classroom
     monkeypatch.delenv("RAMEN_EDU_DATA", raising=False)
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT_S,
-                                     resources={"metadata": {"path": str(tmp_path)}})
-    try:
-        client.execute()
-    except nbclient.exceptions.CellExecutionError:
-        pytest.fail(_failure_report(nb, path) or "a cell failed (no error output recorded)", pytrace=False)
-    except nbclient.exceptions.CellTimeoutError as err:
-        pytest.fail(f"{path.name}: a cell ran longer than {CELL_TIMEOUT_S} s in the smoke profile: {err}",
-                    pytrace=False)
-    finally:
-        nbformat.write(nb, work)  # executed copy kept in tmp_path for inspection
+    for attempt in range(1, ATTEMPTS + 1):
+        shutil.copy(path, work)
+        nb = nbformat.read(work, as_version=4)
+        client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT_S,
+                                         resources={"metadata": {"path": str(tmp_path)}})
+        try:
+            client.execute()
+            break
+        except nbclient.exceptions.CellExecutionError:
+            pytest.fail(_failure_report(nb, path) or "a cell failed (no error output recorded)", pytrace=False)
+        except (nbclient.exceptions.CellTimeoutError, nbclient.exceptions.DeadKernelError) as err:
+            where = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and not c.get("outputs")
+                          and c.get("execution_count") is None), "?")
+            if attempt == ATTEMPTS:
+                pytest.fail(f"{path.name}: a cell (first without a recorded run: {where}) hung (> {CELL_TIMEOUT_S} s) or its kernel died "
+                            f"in the smoke profile, {ATTEMPTS} times: {err}", pytrace=False)
+            warnings.warn(f"{path.name}: a cell (first without a recorded run: {where}) got no reply within {CELL_TIMEOUT_S} s "
+                          f"({type(err).__name__}); retrying once in a fresh kernel")
+        finally:
+            nbformat.write(nb, work)  # executed copy kept in tmp_path for inspection
     report = _failure_report(nb, path)
     assert report is None, report
     printed = "".join(out.get("text", "") for cell in nb.cells for out in cell.get("outputs", []))
