@@ -67,9 +67,10 @@ def gzip_bytes(lines: list[bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def choose(records: list[dict], *, seed: int, n_random_labels: int) -> np.ndarray:
-    """Indices (sorted, file order) of the articles in the sample: the neighbourhood of
-    SEED_TITLES plus the listers and articles of ``n_random_labels`` seeded random labels."""
+def label_groups(records: list[dict], *, seed: int) -> tuple[set[int], list[list[int]]]:
+    """The article indices of the neighbourhood of SEED_TITLES (with its labels' articles), and,
+    in seeded random order, one list per remaining label: its listers and its own article.
+    Computed once; the bisection below only takes longer or shorter prefixes of the list."""
     by_title = {normalize_title(r["title"]): i for i, r in enumerate(records)}
     listers: dict[str, list[int]] = collections.defaultdict(list)
     for i, r in enumerate(records):
@@ -103,21 +104,26 @@ def choose(records: list[dict], *, seed: int, n_random_labels: int) -> np.ndarra
     # 2. seeded random labels
     rest = [t for t in labels if t not in core_labels]
     order = np.random.default_rng(seed).permutation(len(rest))
-    for k in order[:n_random_labels]:
-        chosen.update(articles_of(rest[k]))
-    return np.array(sorted(chosen), dtype=np.int64)
+    return chosen, [articles_of(rest[k]) for k in order]
+
+
+def choose(core: set[int], groups: list[list[int]], n_random_labels: int) -> np.ndarray:
+    """Indices (sorted, file order) of the sample: ``core`` plus the first ``n_random_labels``
+    groups of :func:`label_groups`."""
+    return np.array(sorted(core.union(*groups[:n_random_labels])), dtype=np.int64)
 
 
 def make_sample(source: Path, out_dir: Path, *, seed: int = 0, max_bytes: int = 2_900_000) -> dict:
     """Write ``out_dir/articles.jsonl.gz`` (≤ max_bytes) and ``out_dir/sample.json`` (the card's
     numbers); returns those numbers."""
     lines, records = read_source(source)
+    core, groups = label_groups(records, seed=seed)
 
     def sample_bytes(n_random: int) -> tuple[bytes, np.ndarray]:
-        idx = choose(records, seed=seed, n_random_labels=n_random)
+        idx = choose(core, groups, n_random)
         return gzip_bytes([lines[i] for i in idx]), idx
 
-    lo, hi = 0, len(records)  # bisection: the most random labels whose sample still fits
+    lo, hi = 0, len(groups)  # bisection: the most random labels whose sample still fits
     blob, idx = sample_bytes(0)
     if len(blob) > max_bytes:
         raise ValueError(f"--max-bytes {max_bytes}: the neighbourhood of {SEED_TITLES} alone takes "
