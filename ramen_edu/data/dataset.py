@@ -51,17 +51,29 @@ class AnchorSet:
     doc_anchor:   csr (N_train × M), E_XA — training documents → anchors. Test documents
                   never appear here (the paper's leak rule, §4).
     label_anchor: csr (L × M), E_ZA — labels → anchors.
+    test_doc_anchor: optional csr (N_test × M) — the test documents' *hidden* edges (on
+                  Wikipedia their real categories / the articles their text names), kept
+                  apart from the graph. Training never reads it (no trainer, sampler or
+                  densifier touches it); only an **oracle linker** does, to measure what a
+                  two-stage GCN would gain from perfect first-stage links (the paper's
+                  "OAK + Oracle", Table 2; ``ramen_edu.baselines``). None when unknown.
     """
 
     name: str
     texts: list[str]
     doc_anchor: sp.csr_matrix
     label_anchor: sp.csr_matrix
+    test_doc_anchor: sp.csr_matrix | None = None
 
     def __post_init__(self) -> None:
         self.texts = list(self.texts)
         self.doc_anchor = as_csr(self.doc_anchor)
         self.label_anchor = as_csr(self.label_anchor)
+        if self.test_doc_anchor is not None:
+            self.test_doc_anchor = as_csr(self.test_doc_anchor)
+            if self.test_doc_anchor.shape[1] != len(self.texts):
+                raise ValueError(f"anchor set {self.name!r}: {len(self.texts)} anchor texts but "
+                                 f"test_doc_anchor has {self.test_doc_anchor.shape[1]} columns")
         m = len(self.texts)
         if self.doc_anchor.shape[1] != m or self.label_anchor.shape[1] != m:
             raise ValueError(
@@ -111,6 +123,9 @@ class XCDataset:
                          (self.n_train, anchor_set.n_anchors))
             _check_shape(f"anchors[{name!r}].label_anchor", anchor_set.label_anchor,
                          (self.n_labels, anchor_set.n_anchors))
+            if anchor_set.test_doc_anchor is not None:
+                _check_shape(f"anchors[{name!r}].test_doc_anchor", anchor_set.test_doc_anchor,
+                             (self.n_test, anchor_set.n_anchors))
         pairs = np.asarray(self.filter_pairs)
         if pairs.size == 0:
             pairs = pairs.reshape(0, 2).astype(np.int64)

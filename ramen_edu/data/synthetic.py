@@ -33,6 +33,9 @@ enough to reason about and rich enough to show what RAMEN's graphs are for:
   which is why RAMEN densifies graphs by random walks) and every edge is replaced by a uniformly
   random one with probability ``edge_noise`` (1.0 = pure-noise graphs, the control experiment).
   Only training documents appear in the graphs; test documents never do (the paper's leak rule).
+  Their *hidden* edges — the anchors of their true labels, without dropout or noise — are kept
+  beside the graph (``AnchorSet.test_doc_anchor``) for the oracle linker of
+  :mod:`ramen_edu.baselines` only.
 * **Missing labels.** A fraction ``missing_labels`` of training (document, label) pairs is
   removed from ``train_y`` after the graphs are built, as in real XC data where annotators miss
   labels. The complete matrix stays in :attr:`SyntheticWorld.true_train_y`, so one can check how
@@ -335,6 +338,7 @@ def make_synthetic_world(config: SyntheticConfig | None = None, **overrides) -> 
     # --- anchor graphs from the complete training labels --------------------------------------
     tr = sp.coo_matrix(true_train_y)
     tr_doc, tr_label = tr.row.astype(np.int64), tr.col.astype(np.int64)
+    te = sp.coo_matrix(y_test)
 
     def graph(name: str, label_anchor_id: np.ndarray, n_anchors: int, texts: list[str]) -> AnchorSet:
         keep = rng.random(len(tr_doc)) >= c.edge_dropout
@@ -343,8 +347,12 @@ def make_synthetic_world(config: SyntheticConfig | None = None, **overrides) -> 
         for cols_ in (d_cols, l_cols):  # noise: replace an edge's anchor by a uniform one
             noisy = rng.random(len(cols_)) < c.edge_noise
             cols_[noisy] = rng.integers(n_anchors, size=int(noisy.sum()))
+        # the test documents' hidden edges: the anchors of their true labels, clean (no dropout,
+        # no noise, no random draw, so adding them changed no other byte of a world); only an
+        # oracle linker reads them (ramen_edu.baselines)
+        hidden = _pairs_to_csr(te.row.astype(np.int64), label_anchor_id[te.col], (c.n_test, n_anchors))
         return AnchorSet(name, texts, _pairs_to_csr(d_rows, d_cols, (c.n_train, n_anchors)),
-                         _pairs_to_csr(l_rows, l_cols, (L, n_anchors)))
+                         _pairs_to_csr(l_rows, l_cols, (L, n_anchors)), test_doc_anchor=hidden)
 
     anchors: dict[str, AnchorSet] = {}
     for name in c.anchor_sets:

@@ -52,6 +52,9 @@ Definition, precisely
   document's categories create no anchor and no edge, a category named exactly like a test
   document is dropped (its text would be the test input itself: 88 categories on the shared
   sample), and labels that are test documents do not use their own article's edges.
+  The test documents' hidden edges (their categories, the articles they name) are kept *beside*
+  the graph as ``AnchorSet.test_doc_anchor`` — read only by the oracle linker of
+  :mod:`ramen_edu.baselines`, never by training.
 * **Cleaning**: categories matching :data:`MAINTENANCE_RULES` (maintenance and tracking
   categories: "Articles containing video clips", "Living people", "Monaco stubs", ...) are
   dropped (``drop_maintenance``); the mentions linker drops one-word titles used as a word of a
@@ -135,7 +138,7 @@ from ramen_edu.graphs import anchor_graph_quality, random_walk_with_restart
 __all__ = ["BUILDER_VERSION", "MAINTENANCE_RULES", "article_graph", "article_subset", "build_wiki_seealso",
            "cli_main", "label_survival", "maintenance_family", "write_articles"]
 
-BUILDER_VERSION = 4  # bump when the construction changes: it is part of the cache key
+BUILDER_VERSION = 5  # bump when the construction changes: it is part of the cache key
 VARIANTS = ("titles", "text")
 MAX_ANCHOR_DF = None  # default hub cap: off — every cap measured lowered both quality numbers
 
@@ -550,7 +553,7 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
                       "examples": [str(anchor_names[j]) for j in
                                    np.flatnonzero(is_hub)[np.argsort(-doc_df[is_hub])][:10]]}
         keep = sp.diags((~is_hub).astype(np.float32))
-        doc_anchor, label_anchor, walked, own_here, quality[name] = _anchor_graphs(
+        doc_anchor, label_anchor, walked, own_here, quality[name], hidden = _anchor_graphs(
             _binary(art_anchor @ keep), _binary(test_anchor @ keep),
             params["doc_rwr_top_k"], **walk)
         if name == "category":  # the graph before cleaning: no maintenance rules, no hub cap
@@ -565,7 +568,10 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
             texts = [_one_line(f"{articles[j].title}. {articles[j].text}") for j in used]
         else:
             texts = [str(anchor_names[j]) for j in used]
-        sets[name] = AnchorSet(name, texts, doc_anchor[:, used], label_anchor[:, used])
+        # the test documents' hidden edges travel with the set, apart from the graph: only an
+        # oracle linker reads them (ramen_edu.baselines); edges to anchors outside the graph go
+        sets[name] = AnchorSet(name, texts, doc_anchor[:, used], label_anchor[:, used],
+                               test_doc_anchor=hidden[:, used])
         rwr_stats[name] = {"labels_with_own_edges": int(own_here.sum()),
                            "labels_by_walk": int((~own_here).sum()),
                            "labels_by_walk_with_edges": int(
@@ -621,7 +627,8 @@ def _anchor_graphs(art_anchor, test_anchor, doc_rwr_top_k, *, own_edges, own_row
 
     art_anchor: csr (articles × M), training side only; test_anchor: csr (test documents × M),
     the test documents' hidden edges. Returns (doc_anchor N_train × M, label_anchor L × M, the
-    walk's output, own_here (L,) bool, quality dict) — quality from
+    walk's output, own_here (L,) bool, quality dict,
+    the test documents' hidden edges N_test × M as scored) — quality from
     :func:`ramen_edu.graphs.anchor_graph_quality` on the held-out test documents (``test``,
     the number to read) and on the training documents (``train``, inflated: label edges are
     built from these documents' anchors).
@@ -651,7 +658,7 @@ def _anchor_graphs(art_anchor, test_anchor, doc_rwr_top_k, *, own_edges, own_row
         test_anchor = dense[n_big - test_anchor.shape[0]:].tocsr()
     quality = {"test": anchor_graph_quality(test_anchor, test_y, label_anchor),
                "train": anchor_graph_quality(doc_anchor, train_y, label_anchor)}
-    return doc_anchor, label_anchor, walked, own_here, quality
+    return doc_anchor, label_anchor, walked, own_here, quality, test_anchor
 
 
 def _one_line(text: str) -> str:

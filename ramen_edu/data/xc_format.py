@@ -24,7 +24,8 @@ Filter pairs (``filter_labels_test.txt``)
 A dataset folder holds ``trn_X.txt``, ``tst_X.txt``, ``Y.txt``, ``trn_X_Y.txt``,
 ``tst_X_Y.txt``, optionally ``filter_labels_test.txt``, per anchor set NAME the three files
 ``NAME_X.txt`` (anchor texts), ``NAME_trn_X_Y.txt`` (training documents × anchors) and
-``NAME_lbl_X_Y.txt`` (labels × anchors), and ``dataset.json`` (name, anchor set names,
+``NAME_lbl_X_Y.txt`` (labels × anchors), optionally ``NAME_tst_X_Y.txt`` (the test
+documents' hidden anchors, read only by an oracle linker — OAK's ``auxiliary_tst_X_Y``), and ``dataset.json`` (name, anchor set names,
 propensity constants, format version). Folders straight from the XC Repository, without
 ``dataset.json``, read too: anchor sets are then found by their file names.
 
@@ -485,6 +486,8 @@ def write_xc_dataset(dataset: XCDataset, path) -> Path:
         write_texts(folder / f"{name}_X.txt", anchor_set.texts)
         write_sparse(folder / f"{name}_trn_X_Y.txt", anchor_set.doc_anchor)
         write_sparse(folder / f"{name}_lbl_X_Y.txt", anchor_set.label_anchor)
+        if anchor_set.test_doc_anchor is not None:
+            write_sparse(folder / f"{name}_tst_X_Y.txt", anchor_set.test_doc_anchor)
     meta = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "name": dataset.name,
             "anchor_sets": list(dataset.anchors), "propensity_a": float(dataset.propensity_a),
             "propensity_b": float(dataset.propensity_b)}
@@ -585,10 +588,12 @@ def read_xc_dataset(path, *, name: str | None = None, propensity_a: float | None
         _check_anchor_name(anchor)
         anchor_texts = read_texts(folder / f"{anchor}_X.txt")
         m = len(anchor_texts)
+        hidden = folder / f"{anchor}_tst_X_Y.txt"
         anchors[anchor] = AnchorSet(
             anchor, anchor_texts,
             matrix(f"{anchor}_trn_X_Y.txt", TRAIN_TEXTS, n_train, f"{anchor}_X.txt", m),
-            matrix(f"{anchor}_lbl_X_Y.txt", LABEL_TEXTS, n_labels, f"{anchor}_X.txt", m))
+            matrix(f"{anchor}_lbl_X_Y.txt", LABEL_TEXTS, n_labels, f"{anchor}_X.txt", m),
+            matrix(hidden.name, TEST_TEXTS, n_test, f"{anchor}_X.txt", m) if hidden.is_file() else None)
     defaults = XCDataset.__dataclass_fields__
     return XCDataset(
         name=name or meta.get("name") or folder.resolve().name,

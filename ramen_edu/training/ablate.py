@@ -221,12 +221,13 @@ def _finished(run_dir: Path, expected: dict) -> bool:
     return True
 
 
-def _train_one(dataset, dataset_source: str, config: TrainConfig, row: str, overrides: dict,
-               run_dir: Path, work: Path, progress: bool) -> None:
-    from ramen_edu.training import trainer as trainer_module  # lazy: torch; keeps `ramen-edu ablate -h` light
+def prepare_scratch(work: Path, config: TrainConfig) -> bool:
+    """Make ``work`` (OUT/.work/<row>/seed<s>) ready for a training run; True = resume there.
 
-    # an interrupted run left its checkpoint in the scratch folder: continue it, unless it was
-    # started with another recipe (then its checkpoint is useless and goes)
+    An interrupted run left its checkpoint in the scratch folder: continue it, unless it was
+    started with another recipe (then its checkpoint is useless and goes). ``OUT/.work`` gets a
+    .gitignore, so scratch checkpoints never get committed.
+    """
     resume = False
     if (work / "checkpoint.pt").is_file() and (work / RUN_FILE).is_file():
         recorded = json.loads((work / RUN_FILE).read_text()).get("config", {})
@@ -234,8 +235,15 @@ def _train_one(dataset, dataset_source: str, config: TrainConfig, row: str, over
     if not resume and work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    # OUT/.work/.gitignore: scratch checkpoints of an interrupted run never get committed
     (work.parent.parent / ".gitignore").write_text("*\n")
+    return resume
+
+
+def _train_one(dataset, dataset_source: str, config: TrainConfig, row: str, overrides: dict,
+               run_dir: Path, work: Path, progress: bool) -> None:
+    from ramen_edu.training import trainer as trainer_module  # lazy: torch; keeps `ramen-edu ablate -h` light
+
+    resume = prepare_scratch(work, config)
     # looked up on the module at call time, so a test can count the runs it trains
     with _hf_progress_bars(progress):
         model = trainer_module.train(dataset, config, run_dir=work, resume=resume, progress=progress)

@@ -103,6 +103,11 @@ class RamenModel:
         return self._index
 
     # --- inference --------------------------------------------------------------------------
+    def query_embeddings(self, texts, *, batch_size: int = 512, progress: bool = False) -> np.ndarray:
+        """float32 (N, D) unit rows: what a text is searched with (here: the encoder's embedding;
+        a model that adds a stage before the search, ``baselines.TwoStageModel``, overrides it)."""
+        return self.encoder.embed(_as_texts(texts), batch_size=batch_size, progress=progress, desc="documents")
+
     def retrieve(self, texts: list[str], k: int = 5, *, exclude: sp.csr_matrix | None = None,
                  batch_size: int = 512, progress: bool = False):
         """Top-k labels for texts: N texts -> ``retrieval.Retrieved(ids int64 (N, k) (-1 pads),
@@ -110,8 +115,7 @@ class RamenModel:
 
         exclude: optional csr (N × L) of (text, label) pairs never returned (the filter pairs).
         """
-        texts = _as_texts(texts)
-        emb = self.encoder.embed(texts, batch_size=batch_size, progress=progress, desc="documents")
+        emb = self.query_embeddings(texts, batch_size=batch_size, progress=progress)
         return self.index.search(emb, k, exclude=exclude)
 
     def predict(self, texts, k: int = 5) -> list[list[tuple[str, float]]]:

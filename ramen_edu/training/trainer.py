@@ -180,8 +180,11 @@ class Trainer:
                                    period=config.bandit_period, mode=config.bandit_mode, seed=config.seed,
                                    fixed=None if (config.bandit and config.regularize) else self.terms)
 
-        self.optimizer = torch.optim.AdamW(self.encoder.parameters(), lr=config.lr,
-                                           weight_decay=config.weight_decay)
+        # a subclass may add a trained module on top of the encoder (the two-stage GCN baseline's
+        # aggregation, ramen_edu.baselines); RAMEN itself has none
+        self.head = self.build_head()
+        self.trained_parameters = [*self.encoder.parameters(), *(self.head.parameters() if self.head is not None else ())]
+        self.optimizer = torch.optim.AdamW(self.trained_parameters, lr=config.lr, weight_decay=config.weight_decay)
         self.steps_per_epoch = len(self.sampler)
         self.scheduler = lr_scheduler(self.optimizer, self.steps_per_epoch * config.epochs, config.lr_warmup)
         self.autocast = torch.autocast("cuda", dtype=torch.bfloat16,
@@ -213,6 +216,7 @@ class Trainer:
             "epoch": self.epoch,
             "config": self.config.to_dict(),
             "encoder": self.encoder.state_dict(),
+            **({"head": self.head.state_dict()} if self.head is not None else {}),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "bandit": self.bandit.state_dict(),
@@ -249,6 +253,8 @@ class Trainer:
                              f"({', '.join(f'{k}: {saved.get(k)!r} → {now.get(k)!r}' for k in diff)}); "
                              "resume with the saved config or start a new run_dir")
         self.encoder.load_state_dict(state["encoder"])
+        if self.head is not None:
+            self.head.load_state_dict(state["head"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.bandit.load_state_dict(state["bandit"])
@@ -260,6 +266,26 @@ class Trainer:
         self.history, self.log = list(state["history"]), list(state["log"])
         self._period = dict(state["period"])
         self.elapsed_before = float(state["elapsed_s"])
+
+    # ------------------------------------------------------------------------ extension points
+    # RAMEN uses none of them; a model that adds something on top of the encoder (the two-stage
+    # GCN of ramen_edu.baselines) overrides them instead of copying the training loop
+    def build_head(self):
+        """A torch module trained with the encoder (its parameters join the optimizer and the
+        checkpoint), or None. Called once in ``__init__``, after the token pools exist."""
+        return None
+
+    def enrich(self, doc_emb: torch.Tensor, doc_ids: np.ndarray) -> torch.Tensor:
+        """The documents' embeddings as the document–label loss sees them: (B, D) → (B, D).
+        doc_ids: their training rows (B,). RAMEN: unchanged."""
+        return doc_emb
+
+    def start_epoch(self) -> None:
+        """Runs before each epoch's pruning (not again when a resume continues a saved epoch)."""
+
+    def scoring_model(self):
+        """The retriever the per-epoch held-out slice is scored with (no history attached)."""
+        return RamenModel(self.encoder, self.dataset.label_texts, config=self.config)
 
     # ------------------------------------------------------------------------ embeddings
     def embed_pool(self, texts: list[str], desc: str) -> np.ndarray:
@@ -329,6 +355,9 @@ class Trainer:
         self.last_rows = {name: (sum(len(g) for g in grp), len(unique)) for name, grp, (unique, _)
                           in zip(["doc", "label", *(f"anchor:{n}" for n in self.anchor_names)], groups, plans)}
         doc_emb, label_emb = parts[0], parts[1]
+        # what the documents are scored with against labels: the encoder's embedding (RAMEN), or
+        # a subclass's enriched one; the anchor regularizers always see the encoder's own
+        query_emb = self.enrich(doc_emb, batch.doc_ids)
         device = emb.device
 
         positive = torch.from_numpy(batch.positive_columns()).to(device)
@@ -337,7 +366,7 @@ class Trainer:
         labels_all = ddp.gather_rows(label_emb, info)
         label_mask = torch.from_numpy(batch.label_positive_mask).to(device)
         losses["doc_label"] = triplet_in_batch(
-            doc_emb, labels_all, positive, label_mask, cfg.margin, cfg.hard_k, reduction="sum",
+            query_emb, labels_all, positive, label_mask, cfg.margin, cfg.hard_k, reduction="sum",
         ) * world / batch.row_normaliser("doc_label")
         for (term, valid), anchors in zip(anchor_parts, parts[2:]):
             if term not in lambdas:  # a side switched off (TrainConfig.doc_graph / label_graph)
@@ -357,13 +386,13 @@ class Trainer:
 
         self.optimizer.zero_grad(set_to_none=True)
         objective.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.encoder.parameters(), cfg.grad_clip)
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.trained_parameters, cfg.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
 
         with torch.no_grad():
             # in-batch P@1 of the document–label scores (is the top label a positive?)
-            top = (doc_emb @ labels_all.T).argmax(dim=1)
+            top = (query_emb @ labels_all.T).argmax(dim=1)
             hits = label_mask.gather(1, top[:, None]).float().sum()
             values = torch.stack([objective.detach(), hits, *(v.detach() for v in losses.values())])
             if info.enabled:
@@ -418,7 +447,7 @@ class Trainer:
         """Metrics of the current encoder on the fixed held-out slice (rank 0; others get a copy)."""
         metrics = {}
         if self.info.is_main and len(self.eval_rows):
-            model = RamenModel(self.encoder, self.dataset.label_texts, config=self.config)
+            model = self.scoring_model()
             metrics = model.evaluate(self.dataset, docs=self.eval_rows, k=self.config.eval_k)
             metrics = {k: float(metrics[k]) for k in EPOCH_METRICS if k in metrics}
         return ddp.broadcast_object(metrics, self.info)
@@ -436,6 +465,8 @@ class Trainer:
         plan = epoch_plan(self.config, epoch)
         row: dict = {"epoch": epoch}
         self._doc_emb_cache = None
+        if not self.continues_saved_epoch():
+            self.start_epoch()
         if plan.prune and self.anchor_names and not self.continues_saved_epoch():
             row["prune"] = self.prune()
         if self.sampler.needs_embeddings(epoch):
@@ -502,11 +533,14 @@ class Trainer:
         Returns (texts encoded by the discarded branch 1, branch 2's step logs)."""
         first, second = self.bandit.pair()
         snapshot = copy.deepcopy({"encoder": self.encoder.state_dict(), "optimizer": self.optimizer.state_dict(),
-                                  "scheduler": self.scheduler.state_dict(), "rng": rng_state()})
+                                  "scheduler": self.scheduler.state_dict(), "rng": rng_state(),
+                                  "head": self.head.state_dict() if self.head is not None else None})
         outs = [self.step(b, first) for b in batches]
         reward_first = self.validation_reward()
         discarded = sum(o["encoded"] for o in outs)
         self.encoder.load_state_dict(snapshot["encoder"])
+        if self.head is not None:
+            self.head.load_state_dict(snapshot["head"])
         self.optimizer.load_state_dict(snapshot["optimizer"])
         self.scheduler.load_state_dict(snapshot["scheduler"])
         set_rng_state(snapshot["rng"])

@@ -1,0 +1,386 @@
+"""``ramen-edu baselines``: RAMEN against the graph-at-inference and graph-in-the-labels baselines.
+
+    ramen-edu baselines --config configs/wiki_seealso_cpu.json --seeds 3
+
+Rows (every one on the config's recipe, same data, batches, budget and evaluation path):
+
+    RAMEN                  the recipe as it is (graphs regularize training only)
+    No graph               regularize=False
+    AugGT                  No graph trained on the augmented ground truth (augmented_truth.py)
+    GCN (learned linker)   the two-stage GCN (two_stage.py): link by the trained encoder, aggregate
+    GCN (oracle linker)    the same trained GCN, linked at test time by the documents' true anchors
+
+The two GCN rows come from the same training run per seed (only the first stage differs).
+Each (row, seed) keeps, next to ``ramen-edu ablate``'s run.json and per_doc.npz:
+
+    per_doc_zero_shot.npz  per-document P@k/nDCG@k/PSP@k of the zero-shot task (Table 12)
+    ranks.npz              the rank of every true test pair among all labels (tail cases)
+    run.json "analysis"    P@5/PSP@5 per label quantile, FN@k per quantile (k = 5 … 100,
+                           Table 8), zero-shot metrics, the ranks of the watched pairs
+                           (e.g. "Cladistics" → "Crown group")
+
+and OUT/baselines.json + baselines.md hold the comparisons (mean ± std over seeds, paired
+intervals over test documents), the quantile and FN tables and the tail cases.
+
+Taught in: book/05_baselines_and_tail.ipynb
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ramen_edu.baselines.analysis import (FN_KS, find_tail_cases, fn_by_quantile, graph_reachable, true_label_ranks,
+                                          zero_shot_labels, zero_shot_scores)
+from ramen_edu.baselines.augmented_truth import augmented_dataset
+from ramen_edu.comparison import compare_methods, format_comparison
+from ramen_edu.config import PROFILES, project_root
+from ramen_edu.data.catalog import load_dataset
+from ramen_edu.evaluation import score_split
+from ramen_edu.metrics import label_quantiles
+from ramen_edu.runinfo import atomic_write_bytes, environment
+from ramen_edu.training.ablate import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, WORK_DIR, _hf_progress_bars, _slug,
+                                       _write_json, load_per_doc, prepare_scratch, save_per_doc)
+from ramen_edu.training.cli import resolve_config
+
+__all__ = ["ROWS", "WATCH", "load_baselines", "run_baselines", "score_model"]
+
+ROWS = ("RAMEN", "No graph", "AugGT", "GCN (learned linker)", "GCN (oracle linker)")
+GCN_ROWS = {"GCN (learned linker)": "learned", "GCN (oracle linker)": "oracle"}
+ZERO_SHOT_FILE, RANKS_FILE = "per_doc_zero_shot.npz", "ranks.npz"
+#: (document text, label text) pairs whose rank every run records: the paper's Figure 2 / Table 13
+WATCH = (("Cladistics", "Crown group"), ("Clade", "Crown group"))
+DEPTH = max(FN_KS)  # labels retrieved per test document (FN@100 needs 100)
+
+
+def _spec(row: str, *, gcn_set: str, gcn_k: int, auggt: dict) -> dict:
+    """What, beyond the config, defines a row (recorded; a mismatch means a different row)."""
+    if row in GCN_ROWS:
+        return {"method": "two-stage GCN", "anchor_set": gcn_set, "k": gcn_k, "aggregation": "attention",
+                "linker": GCN_ROWS[row]}
+    if row == "AugGT":
+        return {"method": "AugGT", **auggt}
+    return {"method": row}
+
+
+def _row_config(row: str, config, seed: int, gcn_set: str):
+    from ramen_edu.baselines.two_stage import gcn_overrides
+
+    if row == "RAMEN":
+        return dataclasses.replace(config, seed=seed)
+    if row in ("No graph", "AugGT"):
+        return dataclasses.replace(config, regularize=False, seed=seed)
+    return dataclasses.replace(config, **gcn_overrides(gcn_set), seed=seed)
+
+
+def score_model(model, dataset, bins: np.ndarray, *, watch=WATCH) -> dict:
+    """Everything a run keeps about a trained retriever on ``dataset``'s test split.
+
+    model: a RamenModel or TwoStageModel (anything with ``query_embeddings``, ``label_embeddings``
+    and ``index``). bins: (L,) label quantiles. Returns {"per_doc", "zero_shot_rows",
+    "zero_shot", "ranks", "analysis"} (see the module docstring).
+    Taught in: book/05_baselines_and_tail.ipynb
+    """
+    query = model.query_embeddings(dataset.test_texts)
+    labels = model.label_embeddings()
+    exclude = dataset.filter_matrix() if len(dataset.filter_pairs) else None
+    top = model.index.search(query, DEPTH, exclude=exclude)
+    per_doc = score_split(top, dataset, ks=KS, per_document=True)
+    by_bin = score_split(top, dataset, ks=(5,), bins=bins)
+    zs_rows, zs = zero_shot_scores(query, labels, dataset, ks=KS)
+    watched = []
+    for doc, label in watch:
+        if label in dataset.label_texts:
+            j = dataset.label_texts.index(label)
+            scores = model.query_embeddings([doc]) @ labels.T
+            watched.append({"doc": doc, "label": label,
+                            "rank": int(1 + (scores[0] > scores[0, j]).sum()), "of": dataset.n_labels})
+    analysis = {
+        "quantiles": {str(b): {m: v[m] for m in ("P@5", "PSP@5")} for b, v in by_bin.items()},
+        "fn_by_quantile": {str(b): v for b, v in fn_by_quantile(top, dataset, bins).items()},
+        "zero_shot_metrics": {m: float(v.mean()) for m, v in zs.items()},
+        "zero_shot_documents": int(len(zs_rows)),
+        "watched": watched,
+    }
+    return {"per_doc": per_doc, "zero_shot_rows": zs_rows, "zero_shot": zs,
+            "ranks": true_label_ranks(query, labels, dataset.test_y, exclude=exclude), "analysis": analysis}
+
+
+def _save_run(run_dir: Path, record: dict, scored: dict) -> None:
+    import io
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_per_doc(run_dir / PER_DOC_FILE, scored["per_doc"])
+    if scored["zero_shot"]:
+        save_per_doc(run_dir / ZERO_SHOT_FILE, scored["zero_shot"])
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, ranks=scored["ranks"].astype(np.int32), zero_shot_rows=scored["zero_shot_rows"])
+    atomic_write_bytes(run_dir / RANKS_FILE, buffer.getvalue())
+    record = {**record, "test_metrics": {m: float(v.mean()) for m, v in scored["per_doc"].items()},
+              "analysis": scored["analysis"]}
+    _write_json(run_dir / RUN_FILE, record)  # last: its presence marks the run finished
+
+
+def _finished(run_dir: Path, spec: dict, config) -> bool:
+    record_file = run_dir / RUN_FILE
+    if not (record_file.is_file() and (run_dir / PER_DOC_FILE).is_file() and (run_dir / RANKS_FILE).is_file()):
+        return False
+    record = json.loads(record_file.read_text())
+    same = record.get("baseline") == json.loads(json.dumps(spec)) and \
+        record.get("config") == json.loads(json.dumps(config.to_dict(), default=str))
+    if not same:
+        raise ValueError(f"{run_dir} was trained with another recipe or baseline setting; write into "
+                         "another --out, or delete that folder to retrain it")
+    return "test_metrics" in record
+
+
+def _train(row: str, dataset, cfg, work: Path, *, gcn_set: str, gcn_k: int, auggt: dict, progress: bool):
+    """Train one row's model in the scratch folder; returns (model, extra record facts)."""
+    from ramen_edu.baselines.two_stage import train_two_stage
+    from ramen_edu.training import trainer as trainer_module
+
+    resume = prepare_scratch(work, cfg)
+    with _hf_progress_bars(progress):
+        if row in GCN_ROWS:
+            return train_two_stage(dataset, cfg, anchor_set=gcn_set, k=gcn_k, run_dir=work, resume=resume,
+                                   progress=progress), {}
+        if row == "AugGT":
+            augmented, stats = augmented_dataset(dataset, **auggt)
+            return trainer_module.train(augmented, cfg, run_dir=work, resume=resume, progress=progress), \
+                {"augmentation": stats}
+        return trainer_module.train(dataset, cfg, run_dir=work, resume=resume, progress=progress), {}
+
+
+def run_baselines(dataset, config, *, seeds: int, out, rows=None, gcn_set: str = "category", gcn_k: int = 5,
+                  auggt: dict | None = None, dataset_source: str | None = None, progress: bool = True,
+                  log=print, info: dict | None = None) -> dict:
+    """Train every missing (row, seed) of ``ROWS`` into ``out``, then write baselines.json/.md.
+
+    config: the RAMEN recipe (regularize must be True). gcn_set/gcn_k: the GCN's linked anchor
+    set and anchors per document. auggt: ``augmented_dataset`` options (default the paper's
+    reading through the label graph, at most 2 added labels per document). Resumable like
+    ``ramen-edu ablate``. Returns the baselines.json content.
+    Taught in: book/05_baselines_and_tail.ipynb
+    """
+    log = log or (lambda *a, **k: None)
+    if not config.regularize:
+        raise ValueError("the config sets regularize=false; give the RAMEN recipe (the baselines are derived from it)")
+    if gcn_set not in dataset.anchors:
+        raise ValueError(f"gcn_set={gcn_set!r}: dataset {dataset.name!r} has anchor sets {list(dataset.anchors)}")
+    auggt = dict(auggt or {"anchor_set": None, "via": "labels", "max_added": 2})
+    chosen = list(ROWS) if rows is None else list(rows)
+    unknown = [r for r in chosen if r not in ROWS]
+    if unknown:
+        raise ValueError(f"unknown row(s) {unknown}; valid rows: {', '.join(ROWS)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started, n_trained = time.time(), 0
+    bins = label_quantiles(dataset.label_frequency(), 5)
+    opts = dict(gcn_set=gcn_set, gcn_k=gcn_k, auggt=auggt)
+
+    def folder(row, seed):
+        return out / "runs" / _slug(row) / f"seed{seed}"
+
+    for seed in range(seeds):
+        for row in chosen:
+            if row == "GCN (oracle linker)" and "GCN (learned linker)" in chosen:
+                continue  # trained and scored with the learned-linker row
+            group = [r for r in GCN_ROWS if r in chosen or r == row] if row in GCN_ROWS else [row]
+            cfg = _row_config(row, config, seed, gcn_set)
+            if all(_finished(folder(r, seed), _spec(r, **opts), cfg) for r in group):
+                log(f"{' + '.join(group)} · seed {seed}: done earlier, skipped")
+                continue
+            t0 = time.time()
+            log(f"{' + '.join(group)} · seed {seed}: training")
+            work = out / WORK_DIR / _slug(row) / f"seed{seed}"
+            model, extra = _train(row, dataset, cfg, work, progress=progress, **opts)
+            record = json.loads((work / RUN_FILE).read_text())
+            record["dataset_source"] = dataset_source or dataset.name
+            for r in group:
+                scored_model = model.with_linker(GCN_ROWS[r], dataset, seed=seed) if r in GCN_ROWS else model
+                scored = score_model(scored_model, dataset, bins)
+                _save_run(folder(r, seed), {**record, **extra, "baseline": _spec(r, **opts), "row": r}, scored)
+                m = scored["per_doc"]
+                log(f"{r} · seed {seed}: P@1 {100 * m['P@1'].mean():.2f} · PSP@1 {100 * m['PSP@1'].mean():.2f}"
+                    f" · {time.time() - t0:.0f} s")
+            shutil.rmtree(work)
+            n_trained += 1
+    shutil.rmtree(out / WORK_DIR, ignore_errors=True)
+    summary = summarize(out, dataset, config, seeds=seeds, **opts)
+    summary.update({"trained_this_invocation": n_trained, "wall_time_s": round(time.time() - started, 1),
+                    "dataset": dataset_source or dataset.name, **({"info": info} if info else {})})
+    _write_json(out / "baselines.json", summary)
+    (out / "baselines.md").write_text(_markdown(summary))
+    return summary
+
+
+def load_baselines(out) -> dict:
+    """{row: {"records": [run.json per seed], "per_doc": [...], "zero_shot": [...], "ranks": int (S, P)}}
+    for every row with finished seeds in ``out`` (seed order).
+    Taught in: book/05_baselines_and_tail.ipynb
+    """
+    out = Path(out)
+    rows = {}
+    for row in ROWS:
+        dirs = sorted((out / "runs" / _slug(row)).glob("seed*"), key=lambda d: int(d.name[4:]))
+        dirs = [d for d in dirs if (d / RUN_FILE).is_file() and (d / RANKS_FILE).is_file()]
+        if not dirs:
+            continue
+        with_zs = [d for d in dirs if (d / ZERO_SHOT_FILE).is_file()]
+        ranks = []
+        for d in dirs:
+            with np.load(d / RANKS_FILE) as z:
+                ranks.append(z["ranks"].astype(np.int64))
+        rows[row] = {"seeds": [int(d.name[4:]) for d in dirs],
+                     "records": [json.loads((d / RUN_FILE).read_text()) for d in dirs],
+                     "per_doc": [load_per_doc(d / PER_DOC_FILE) for d in dirs],
+                     "zero_shot": [load_per_doc(d / ZERO_SHOT_FILE) for d in with_zs],
+                     "ranks": np.stack(ranks)}
+    return rows
+
+
+def _seed_stats(values) -> dict:
+    v = np.asarray(values, dtype=np.float64)
+    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": int(len(v))}
+
+
+def summarize(out, dataset, config, *, seeds: int, gcn_set: str, gcn_k: int, auggt: dict) -> dict:
+    """baselines.json's content from the finished runs in ``out`` (see :func:`run_baselines`)."""
+    rows = load_baselines(out)
+    per_doc = {r: v["per_doc"] for r, v in rows.items()}
+    comparisons = {f"vs {base}": compare_methods(per_doc, base, metrics=COMPARED)
+                   for base in ("No graph", "RAMEN") if base in per_doc}
+    zs = {r: v["zero_shot"] for r, v in rows.items() if v["zero_shot"]}
+    zero_shot = compare_methods(zs, "No graph", metrics=("P@1", "P@3", "P@5", "PSP@1", "PSP@5")) \
+        if "No graph" in zs else None
+    quantiles = {r: {b: {m: _seed_stats([rec["analysis"]["quantiles"][b][m] for rec in v["records"]])
+                         for m in ("P@5", "PSP@5")} for b in v["records"][0]["analysis"]["quantiles"]}
+                 for r, v in rows.items()}
+    fn = {r: [rec["analysis"]["fn_by_quantile"] for rec in v["records"]] for r, v in rows.items()}
+    fn_diff = {}
+    for a, b in (("RAMEN", "GCN (learned linker)"), ("RAMEN", "No graph"), ("RAMEN", "GCN (oracle linker)")):
+        if a in fn and b in fn and len(fn[a]) == len(fn[b]):
+            fn_diff[f"{a} − {b}"] = {
+                q: {key: _seed_stats([sa[q][key] - sb[q][key] for sa, sb in zip(fn[a], fn[b])])
+                    for key in fn[a][0][q]} for q in fn[a][0]}
+    cases = []
+    anchor = dataset.anchors[gcn_set]
+    if "RAMEN" in rows and "No graph" in rows and anchor.test_doc_anchor is not None:
+        reach = graph_reachable(anchor.test_doc_anchor, anchor.doc_anchor, dataset.train_y)
+        found = find_tail_cases({r: v["ranks"] for r, v in rows.items()}, dataset.test_y, reach,
+                                dataset.label_frequency())
+        cases = [{**c, "doc_text": dataset.test_texts[c["doc"]], "label_text": dataset.label_texts[c["label"]]}
+                 for c in found]
+    zs_labels = zero_shot_labels(dataset)
+    return {
+        "kind": "ramen-edu baselines (RAMEN Tables 2, 5 (AugGT), 8, 12, 13)",
+        "dataset_summary": dataset.summary(),
+        "seeds": list(range(seeds)),
+        "rows": {r: {"seeds": v["seeds"], "test_metrics": [rec["test_metrics"] for rec in v["records"]],
+                     "wall_time_s": [rec.get("wall_time_s") for rec in v["records"]],
+                     "watched": [rec["analysis"]["watched"] for rec in v["records"]],
+                     **({"augmentation": v["records"][0].get("augmentation")} if r == "AugGT" else {})}
+                 for r, v in rows.items()},
+        "comparison": comparisons,
+        "zero_shot": {"labels": int(zs_labels.sum()), "comparison": zero_shot},
+        "quantiles": quantiles,
+        "fn_diff": fn_diff,
+        "tail_cases": cases,
+        "settings": {"gcn_anchor_set": gcn_set, "gcn_k": gcn_k, "auggt": auggt, "base_config": config.to_dict()},
+        "environment": environment(),
+    }
+
+
+def _markdown(summary: dict) -> str:
+    lines = [f"# Baselines · {summary['dataset']}", "",
+             f"Seeds {summary['seeds'][0]}–{summary['seeds'][-1]} · commit {summary['environment']['git_commit']} · "
+             f"{summary['environment']['device']}. Written by `ramen-edu baselines`; numbers in baselines.json.", ""]
+    comp = summary["comparison"]
+    if "vs No graph" in comp:
+        lines += [format_comparison(comp["vs No graph"], ("P@1", "P@5", "PSP@1", "PSP@5"), ("P@1", "PSP@1"),
+                                    method_header="row"), ""]
+    if "vs RAMEN" in comp:
+        lines += ["## Against RAMEN", "", format_comparison(comp["vs RAMEN"], ("P@1", "P@5", "PSP@1", "PSP@5"),
+                                                            ("P@1", "PSP@1"), method_header="row"), ""]
+    zs = summary["zero_shot"]
+    if zs["comparison"]:
+        lines += [f"## Zero-shot labels ({zs['labels']} labels without a training document)", "",
+                  format_comparison(zs["comparison"], ("P@1", "P@5", "PSP@1"), ("P@1",), method_header="row"), ""]
+    for name, table in summary["fn_diff"].items():
+        lines += [f"## DIFF@k = FN@k({name.replace(' − ', ') − FN@k(')}) per label quantile (0 = tail), in points", "",
+                  "| quantile | " + " | ".join(f"DIFF@{k}" for k in FN_KS) + " |",
+                  "|---|" + "---:|" * len(FN_KS)]
+        for q, cells in table.items():
+            lines.append(f"| {q} | " + " | ".join(f"{100 * cells[f'FN@{k}']['mean']:+.2f} ± {100 * cells[f'FN@{k}']['std']:.2f}"
+                                                  for k in FN_KS) + " |")
+        lines.append("")
+    if summary["tail_cases"]:
+        lines += ["## Tail cases found by program (rank of the true label, geometric mean over seeds)", "",
+                  "| document | label | train docs | " + " | ".join(summary["tail_cases"][0]["ranks"]) + " |",
+                  "|---|---|---:|" + "---:|" * len(summary["tail_cases"][0]["ranks"])]
+        for c in summary["tail_cases"]:
+            lines.append(f"| {c['doc_text']} | {c['label_text']} | {c['label_frequency']} | "
+                         + " | ".join(f"{v:.0f}" for v in c["ranks"].values()) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="ramen-edu baselines",
+        description="RAMEN against No graph, AugGT and a two-stage GCN (learned and oracle linker), seeds "
+                    "0..N-1, with quantile, FN@k, zero-shot and tail-case analyses. Resumable.")
+    ap.add_argument("--config", help="JSON file of TrainConfig fields (may name dataset and profile): the RAMEN recipe")
+    ap.add_argument("--seeds", type=int, default=3, help="train seeds 0..N-1 per row (default 3)")
+    ap.add_argument("--rows", nargs="+", metavar="ROW", help=f"only these rows (default all: {', '.join(ROWS)})")
+    ap.add_argument("--out", help="output folder (default: book/results/baselines-<dataset>-<profile>)")
+    ap.add_argument("--dataset", help="catalog name or dataset folder")
+    ap.add_argument("--profile", choices=PROFILES, help="sizes to train at (default: active)")
+    ap.add_argument("--gcn-set", default="category", help="anchor set the GCN links to (default category)")
+    ap.add_argument("--gcn-k", type=int, default=5, help="anchors linked per document (default 5)")
+    ap.add_argument("--auggt-max-added", type=int, default=2,
+                    help="AugGT: at most this many labels added per document (default 2; -1 = no cap)")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars and no per-run lines")
+    return ap
+
+
+def cli_baselines(argv: list[str]) -> int:
+    """``ramen-edu baselines``: train the rows × seeds, write baselines.json/.md, print the tables."""
+    ap = _parser()
+    args = ap.parse_args(argv)
+    if args.seeds < 1:
+        ap.error(f"--seeds must be ≥ 1, got {args.seeds}")
+    if args.gcn_k < 1:
+        ap.error(f"--gcn-k must be ≥ 1, got {args.gcn_k}")
+    rows = None
+    if args.rows:
+        by_lower = {r.lower(): r for r in ROWS}
+        unknown = [r for r in args.rows if r.lower() not in by_lower]
+        if unknown:
+            ap.error(f"--rows: unknown row(s) {unknown}; valid rows: " + ", ".join(repr(r) for r in ROWS))
+        rows = list(dict.fromkeys(by_lower[r.lower()] for r in args.rows))
+    config, dataset_name, profile_name = resolve_config(args.config, args.dataset, args.profile)
+    dataset = load_dataset(dataset_name)
+    if args.gcn_set not in dataset.anchors:
+        ap.error(f"--gcn-set {args.gcn_set!r}: {dataset.name} has anchor sets {', '.join(dataset.anchors)}")
+    out = Path(args.out) if args.out else \
+        project_root() / "book" / "results" / f"baselines-{Path(dataset_name).name}-{profile_name}"
+    auggt = {"anchor_set": None, "via": "labels", "max_added": None if args.auggt_max_added < 0 else args.auggt_max_added}
+    summary = run_baselines(dataset, config, seeds=args.seeds, out=out, rows=rows, gcn_set=args.gcn_set,
+                            gcn_k=args.gcn_k, auggt=auggt, dataset_source=dataset_name, progress=not args.quiet,
+                            log=None if args.quiet else print,
+                            info={"config_file": args.config, "profile": profile_name,
+                                  "argv": ["ramen-edu", "baselines", *argv]})
+    print((out / "baselines.md").read_text())
+    print(f"written: {out / 'baselines.json'}, {out / 'baselines.md'} "
+          f"({summary['trained_this_invocation']} run(s) trained now)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli_baselines(sys.argv[1:]))
