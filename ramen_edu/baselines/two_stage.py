@@ -238,7 +238,7 @@ class TwoStageModel(RamenModel):
     def anchor_bank(self) -> np.ndarray:
         """float32 (M, D): the linked set's anchors under the final encoder (computed once)."""
         if self._bank is None:
-            self._bank = self.encoder.embed(self.anchor_texts, desc="anchors")
+            self._bank = self.encoder.embed(self.anchor_texts, progress=False, desc="anchors")
             self.head.bank = torch.from_numpy(self._bank).to(self.head.weight.device)
         return self._bank
 

@@ -138,7 +138,8 @@ def explore_pruned_edges(model, dataset, *, document=None, anchor_set=None, thre
 def label_rank(model, text: str, label: str) -> int:
     """1-based rank of ``label`` among all the model's labels for ``text`` (cosine, no filters).
 
-    Exact: one embedding of the text against every label embedding. Ties count in the label's
+    Exact: the text's query embedding (``model.query_embeddings``: the encoder's, or a two-stage
+    model's enriched one) against every label embedding. Ties count in the label's
     favour (rank = 1 + number of labels scored strictly higher).
     Taught in: book/04_training.ipynb
     """
@@ -146,7 +147,7 @@ def label_rank(model, text: str, label: str) -> int:
         j = model.label_texts.index(label)
     except ValueError:
         raise ValueError(f"label={label!r} is not one of the model's {model.n_labels} labels") from None
-    scores = model.label_embeddings() @ model.encoder.embed([text], progress=False)[0]
+    scores = model.label_embeddings() @ model.query_embeddings([text])[0]  # a two-stage model links first
     return int((scores > scores[j]).sum()) + 1
 
 
