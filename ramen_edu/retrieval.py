@@ -1,7 +1,9 @@
 """Inference: maximum-inner-product search over label embeddings with faiss.
 
 RAMEN needs no graph at inference (the point of the method, §3): embed the labels once,
-embed a new document, return the labels with the largest cosine.
+embed a new document, return the labels with the largest cosine. Where no faiss is installed
+(a GPU machine with CUDA torch only), the same exact search runs in torch
+(``ramen_edu.torch_search``); ``SEARCH_BACKEND`` says which one this process uses.
 
 Taught in: book/04_training.ipynb
 """
@@ -51,7 +53,31 @@ def load_faiss():
     return faiss
 
 
-faiss = load_faiss()
+def _faiss_or_torch():
+    """(faiss module or its torch stand-in, the backend's name). A faiss build that is there but
+    fails (faiss-cpu and faiss-gpu-cu12 together, a half-installed wheel) raises load_faiss's
+    error: it needs fixing, not hiding. Only when there is no module ``faiss`` at all (the GPU
+    machine of benchmarks/gpu_suite.py: CUDA torch, no faiss wheel, no network) do exact search
+    and spherical k-means run in torch (ramen_edu.torch_search), with a warning."""
+    try:
+        return load_faiss(), "faiss"
+    except ImportError as err:
+        cause = err.__cause__
+        if not (isinstance(cause, ModuleNotFoundError) and cause.name == "faiss"):
+            raise
+        import warnings
+
+        from ramen_edu import torch_search
+
+        warnings.warn(f"{cause}: search and k-means run in torch instead "
+                      f"(ramen_edu.torch_search, '{torch_search.BACKEND}'); install ramen-edu with the "
+                      "[cpu] or [gpu] extra for faiss", stacklevel=3)
+        return torch_search, torch_search.BACKEND
+
+
+#: the faiss module, or ``ramen_edu.torch_search`` when no faiss is installed; SEARCH_BACKEND names
+#: which ("faiss" or "torch exact"), for run records
+faiss, SEARCH_BACKEND = _faiss_or_torch()
 
 
 def _as_float32_rows(x: np.ndarray, what: str) -> np.ndarray:
