@@ -10,8 +10,8 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from ramen_edu.baselines.analysis import (find_tail_cases, fn_by_quantile, graph_reachable, true_label_ranks,
-                                          zero_shot_labels, zero_shot_scores)
+from ramen_edu.baselines.analysis import (find_tail_cases, fn_by_quantile, gain_reachability, graph_reachable,
+                                          true_label_ranks, zero_shot_labels, zero_shot_scores)
 from ramen_edu.baselines.augmented_truth import augment_ground_truth, augmented_dataset
 from ramen_edu.baselines.two_stage import AnchorAggregator, cap_links, gcn_overrides, train_two_stage
 from ramen_edu.cli import main
@@ -241,3 +241,14 @@ def test_baselines_command_end_to_end_resumes_and_rejects_bad_rows(tiny_world, t
     with pytest.raises(SystemExit) as err:
         main(["baselines", "--config", str(config), "--gcn-set", "links", "--out", str(out)])
     assert err.value.code == 2 and "--gcn-set 'links': tiny-world has anchor sets topic, concept" in capsys.readouterr().err
+
+
+def test_gain_reachability_compares_the_wins_with_the_base_rate():
+    test_y = csr([[1, 1, 0], [0, 0, 1], [1, 0, 1]])  # pairs (0,0) (0,1) (1,2) (2,0) (2,2)
+    reach = csr([[1, 0, 0], [0, 0, 1], [0, 0, 0]])    # (0,0) and (1,2) reachable: base rate 2/5
+    ranks = {"No graph": np.array([[50, 5, 40, 8, 30], [50, 5, 40, 8, 30]]),
+             "RAMEN": np.array([[5, 5, 4, 8, 3], [5, 5, 40, 8, 30]])}
+    got = gain_reachability(ranks, test_y, reach, np.ones(3), low="No graph", high="RAMEN")
+    assert got["base_rate"] == pytest.approx(0.4)
+    # seed 0 wins on (0,0), (1,2), (2,2): two of three reachable; seed 1 only on (0,0)
+    assert got["per_seed"] == pytest.approx([2 / 3, 1.0]) and got["n_cases"] == [3, 1]

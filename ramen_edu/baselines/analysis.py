@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from ramen_edu.data.dataset import as_csr
 from ramen_edu.metrics import per_document_metrics, quantile_metrics
 
-__all__ = ["FN_KS", "find_tail_cases", "fn_by_quantile", "graph_reachable", "true_label_ranks",
+__all__ = ["FN_KS", "find_tail_cases", "fn_by_quantile", "gain_reachability", "graph_reachable", "true_label_ranks",
            "zero_shot_labels", "zero_shot_scores"]
 
 #: the cut-offs of the paper's Table 8 (DIFF@5 … DIFF@100)
@@ -156,3 +156,30 @@ def find_tail_cases(ranks: Mapping[str, np.ndarray], truth, reachable, label_fre
     return [{"doc": int(rows[i]), "label": int(cols[i]), "label_frequency": int(np.asarray(label_frequency)[cols[i]]),
              "reach": int(reach[i]), "gain": float(gain[i]), "ranks": {m: float(g[i]) for m, g in geo.items()}}
             for i in order]
+
+
+def gain_reachability(ranks: Mapping[str, np.ndarray], truth, reachable, label_frequency, *, low: str, high: str,
+                      top: int = 50, min_gain: float = 2.0) -> dict:
+    """Is the graph the reason for ``high``'s biggest wins over ``low``?
+
+    Per seed, the ``top`` true pairs that ``high`` ranks at least ``min_gain`` times better than
+    ``low`` are found *without* asking for reachability (:func:`find_tail_cases` with every pair
+    reachable), and the share of them that the graph does reach is compared with the share among
+    all true pairs (the base rate). A method that learned those labels through graph neighbours
+    has a share well above the base rate; one whose wins are unrelated to the graph sits at it.
+    Returns {"base_rate": float, "per_seed": [share, ...], "n_cases": [count, ...]}.
+    Taught in: book/05_baselines_and_tail.ipynb
+    """
+    truth = as_csr(truth)
+    reachable = as_csr(reachable)
+    rows = np.repeat(np.arange(truth.shape[0]), np.diff(truth.indptr))
+    reach = np.asarray(reachable[rows, truth.indices]).ravel() > 0
+    everything = sp.csr_matrix(np.ones(truth.shape, dtype=np.float32))
+    shares, counts = [], []
+    for s in range(np.atleast_2d(ranks[high]).shape[0]):
+        per_seed = {m: np.atleast_2d(r)[s:s + 1] for m, r in ranks.items()}
+        cases = find_tail_cases(per_seed, truth, everything, label_frequency, low=low, high=high,
+                                min_gain=min_gain, top=top)
+        counts.append(len(cases))
+        shares.append(float(np.mean([reachable[c["doc"], c["label"]] > 0 for c in cases])) if cases else float("nan"))
+    return {"base_rate": float(reach.mean()) if len(reach) else float("nan"), "per_seed": shares, "n_cases": counts}

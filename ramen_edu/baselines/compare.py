@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ramen_edu.baselines.analysis import (FN_KS, find_tail_cases, fn_by_quantile, graph_reachable, true_label_ranks,
-                                          zero_shot_labels, zero_shot_scores)
+from ramen_edu.baselines.analysis import (FN_KS, find_tail_cases, fn_by_quantile, gain_reachability, graph_reachable,
+                                          true_label_ranks, zero_shot_labels, zero_shot_scores)
 from ramen_edu.baselines.augmented_truth import augmented_dataset
 from ramen_edu.comparison import compare_methods, format_comparison
 from ramen_edu.config import PROFILES, project_root
@@ -277,6 +277,17 @@ def summarize(out, dataset, config, *, seeds: int, gcn_set: str, gcn_k: int, aug
                                 dataset.label_frequency())
         cases = [{**c, "doc_text": dataset.test_texts[c["doc"]], "label_text": dataset.label_texts[c["label"]]}
                  for c in found]
+    # is the graph the reason for each row's biggest wins over No graph? (per anchor set that
+    # keeps the test documents' hidden edges)
+    reachability = {}
+    if "No graph" in rows:
+        for name, a in dataset.anchors.items():
+            if a.test_doc_anchor is None:
+                continue
+            reach = graph_reachable(a.test_doc_anchor, a.doc_anchor, dataset.train_y)
+            reachability[name] = {r: gain_reachability({k: v["ranks"] for k, v in rows.items()}, dataset.test_y, reach,
+                                                       dataset.label_frequency(), low="No graph", high=r)
+                                  for r in rows if r != "No graph"}
     zs_labels = zero_shot_labels(dataset)
     return {
         "kind": "ramen-edu baselines (RAMEN Tables 2, 5 (AugGT), 8, 12, 13)",
@@ -292,6 +303,7 @@ def summarize(out, dataset, config, *, seeds: int, gcn_set: str, gcn_k: int, aug
         "quantiles": quantiles,
         "fn_diff": fn_diff,
         "tail_cases": cases,
+        "gain_reachability": reachability,
         "settings": {"gcn_anchor_set": gcn_set, "gcn_k": gcn_k, "auggt": auggt, "base_config": config.to_dict()},
         "environment": environment(),
     }
