@@ -10,6 +10,7 @@ next to the code they drive.
     ramen-edu predict "Clade" ...        top-k labels for new texts
     ramen-edu ablate --config F --seeds N   the ablation (Table 5), N seeds per row (book/04)
     ramen-edu baselines --config F --seeds N   RAMEN vs AugGT and a two-stage GCN (book/05)
+    ramen-edu student-copy OUT_DIR       the chapters without solutions, for a classroom
 
 Errors: a mistake the user can fix (a missing file, a bad config value, faiss not installed)
 prints one line ``ramen-edu COMMAND: message`` on stderr and exits 1; Ctrl-C exits 130;
@@ -32,6 +33,7 @@ COMMANDS = {
     "predict": ("ramen_edu.training", "predict labels for new texts with a saved model"),
     "ablate": ("ramen_edu.training", "the ablation (Table 5) over N seeds, compared with no-graph"),
     "baselines": ("ramen_edu.baselines", "RAMEN vs no-graph, AugGT and a two-stage GCN (learned/oracle linker)"),
+    "student-copy": ("ramen_edu.student_copy", "write the chapters without solutions or outputs, for students"),
 }
 
 
