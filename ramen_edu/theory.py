@@ -13,16 +13,30 @@ The proof builds the non-GCN network H(x) = φ(T F(x) + c) with
 
     T = ½ Wᵀ Σ_j x_j F(x_j)ᵀ = ½ Wᵀ Xᵀ Φ   (D' × P),     c = ½ Wᵀ Σ_j x_j = ½ Wᵀ Xᵀ 1   (D',),
 
-and the identity T F(x_i) + c = Wᵀ Σ_j â_ij x_j (checked symbolically by :func:`symbolic_check`)
-gives H(X) = φ(ÂXW) *exactly*. The Lipschitz property and ‖MXW‖_F ≤ ‖M‖₂ ‖X‖_F ‖W‖₂ with
-‖X‖_F ≤ √N R then give
+and the identity T F(x_i) + c = Wᵀ Σ_j â_ij x_j — in matrix form ΦTᵀ + 1cᵀ = ÂXW, which is
+distributivity (checked symbolically by :func:`symbolic_check`) — gives H(X) = φ(ÂXW) *exactly*.
+The Lipschitz property and ‖MXW‖_F ≤ ‖M‖₂ ‖X‖_F ‖W‖₂ with ‖X‖_F ≤ √N R then give
 
     (1/√N) ‖φ(AXW) − H(X)‖_F  ≤  β · R · ‖W‖₂ · ‖A − Â‖₂,     R = max_i ‖x_i‖₂.
+
+The paper's last line uses ‖X‖₂ where ‖X‖_F is needed: ‖(A − Â)XW‖_F ≤ ‖A − Â‖₂‖X‖₂‖W‖₂ is false
+(:func:`paper_step_sides`; :func:`sharp_instance` makes it fail by √N while the theorem holds with
+equality). The bias c is needed *for this T*: a bias-free head φ(T′F(x)) reproduces ÂXW exactly
+iff 1 lies in the column span of Φ (always when N ≤ P and Φ has full row rank) or c = 0
+(:func:`bias_free_head`, :func:`symbolic_bias_free_check`).
+
+The bound is informative only when ‖A − Â‖₂ < ‖A‖₂: the constant network H ≡ φ(0) (T = 0, c = 0,
+i.e. Â = 0; ``kernel="zero"`` in :func:`theorem1_parts`) already satisfies it with ‖A‖₂.
 
 Nothing in the proof needs φ(0) = 0, A ∈ [0,1], symmetry, or a square A: for a rectangular
 A (N_out × N_in, e.g. documents × anchors) the same proof holds with X the N_in input rows,
 Φ_out/Φ_in the predictor on each side, and 1/√N_in in front. The two-layer extension (App. E.2)
 is :func:`two_layer`.
+
+On a square 0/1 graph with one F, ‖A − Â‖₂ ≥ 1ᵀ(Â − A)1/N ≥ N/2 − d̄ for every F (d̄ the average
+degree). On a rectangular block that bound is *not* F-free: :func:`add_type_coordinate` gives
+documents and anchors an extra coordinate ±α, which keeps every document's ranking of the anchors
+and scales Â by 1 − α², so ‖E − Â‖₂ falls to ‖E‖₂ (α → 1) and below.
 
 Everything is float64 numpy: the point is to check inequalities, not to be fast. Nothing here
 forms an N × N matrix unless asked to: H(X) is computed from T and c, and ‖A − Â‖₂ from a
@@ -50,7 +64,8 @@ __all__ = [
     "symbolic_check_matrix", "bipartite_adjacency", "edge_recall_at_k", "premise_report",
     "kernel_basis", "best_kernel_gap", "eckart_young_floor", "noise_sweep", "sweep_summary",
     "looseness_sweep", "median_ratio", "two_layer_sweep", "fixed_direction_sides", "premise_table",
-    "format_rows",
+    "format_rows", "paper_step_sides", "sharp_instance", "bias_free_head", "symbolic_bias_free_check",
+    "add_type_coordinate", "type_coordinate_sweep", "square_lower_bound",
 ]
 
 # Above this many entries a dense A − Â is not formed; the spectral norm comes from svds.
@@ -217,6 +232,32 @@ def construct_K(H_X, W2, F, phi: str | Activation = "relu") -> NonGCN:
     return construct_H(H_X, W2, F, phi)
 
 
+def bias_free_head(X, W, F_in, F_out=None) -> dict:
+    """The best bias-free head φ(T′F(x)) for the proof's target ÂXW, and how far it stays.
+
+    T′ solves min ‖Φ_out T′ᵀ − Â X W‖_F (least squares). Because
+    Â X W = Φ_out Tᵀ + 1 cᵀ (T, c the proof's), the residual is exactly
+    ‖(I − Π) 1‖₂ · ‖c‖₂ with Π the projection onto the column span of Φ_out: zero iff 1 lies in
+    that span (e.g. N_out ≤ P with Φ_out of full row rank, or a coordinate of F constant over the
+    nodes) or c = ½ Wᵀ Xᵀ 1 = 0. So "a bias is required" holds only within the proof's T.
+
+    X (N_in, D), W (D, D'), F_in (N_in, P), F_out (N_out, P) unit rows (default F_in). Returns
+    dict(T=T′ (D', P), residual=‖Φ_out T′ᵀ − ÂXW‖_F, predicted=‖(I − Π)1‖·‖c‖,
+    ones_distance=‖(I − Π)1‖₂ / √N_out (0 when 1 is in the span), c_norm=‖c‖₂).
+    Taught in: book/03_theorem1.ipynb
+    """
+    H = construct_H(X, W, F_in)
+    F_out = check_unit_rows(F_in if F_out is None else F_out, "F_out")
+    target = F_out @ H.T.T + H.c  # Â X W, from the proof's identity (exact)
+    T_free, *_ = np.linalg.lstsq(F_out, target, rcond=None)  # (P, D')
+    ones = np.ones(F_out.shape[0])
+    coef, *_ = np.linalg.lstsq(F_out, ones, rcond=None)
+    off = float(np.linalg.norm(ones - F_out @ coef))
+    c_norm = float(np.linalg.norm(H.c))
+    return {"T": T_free.T, "residual": float(np.linalg.norm(F_out @ T_free - target)),
+            "predicted": off * c_norm, "ones_distance": off / float(np.sqrt(F_out.shape[0])), "c_norm": c_norm}
+
+
 # --- spectral norms ------------------------------------------------------------------------------
 def spectral_norm(M, *, method: str = "auto") -> float:
     """‖M‖₂ = largest singular value of a dense array, sparse matrix or ``LinearOperator``.
@@ -352,14 +393,16 @@ def theorem1_parts(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
     returns (:class:`BoundResult`, parts) with parts a dict: ``gcn`` = φ(AXW) (N_out, D'),
     ``H_X`` = H(F_out) (N_out, D'), ``H`` the :class:`NonGCN`.
     method: how ‖A − Â‖₂ is computed (see :func:`spectral_norm`).
-    kernel: ``"paper"`` (Â = ½(1 1ᵀ + Φ_out Φᵀ)) or ``"best"`` (the least-squares Â in the span of
-    [1, F], :func:`best_kernel_gap`; the proof is unchanged, H(x) = φ(Wᵀ Xᵀ [1,Φ] Mᵀ [1; F(x)]); then
-    ``parts["H"]`` is None and ``H_X`` is computed as φ(Â X W) through the low-rank factors).
+    kernel: ``"paper"`` (Â = ½(1 1ᵀ + Φ_out Φᵀ)), ``"best"`` (the least-squares — Frobenius-optimal,
+    not spectral-optimal — Â in the span of [1, F], :func:`best_kernel_gap`; the proof is unchanged,
+    H(x) = φ(Wᵀ Xᵀ [1,Φ] Mᵀ [1; F(x)]); then ``parts["H"]`` is None and ``H_X`` is computed as
+    φ(Â X W) through the low-rank factors) or ``"zero"`` (Â = 0: the constant network H ≡ φ(0),
+    T = 0, c = 0, and gap = ‖A‖₂ — the bound any claim of the theorem must beat).
     gap: a ‖A − Â‖₂ computed before for the same A, F and kernel (it is the slow part at scale).
     Taught in: book/03_theorem1.ipynb
     """
-    if kernel not in ("paper", "best"):
-        raise ValueError(f"kernel must be 'paper' or 'best', got {kernel!r}")
+    if kernel not in ("paper", "best", "zero"):
+        raise ValueError(f"kernel must be 'paper', 'best' or 'zero', got {kernel!r}")
     X, W = _matrix(X, "X"), _matrix(W, "W")
     act = get_activation(phi)
     F = check_unit_rows(F, "F")
@@ -372,6 +415,11 @@ def theorem1_parts(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
         H = construct_H(X, W, F, act)
         H_X = H(F_out)
         gap = gap_norm(A, F_out, F, method=method) if gap is None else float(gap)
+    elif kernel == "zero":
+        d_out = W.shape[1]
+        H = NonGCN(T=np.zeros((d_out, F.shape[1])), c=np.zeros(d_out), activation=act)
+        H_X = H(F_out)
+        gap = spectral_norm(A, method=method) if gap is None else float(gap)
     else:
         H = None
         Qi = kernel_basis(F)
@@ -410,6 +458,53 @@ def slack_factors(X, W, F, A, phi: str | Activation = "relu") -> dict[str, float
             "spectral": ratio(spectral_norm(gap) * n_xw, n_dz),
             "weight": ratio(spectral_norm(W) * n_x, n_xw),
             "rows": ratio(np.sqrt(X.shape[0]) * np.linalg.norm(X, axis=1).max(), n_x)}
+
+
+def paper_step_sides(X, W, F, A) -> dict[str, float]:
+    """The proof's last step, as the paper writes it and as it must be written.
+
+    lhs = ‖(A − Â)XW‖_F; paper = ‖A − Â‖₂ ‖X‖₂ ‖W‖₂ (App. E's last line: spectral norms only — not
+    a bound); corrected = ‖A − Â‖₂ ‖X‖_F ‖W‖₂ (a bound). Returns dict(lhs=, paper=, corrected=,
+    paper_holds=, corrected_holds=). X (N, D), W (D, D'), F (N, P) unit rows, A (N, N). Dense.
+    Taught in: book/03_theorem1.ipynb
+    """
+    X, W = _matrix(X, "X"), _matrix(W, "W")
+    F = check_unit_rows(F, "F")
+    A = _adjacency(A, (X.shape[0], X.shape[0]))
+    gap = (A.toarray() if sp.issparse(A) else A) - predicted_adjacency(F)
+    g, w = spectral_norm(gap), spectral_norm(W)
+    lhs = float(np.linalg.norm(gap @ X @ W))
+    paper, corrected = g * spectral_norm(X) * w, g * float(np.linalg.norm(X)) * w
+    return {"lhs": lhs, "paper": paper, "corrected": corrected,
+            "paper_holds": bool(bound_holds(lhs, paper)), "corrected_holds": bool(bound_holds(lhs, corrected))}
+
+
+def sharp_instance(n: int = 8, *, extra: int = 2, p: int = 3, R: float = 1.5, s: float = 2.0,
+                   eps: float = 0.7, seed: int = 0) -> dict[str, np.ndarray]:
+    """An instance where Theorem 1 holds with **equality** (φ linear) and the paper's intermediate
+    inequality ‖(A − Â)XW‖_F ≤ ‖A − Â‖₂‖X‖₂‖W‖₂ fails by a factor √n.
+
+    X = R·U with U (n, n + extra) orthonormal rows (every ‖x_i‖ = R, ‖X‖_F = R√n, ‖X‖₂ = R);
+    W = s·O with O orthogonal (‖XW‖_F = ‖W‖₂‖X‖_F); A = Â + eps·Q with Q orthogonal
+    (‖(A − Â)XW‖_F = eps·‖XW‖_F = ‖A − Â‖₂‖XW‖_F). Every inequality of the corrected proof is then
+    an equality — for φ(z) = βz the two sides are both β·R·s·eps — while the paper's product of
+    spectral norms is √n times too small. Random orthogonal factors (seeded) keep it from being a
+    diagonal special case. Returns dict(X=, W=, F=, A=, A_hat=).
+    Taught in: book/03_theorem1.ipynb
+    """
+    rng = np.random.default_rng(seed)
+    d = n + extra
+
+    def orthogonal(k):
+        q, r = np.linalg.qr(rng.standard_normal((k, k)))
+        return q * np.sign(np.diag(r))
+
+    X = R * orthogonal(d)[:n]
+    W = s * orthogonal(d)
+    F = rng.standard_normal((n, p))
+    F /= np.linalg.norm(F, axis=1, keepdims=True)
+    A_hat = predicted_adjacency(F)
+    return {"X": X, "W": W, "F": F, "A": A_hat + eps * orthogonal(n), "A_hat": A_hat}
 
 
 # --- two layers (App. E.2) -----------------------------------------------------------------------
@@ -476,11 +571,14 @@ def random_instance(rng: np.random.Generator | int, n: int = 20, d: int = 8, p: 
 
 
 # --- the algebraic step, symbolically ------------------------------------------------------------
-def symbolic_check(n: int = 3, d: int = 2, p: int = 2, d_out: int | None = None):
+def symbolic_check(n: int = 3, d: int = 2, p: int = 2, d_out: int | None = None, *, bias=1):
     """The proof's key identity with sympy, entry by entry: T F(x_i) + c − Wᵀ Σ_j â_ij x_j for every i.
 
     Symbols x_jk, f_jq, w_kl for n nodes, d input dims, p predictor dims, d_out output dims.
     Returns the simplified sympy Matrix of differences (n × d_out); the theorem needs all zeros.
+    What this proves is distributivity — ΦTᵀ + 1cᵀ = ½ΦΦᵀXW + ½11ᵀXW = ÂXW — nothing deeper; its
+    value is that it fails on a wrong T or c: ``bias`` scales c (1 = the proof's c = ½ Wᵀ Σ_j x_j;
+    0 drops it, and the difference is −½ Wᵀ Σ_j x_j in every row; 2 doubles it).
     Taught in: book/03_theorem1.ipynb
     """
     import sympy  # lazy: sympy is slow to import and only the symbolic checks use it
@@ -493,7 +591,7 @@ def symbolic_check(n: int = 3, d: int = 2, p: int = 2, d_out: int | None = None)
     x = [X.row(j).T for j in range(n)]  # column vectors x_j
     f = [Fm.row(j).T for j in range(n)]
     T = half * W.T * sum((x[j] * f[j].T for j in range(n)), sympy.zeros(d, p))
-    c = half * W.T * sum(x, sympy.zeros(d, 1))
+    c = sympy.nsimplify(bias) * half * W.T * sum(x, sympy.zeros(d, 1))
     rows = []
     for i in range(n):
         a_hat = [(1 + (f[i].T * f[j])[0, 0]) / 2 for j in range(n)]
@@ -520,6 +618,31 @@ def symbolic_check_matrix():
     c_t = half * one.T * X * W
     A_hat = half * (one * one.T + Phi * Phi.T)
     return sympy.expand(Phi * T_t + one * c_t - A_hat * X * W)
+
+
+def symbolic_bias_free_check(n: int = 2, d: int = 1, d_out: int = 1, *, b=None):
+    """The bias-free head, symbolically: with P = n and Φ a generic (invertible) n × n symbol
+    matrix, 1 lies in the column span of Φ (1 = Φb, b = Φ⁻¹1), and T′ = T + c bᵀ gives
+    Φ T′ᵀ = ΦTᵀ + 1cᵀ = ÂXW with **no bias**.
+
+    Returns the simplified sympy Matrix Φ T′ᵀ − Â X W (n × d_out): zero for the right b; pass another
+    ``b`` (an n × 1 sympy Matrix, e.g. ``sympy.zeros(n, 1)``: no correction, the plain T) and it is
+    not. Unit-norm rows are not imposed (the identity does not need them).
+    Taught in: book/03_theorem1.ipynb
+    """
+    import sympy  # lazy: sympy is slow to import and only the symbolic checks use it
+
+    X = sympy.Matrix(n, d, lambda j, k: sympy.Symbol(f"x_{j}{k}"))
+    Phi = sympy.Matrix(n, n, lambda j, q: sympy.Symbol(f"f_{j}{q}"))
+    W = sympy.Matrix(d, d_out, lambda k, l_: sympy.Symbol(f"w_{k}{l_}"))
+    one = sympy.ones(n, 1)
+    half = sympy.Rational(1, 2)
+    T = half * W.T * X.T * Phi          # (d_out, n), the proof's T
+    c = half * W.T * X.T * one          # (d_out, 1), the proof's c
+    b = Phi.inv() * one if b is None else sympy.Matrix(b)
+    T_free = T + c * b.T                # the bias folded into the linear map
+    A_hat = half * (one * one.T + Phi * Phi.T)
+    return (Phi * T_free.T - A_hat * X * W).applyfunc(sympy.simplify)
 
 
 # --- real graphs ---------------------------------------------------------------------------------
@@ -562,10 +685,14 @@ def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str
     doc_emb (N, P), anchor_emb (M, P) unit rows (the encoder's embeddings are both X and F),
     doc_anchor csr (N, M). Returns a dict with recall@k, and for two adjacencies — the doc × anchor
     block (rectangular) and the square bipartite graph over documents ∪ anchors — ‖A‖₂, ‖Â‖₂,
-    ‖A − Â‖₂, the relative gap ‖A − Â‖₂/‖A‖₂ and the lower bound 1ᵀ(Â − A)1/√(N_out N_in) ≤ ‖A − Â‖₂
-    that no F can beat (Â ≥ 0 entrywise has a large all-ones part), ``best_kernel_gap`` (the gap of the
-    least-squares Â in the span of [1, F], :func:`best_kernel_gap`) and, with ``floor=True``, the
-    Eckart–Young floor σ_{P+2}(A) that no P-dimensional F beats (:func:`eckart_young_floor`; slower).
+    ‖A − Â‖₂, the relative gap ‖A − Â‖₂/‖A‖₂, ``lower_bound`` = 1ᵀ(Â − A)1/√(N_out N_in) ≤ ‖A − Â‖₂
+    (a lower bound for *this* F), ``every_F_bound`` = N/2 − d̄ (:func:`square_lower_bound`) for the
+    square graph only — there no F can beat it, since 1ᵀΦΦᵀ1 ≥ 0 — and NaN for the block, where no
+    such F-free bound exists (:func:`add_type_coordinate` keeps every ranking and brings the gap to
+    ‖E‖₂ or below), ``best_kernel_gap`` (the gap of the least-squares — Frobenius-optimal, not
+    spectral-optimal — Â in the span of [1, F], :func:`best_kernel_gap`; it can exceed ‖A‖₂, the gap
+    of Â = 0) and, with ``floor=True``, the Eckart–Young floor σ_{P+2}(A) that no P-dimensional F
+    beats (:func:`eckart_young_floor`; slower).
     Taught in: book/03_theorem1.ipynb
     """
     doc_emb = check_unit_rows(doc_emb, "doc_emb", tol=1e-3)
@@ -586,6 +713,7 @@ def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str
         res = {"A_norm": a, "A_hat_norm": 0.5 * spectral_norm(r_out @ r_in.T), "gap": gap,
                "relative_gap": gap / a if a else float("inf"),
                "lower_bound": (ones_hat - A.sum()) / np.sqrt(n_out * n_in),
+               "every_F_bound": square_lower_bound(A) if n_out == n_in else float("nan"),
                "best_kernel_gap": best_kernel_gap(A, F_out, F_in, method=method)}
         if floor:
             # singular values of [[0, E], [Eᵀ, 0]] are those of E, each twice
@@ -600,7 +728,100 @@ def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str
     return out
 
 
-# --- beyond the paper's Â: the best kernel F allows ---------------------------------------------
+def square_lower_bound(A) -> float:
+    """N/2 − d̄ for a square A (N × N) with d̄ = 1ᵀA1/N: a lower bound on ‖A − Â‖₂ for the paper's
+    Â = ½(11ᵀ + ΦΦᵀ) with **one** F on both sides, whatever F is —
+    ‖A − Â‖₂ ≥ 1ᵀ(Â − A)1/N = (½(N² + ‖Σ_j F(x_j)‖²) − 1ᵀA1)/N ≥ N/2 − d̄.
+    It needs the square, single-F setting: on a rectangular block with F_out ≠ F_in the term
+    (Σ F_out)ᵀ(Σ F_in) can be negative (:func:`add_type_coordinate`). A dense or sparse -> float.
+    Taught in: book/03_theorem1.ipynb
+    """
+    n, m = A.shape
+    if n != m:
+        raise ValueError(f"square_lower_bound needs a square A, got {A.shape}: on a rectangular block "
+                         "no F-free bound of this kind holds (see add_type_coordinate)")
+    return n / 2 - float(A.sum()) / n
+
+
+def add_type_coordinate(F_out, F_in, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """One extra coordinate that tells the two sides of a rectangular graph apart.
+
+    F_out′ = [√(1−α²) F_out, +α], F_in′ = [√(1−α²) F_in, −α] (unit rows again), so
+    F_out′ F_in′ᵀ = (1−α²) F_out F_inᵀ − α² and Â′ = ½(11ᵀ + F_out′F_in′ᵀ) = (1 − α²) Â: for α < 1
+    each output node ranks the input nodes exactly as before (a positive scale and a shift of every
+    cosine), yet Â′ → 0 as α → 1, so ‖E − Â′‖₂ → ‖E‖₂ — and, since ‖E − tÂ‖₂ is convex in t and
+    decreasing at t = 0 when E, Â ≥ 0, a little below it. This is the counterexample to "no F can
+    remove the all-ones part" on a document × anchor block (an encoder may embed documents and
+    anchors differently: they are different kinds of text). On the square graph over
+    documents ∪ anchors with one F, the same coordinate gives document–document pairs
+    ½(1 + (1−α²)cos + α²) and the bound N/2 − d̄ (:func:`square_lower_bound`) stands.
+    F_out (N_out, P), F_in (N_in, P), 0 ≤ alpha ≤ 1 -> ((N_out, P+1), (N_in, P+1)).
+    Taught in: book/03_theorem1.ipynb
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    F_out, F_in = check_unit_rows(F_out, "F_out", tol=1e-3), check_unit_rows(F_in, "F_in", tol=1e-3)
+    scale = np.sqrt(1.0 - alpha * alpha)
+    return (np.hstack([scale * F_out, np.full((len(F_out), 1), alpha)]),
+            np.hstack([scale * F_in, np.full((len(F_in), 1), -alpha)]))
+
+
+def type_coordinate_sweep(doc_anchor, doc_emb, anchor_emb, alphas=(0.0, 0.5, 0.9, 0.99), *,
+                          k: int = 100, best: bool = True) -> list[dict]:
+    """‖E − Â′‖₂ and recall@k as the type coordinate of :func:`add_type_coordinate` grows.
+
+    doc_anchor csr (N, M) = E, doc_emb (N, P), anchor_emb (M, P) unit rows. One row per alpha:
+    dict(α=, "1−α²"=, "R@k %"=, "‖E−Â′‖₂"=, "‖E‖₂"=, "lower bd"= 1ᵀ(Â′ − E)1/√(NM)); with
+    ``best=True`` a last row at the α that minimises the gap (a bounded scalar search: the gap is
+    convex in t = 1 − α²). Recall is the same in every row up to float32 ties: the ranking is.
+    Since Â′ = tÂ, ‖E − tÂ‖₂² is the top eigenvalue of the n × n matrix
+    EEᵀ − t(EÂᵀ + ÂEᵀ) + t²ÂÂᵀ (n = min(N, M), formed once from low-rank factors), so each α costs
+    one small symmetric eigenvalue problem, not an SVD of E − tÂ.
+    Taught in: book/03_theorem1.ipynb
+    """
+    import scipy.optimize
+
+    E = sp.csr_matrix(doc_anchor, dtype=np.float64)
+    E.data[:] = 1.0
+    doc_emb, anchor_emb = (np.asarray(m, dtype=np.float64) for m in (doc_emb, anchor_emb))
+    doc_emb = doc_emb / np.linalg.norm(doc_emb, axis=1, keepdims=True)
+    anchor_emb = anchor_emb / np.linalg.norm(anchor_emb, axis=1, keepdims=True)
+    n, m = E.shape
+    # work on the smaller side: ‖B‖₂ = ‖Bᵀ‖₂
+    B, U, V = (E, doc_emb, anchor_emb) if n <= m else (sp.csr_matrix(E.T), anchor_emb, doc_emb)
+    L = np.hstack([np.ones((B.shape[0], 1)), U]) / np.sqrt(2)  # Â = L Rᵀ (rank P + 1)
+    R = np.hstack([np.ones((B.shape[1], 1)), V]) / np.sqrt(2)
+    BR = np.asarray(B @ R)
+    gram = (B @ B.T).toarray()                                  # E Eᵀ
+    cross = BR @ L.T                                            # E Âᵀ
+    quad = L @ (R.T @ R) @ L.T                                  # Â Âᵀ
+
+    def gap(t):
+        K = gram - t * (cross + cross.T) + (t * t) * quad
+        if K.shape[0] <= 2000:
+            top = scipy.linalg.eigvalsh(K, subset_by_index=[K.shape[0] - 1, K.shape[0] - 1])[0]
+        else:
+            v0 = np.random.default_rng(0).standard_normal(K.shape[0])
+            top = spla.eigsh(K, k=1, which="LA", v0=v0, tol=1e-12, return_eigenvectors=False)[0]
+        return float(np.sqrt(max(top, 0.0)))
+
+    e_norm = gap(0.0)
+
+    def row(alpha):
+        Fo, Fi = add_type_coordinate(doc_emb, anchor_emb, alpha)
+        ones_hat = 0.5 * (n * m + Fo.sum(0) @ Fi.sum(0))
+        return {"α": float(alpha), "1−α²": 1.0 - alpha * alpha,
+                f"R@{k} %": 100 * edge_recall_at_k(Fo, Fi, E, k), "‖E−Â′‖₂": gap(1.0 - alpha * alpha),
+                "‖E‖₂": e_norm, "lower bd": (ones_hat - E.sum()) / np.sqrt(n * m)}
+
+    rows = [row(a) for a in alphas]
+    if best:
+        res = scipy.optimize.minimize_scalar(gap, bounds=(0.0, 1.0), method="bounded", options={"xatol": 1e-7})
+        rows.append(row(float(np.sqrt(1.0 - res.x))))
+    return rows
+
+
+# --- beyond the paper's Â: other kernels of F (least squares, Eckart–Young) ----------------------
 def kernel_basis(F) -> np.ndarray:
     """Orthonormal basis Q (N, ≤ P+1) of the columns of [1, Φ]: every Â = [1, Φ] M [1, Φ]ᵀ lives here.
     Taught in: book/03_theorem1.ipynb
@@ -618,7 +839,9 @@ def best_kernel_gap(A, F_out, F_in=None, *, method: str = "auto") -> float:
 
     The proof of Theorem 1 never needs M = ½ I: for any (P+1) × (P+1) matrix M the network
     H(x) = φ(Wᵀ Xᵀ [1,Φ_in] Mᵀ [1; F(x)]) equals φ(ÂXW), so the bound holds with this Â. This is the
-    Frobenius-optimal M for the given F (a projection of A onto the span of [1, Φ]).
+    Frobenius-optimal M for the given F (a projection of A onto the span of [1, Φ]) — *not* the best
+    M in spectral norm, which the bound uses: M = 0 (Â = 0, gap ‖A‖₂) is in the class too, and the
+    least-squares gap can exceed ‖A‖₂ (chapter 3: mentions, square graph).
     A (N_out, N_in) sparse or dense, F_out (N_out, P), F_in (N_in, P) -> float.
     Taught in: book/03_theorem1.ipynb
     """
@@ -668,8 +891,10 @@ def noise_sweep(levels, trials: int, activations, *, n: int = 25, d: int = 6, p:
     """Both sides of Theorem 1 on random instances at growing distance from the premise.
 
     For each noise level (A = Â + level·E, :func:`random_instance`) and each of ``trials`` instances,
-    one row per activation: dict(noise=, phi=, beta=, lhs=, rhs=, holds=). All instances come from
-    one generator seeded with ``seed``, so the rows are reproducible.
+    one row per activation: dict(noise=, phi=, beta=, lhs=, rhs=, holds=, paper_step_holds=) — the
+    last says whether the paper's (false) intermediate inequality ‖(A−Â)XW‖_F ≤ ‖A−Â‖₂‖X‖₂‖W‖₂
+    happens to hold on the instance (:func:`paper_step_sides`; it does not depend on φ). All
+    instances come from one generator seeded with ``seed``, so the rows are reproducible.
     Taught in: book/03_theorem1.ipynb
     """
     rng = np.random.default_rng(seed)
@@ -677,24 +902,33 @@ def noise_sweep(levels, trials: int, activations, *, n: int = 25, d: int = 6, p:
     for level in levels:
         for _ in range(trials):
             inst = random_instance(rng, n, d, p, noise=level)
+            paper_ok = paper_step_sides(inst["X"], inst["W"], inst["F"], inst["A"])["paper_holds"]
             for phi in activations:
                 r = theorem1(inst["X"], inst["W"], inst["F"], inst["A"], phi)
                 rows.append({"noise": float(level), "phi": phi, "beta": r.beta, "lhs": r.lhs, "rhs": r.rhs,
-                             "holds": r.holds})
+                             "holds": r.holds, "paper_step_holds": paper_ok})
     return rows
 
 
 def sweep_summary(rows) -> list[dict]:
     """Per activation (in order of first appearance) of :func:`noise_sweep` rows: dict(φ=, β=,
-    instances=, violations=, median rhs/lhs=) — the median over rows with lhs > 0.
+    instances=, violations=, min rhs/lhs=, median rhs/lhs=) — min and median over rows with
+    lhs > 0 — and, when the rows carry ``paper_step_holds``, "paper's step fails" (how many
+    instances break the paper's intermediate inequality).
+    A smallest rhs/lhs of r means the sweep could not tell the bound from one r times smaller:
+    random instances do not test constants (:func:`sharp_instance` does).
     Taught in: book/03_theorem1.ipynb
     """
     out = []
     for phi in dict.fromkeys(r["phi"] for r in rows):
         mine = [r for r in rows if r["phi"] == phi]
-        out.append({"φ": phi, "β": mine[0]["beta"], "instances": len(mine),
-                    "violations": sum(not r["holds"] for r in mine),
-                    "median rhs/lhs": float(np.median([r["rhs"] / r["lhs"] for r in mine if r["lhs"] > 0]))})
+        ratios = [r["rhs"] / r["lhs"] for r in mine if r["lhs"] > 0]
+        row = {"φ": phi, "β": mine[0]["beta"], "instances": len(mine),
+               "violations": sum(not r["holds"] for r in mine),
+               "min rhs/lhs": float(np.min(ratios)), "median rhs/lhs": float(np.median(ratios))}
+        if all("paper_step_holds" in r for r in mine):
+            row["paper's step fails"] = sum(not r["paper_step_holds"] for r in mine)
+        out.append(row)
     return out
 
 
@@ -768,7 +1002,9 @@ def premise_table(encoder, dataset, doc_ids, *, k: int = 100) -> tuple[list[dict
     encoder: anything with ``embed(texts, progress=False) -> (n, P)`` unit rows
     (:class:`ramen_edu.encoders.Encoder`); dataset: an ``XCDataset``; doc_ids: training documents.
     Each anchor set is restricted to the anchors these documents touch. Returns (rows, embedded):
-    two rows per anchor set (graph "bipartite" and "block") with the report's numbers, and
+    two rows per anchor set (graph "bipartite" and "block") with the report's numbers ("lower bd" is
+    ``lower_bound``, for this encoder; "any-F bd" is ``every_F_bound``, N/2 − d̄ on the square graph
+    and NaN on the block; "LS kernel" is ``best_kernel_gap``, the least-squares kernel's gap), and
     embedded = {anchor set: (docs (n, P), anchors (m, P), E csr (n, m))} for further checks.
     Taught in: book/03_theorem1.ipynb
     """
@@ -786,8 +1022,8 @@ def premise_table(encoder, dataset, doc_ids, *, k: int = 100) -> tuple[list[dict
             rows.append({"anchors of": name, "graph": graph, "docs": rep["documents"], "anchors": rep["anchors"],
                          "edges": rep["edges"], f"R@{k} %": 100 * rep["recall_at_k"],
                          "‖A‖₂": g["A_norm"], "‖Â‖₂": g["A_hat_norm"], "‖A−Â‖₂": g["gap"],
-                         "lower bd": g["lower_bound"], "gap/‖A‖₂": g["relative_gap"],
-                         "best kernel": g["best_kernel_gap"], "σ_(P+2)(A)": g["floor"]})
+                         "lower bd": g["lower_bound"], "any-F bd": g["every_F_bound"], "gap/‖A‖₂": g["relative_gap"],
+                         "LS kernel": g["best_kernel_gap"], "σ_(P+2)(A)": g["floor"]})
     return rows, embedded
 
 

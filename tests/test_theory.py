@@ -25,13 +25,50 @@ def test_symbolic_identity_is_exactly_zero(n, d, p, d_out):
 
 
 def test_symbolic_identity_catches_a_wrong_bias():
-    # the check must be able to fail: drop c and the difference is ½ Wᵀ Σ x_j, not zero
-    n, d = 2, 1
-    x = sympy.symbols("x_00 x_10")
-    w = sympy.Symbol("w_00")
-    diff = th.symbolic_check(n, d, 1)
-    wrong = diff[0, 0] - sympy.Rational(1, 2) * w * (x[0] + x[1])
-    assert sympy.simplify(wrong) != 0
+    # The old version of this test subtracted ½ Wᵀ Σ x_j from the (zero) difference of the *right*
+    # identity, so it could never fail. Here the bias inside the check is wrong, and the check fails.
+    x0, x1, w = sympy.symbols("x_00 x_10 w_00")
+    half_sum = sympy.Rational(1, 2) * w * (x0 + x1)
+    assert th.symbolic_check(2, 1, 1, bias=1) == sympy.zeros(2, 1)
+    no_bias = th.symbolic_check(2, 1, 1, bias=0)
+    assert all(sympy.simplify(e + half_sum) == 0 for e in no_bias)      # −½ Wᵀ Σ x_j in every row
+    assert not no_bias.is_zero_matrix
+    double = th.symbolic_check(3, 2, 2, bias=2)
+    assert not double.is_zero_matrix and not any(e == 0 for e in double)
+
+
+def test_bias_free_head_symbolically_when_one_is_in_the_span():
+    # P = N, Φ generic: 1 = Φ Φ⁻¹ 1, and T′ = T + c (Φ⁻¹1)ᵀ reproduces ÂXW with no bias at all
+    assert th.symbolic_bias_free_check(2, 1, 1).is_zero_matrix
+    assert th.symbolic_bias_free_check(3, 1, 2).is_zero_matrix
+    # the check can fail: the plain T (b = 0) misses ½ 1 1ᵀ X W
+    wrong = th.symbolic_bias_free_check(2, 1, 1, b=sympy.zeros(2, 1))
+    x0, x1, w = sympy.symbols("x_00 x_10 w_00")
+    assert all(sympy.simplify(e + sympy.Rational(1, 2) * w * (x0 + x1)) == 0 for e in wrong)
+
+
+def test_bias_free_head_numerically_fails_exactly_when_one_is_outside_the_span():
+    rng = np.random.default_rng(13)
+    for trial in range(30):
+        n, d, d_out, p = int(rng.integers(6, 20)), int(rng.integers(1, 5)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        X, W, F = rng.standard_normal((n, d)), rng.standard_normal((d, d_out)), _unit(rng, n, p)
+        # generic F with P < N: 1 is not in span(Φ), the best bias-free head misses by exactly ‖(I−Π)1‖·‖c‖
+        res = th.bias_free_head(X, W, F)
+        assert res["residual"] == pytest.approx(res["predicted"], rel=1e-8)
+        assert res["residual"] > 1e-3 * res["c_norm"] and res["ones_distance"] > 1e-3
+        # a constant coordinate puts 1 in the span: a bias-free head is exact ("c required" is false)
+        G = np.hstack([np.full((n, 1), 0.6), 0.8 * F])
+        exact = th.bias_free_head(X, W, G)
+        assert exact["residual"] <= 1e-9 * max(1.0, exact["c_norm"]) and exact["ones_distance"] < 1e-12
+        T_free = exact["T"]
+        np.testing.assert_allclose(G @ T_free.T, th.predicted_adjacency(G) @ X @ W, atol=1e-9)
+        # N ≤ P: Φ has full row rank, so 1 is in its span too
+        wide = th.bias_free_head(X[:4], W, _unit(rng, 4, 6))
+        assert wide["residual"] <= 1e-9 * max(1.0, wide["c_norm"])
+        # c = 0 (columns of XW sum to zero): no bias needed whatever F is
+        Xc = X - X.mean(0)
+        centred = th.bias_free_head(Xc, W, F)
+        assert centred["c_norm"] < 1e-12 and centred["residual"] < 1e-9
 
 
 def test_symbolic_identity_for_symbolic_sizes():
@@ -362,6 +399,11 @@ def test_noise_sweep_reproduces_the_chapters_table():
     assert [r["β"] for r in summary] == [1.0, 1.0, 1.0, 0.25, 2.0]
     assert [r["instances"] for r in summary] == [270] * 5 and [r["violations"] for r in summary] == [0] * 5
     assert [float(f"{r['median rhs/lhs']:.3g}") for r in summary] == [4.96, 7.38, 19.0, 12.3, 19.0]
+    # what random sweeps cannot see: the tightest instance is still 3.40–5.15 away from equality, so
+    # any constant-factor error below ~3.4 in the bound would pass, and the paper's false
+    # intermediate inequality holds on all 270 instances (test_sharp_instance_* catches both)
+    assert [float(f"{r['min rhs/lhs']:.3g}") for r in summary] == [3.4, 4.29, 5.15, 4.35, 5.15]
+    assert [r["paper's step fails"] for r in summary] == [0] * 5
     # each row is theorem1 on the instance the seeded generator gives
     inst = th.random_instance(np.random.default_rng(0), 25, 6, 4, noise=1e-3)
     first = th.theorem1(inst["X"], inst["W"], inst["F"], inst["A"], "identity")
@@ -373,7 +415,7 @@ def test_sweep_summary_skips_zero_left_sides_in_the_median():
             for lhs, rhs in ((1.0, 2.0), (1.0, 4.0), (0.0, 1.0), (3.0, 1.0))]
     (summary,) = th.sweep_summary(rows)
     assert summary == {"φ": "relu", "β": 1.0, "instances": 4, "violations": 1,
-                       "median rhs/lhs": pytest.approx(2.0)}
+                       "min rhs/lhs": pytest.approx(1 / 3), "median rhs/lhs": pytest.approx(2.0)}
 
 
 def test_looseness_sweep_and_median_ratio_match_the_chapter():
@@ -448,3 +490,150 @@ def test_chapter_figures():
     E = [np.ones((6, 6)) for _ in base]
     assert viz.noise_level_figure(base, E, 0.5).layout.title.text.endswith("lhs ≤ rhs in 4/4 instances")
     assert type(viz.explore_noise_level(base, E, ["relu", "tanh"])).__name__ == "VBox"
+
+
+# --- sharp instances: constants, not just signs (issue 12) ----------------------------------------
+LINEAR3 = th.Activation("3z", lambda z: 3.0 * np.asarray(z, dtype=np.float64), 3.0)
+
+
+@pytest.mark.parametrize("n,seed", [(4, 0), (9, 1), (16, 2), (25, 3)])
+def test_sharp_instance_is_tight_and_breaks_the_papers_step(n, seed):
+    inst = th.sharp_instance(n, seed=seed)
+    # the corrected proof: every inequality an equality, so rhs = lhs to 1e-9, for β = 1 and β = 3
+    for phi in ("identity", LINEAR3):
+        res = th.theorem1(inst["X"], inst["W"], inst["F"], inst["A"], phi)
+        assert res.gap > 0.1 and res.holds
+        assert res.ratio == pytest.approx(1.0, abs=1e-9), res
+        # so the sharp instance catches any constant-factor error in the bound, however small
+        assert not th.bound_holds(res.lhs, (1 - 1e-6) * res.rhs)
+    slack = th.slack_factors(inst["X"], inst["W"], inst["F"], inst["A"], "identity")
+    assert all(v == pytest.approx(1.0, abs=1e-9) for v in slack.values()), slack
+    # the paper's intermediate inequality ‖(A−Â)XW‖_F ≤ ‖A−Â‖₂‖X‖₂‖W‖₂ fails, by exactly √n;
+    # the corrected one (‖X‖_F for ‖X‖₂) holds with equality
+    step = th.paper_step_sides(inst["X"], inst["W"], inst["F"], inst["A"])
+    assert not step["paper_holds"] and step["corrected_holds"]
+    assert step["lhs"] / step["paper"] == pytest.approx(np.sqrt(n), rel=1e-9)
+    assert step["corrected"] / step["lhs"] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_papers_step_holds_on_random_instances_which_is_why_sweeps_miss_it():
+    rng = np.random.default_rng(0)
+    fails = sum(not th.paper_step_sides(**{k: v for k, v in th.random_instance(rng, 25, 6, 4, noise=s).items()
+                                          if k != "A_hat"})["paper_holds"]
+                for s in np.geomspace(1e-3, 10, 9) for _ in range(5))
+    assert fails == 0
+
+
+# --- the premise on a rectangular block vs the square graph ----------------------------------------
+def _block(seed, n=60, m=25, p=6, density=0.08):
+    rng = np.random.default_rng(seed)
+    E = sp.random(n, m, density=density, random_state=seed, format="csr")
+    E.data[:] = 1.0
+    return E, _unit(rng, n, p), _unit(rng, m, p)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_type_coordinate_keeps_rankings_and_breaks_the_block_lower_bound(seed):
+    E, docs, anchors = _block(seed)
+    n, m = E.shape
+    e_norm = th.spectral_norm(E)
+    gap0 = th.gap_norm(E, docs, anchors)
+    # the claim chapter 3 used to make for the block: ‖E − Â‖₂ ≥ (its N/2 − d̄), "for every F"
+    claimed_floor = np.sqrt(n * m) / 2 - E.sum() / np.sqrt(n * m)
+    assert gap0 >= claimed_floor > 2 * e_norm  # true for the plain F ...
+    order = np.argsort(-(docs @ anchors.T), axis=1, kind="stable")
+    gaps = []
+    for alpha in (0.5, 0.9, 0.99, 0.999):
+        Fo, Fi = th.add_type_coordinate(docs, anchors, alpha)
+        np.testing.assert_allclose(np.linalg.norm(Fo, axis=1), 1.0, atol=1e-12)
+        np.testing.assert_allclose(th.predicted_adjacency(Fo, Fi), (1 - alpha ** 2) * th.predicted_adjacency(docs, anchors),
+                                   atol=1e-12)
+        # ... every document ranks the anchors exactly as before ...
+        np.testing.assert_array_equal(np.argsort(-(Fo @ Fi.T), axis=1, kind="stable"), order)
+        gaps.append(th.gap_norm(E, Fo, Fi))
+    # ... and the gap falls far below that "floor", to ‖E‖₂ (α = 1) and below it
+    assert max(gaps[1:]) < claimed_floor / 3 and min(gaps) < e_norm
+    Fo, Fi = th.add_type_coordinate(docs, anchors, 1.0)
+    assert th.gap_norm(E, Fo, Fi) == pytest.approx(e_norm, rel=1e-12)
+    rows = th.type_coordinate_sweep(E, docs, anchors, alphas=(0.0, 0.9), k=5)
+    assert rows[0]["‖E−Â′‖₂"] == pytest.approx(gap0, rel=1e-9)
+    assert rows[-1]["‖E−Â′‖₂"] < e_norm and len({r["R@5 %"] for r in rows}) == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_square_lower_bound_holds_for_every_F(seed):
+    E, docs, anchors = _block(seed)
+    S = th.bipartite_adjacency(E)
+    bound = th.square_lower_bound(S)
+    assert bound == pytest.approx(S.shape[0] / 2 - S.sum() / S.shape[0])
+    rng = np.random.default_rng(seed)
+    both = np.vstack([docs, anchors])
+    candidates = [both, _unit(rng, S.shape[0], 3), np.tile([[1.0, 0.0]], (S.shape[0], 1)),
+                  np.vstack(th.add_type_coordinate(docs, anchors, 0.999))]   # the block's trick, one F
+    for F in candidates:
+        assert th.gap_norm(S, F) >= bound - 1e-9
+    rep = th.premise_report(docs, anchors, E, k=5)
+    assert rep["bipartite"]["every_F_bound"] == pytest.approx(bound)
+    assert rep["bipartite"]["gap"] >= rep["bipartite"]["every_F_bound"]
+    assert np.isnan(rep["block"]["every_F_bound"])
+    with pytest.raises(ValueError, match="square"):
+        th.square_lower_bound(E)
+
+
+def test_least_squares_kernel_can_be_worse_than_zero():
+    # a star on 3 nodes whose F is constant: span[1, F] = span{1}; least squares keeps the mean
+    # edge weight, and in spectral norm that is worse than predicting no edges at all
+    A = np.array([[0.0, 0, 1], [0, 0, 1], [1, 1, 0]])
+    F = np.tile([[1.0, 0.0]], (3, 1))
+    a_norm = th.spectral_norm(A)
+    ls = th.best_kernel_gap(A, F)
+    assert a_norm == pytest.approx(np.sqrt(2))
+    assert ls > 1.04 * a_norm
+    np.testing.assert_allclose(ls, th.spectral_norm(A - A.mean() * np.ones((3, 3))), rtol=1e-12)
+    # ... while in Frobenius norm it is the best kernel there is
+    assert np.linalg.norm(A - A.mean()) < np.linalg.norm(A)
+    # and Â = 0 is itself a kernel of F: the constant network H ≡ φ(0)
+    X, W = np.eye(3), np.eye(3)
+    zero = th.theorem1(X, W, F, A, "relu", kernel="zero")
+    best = th.theorem1(X, W, F, A, "relu", kernel="best")
+    assert zero.gap == pytest.approx(a_norm) and best.gap == pytest.approx(ls) and best.rhs > zero.rhs
+
+
+def test_zero_kernel_is_the_constant_network():
+    inst = th.random_instance(4, n=14, d=5, p=3, noise=1.0)
+    for phi in ("relu", "sigmoid", "tanh"):
+        res, parts = th.theorem1_parts(inst["X"], inst["W"], inst["F"], inst["A"], phi, kernel="zero")
+        act = th.get_activation(phi)
+        np.testing.assert_array_equal(parts["H_X"], act(np.zeros((14, 5))))
+        assert not parts["H"].T.any() and not parts["H"].c.any()
+        assert res.gap == pytest.approx(np.linalg.norm(inst["A"], 2)) and res.holds
+    with pytest.raises(ValueError, match="'zero'"):
+        th.theorem1(inst["X"], inst["W"], inst["F"], inst["A"], kernel="spectral")
+
+
+def test_premise_report_keys_and_ls_kernel_column(tiny_world):
+    from ramen_edu.data.anchors import documents_with_anchors
+
+    rows, _ = th.premise_table(_HashEncoder(), tiny_world, documents_with_anchors(tiny_world, 30), k=5)
+    assert "LS kernel" in rows[0] and "best kernel" not in rows[0]
+    square, block = rows[0], rows[1]
+    assert square["graph"] == "bipartite" and square["‖A−Â‖₂"] >= square["any-F bd"] > 0
+    assert np.isnan(block["any-F bd"])
+
+
+def test_bias_free_exercise_check():
+    from ramen_edu.exercises import theory as ex
+
+    rng = np.random.default_rng(21)
+    n, X, W = 6, rng.standard_normal((6, 3)), rng.standard_normal((3, 2))
+    G = _unit(rng, n, 2)
+    F = np.hstack([np.full((n, 1), 0.6), 0.8 * G])            # a constant coordinate: 1 = Φ b
+    H = th.construct_H(X, W, F)
+    b, *_ = np.linalg.lstsq(F, np.ones(n), rcond=None)
+    ex.check_bias_free_head(X, W, F, H.T + np.outer(H.c, b))
+    with pytest.raises(AssertionError, match="T′ = T \\+ c bᵀ"):
+        ex.check_bias_free_head(X, W, F, H.T)                   # the plain T: the bias is missing
+    with pytest.raises(AssertionError, match="no bias-free head can work"):
+        ex.check_bias_free_head(X, W, _unit(rng, n, 3), np.zeros((2, 3)))
+    with pytest.raises(AssertionError, match="too easy"):
+        ex.check_bias_free_head(X, W, _unit(rng, n, 6), np.zeros((2, 6)))

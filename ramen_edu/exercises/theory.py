@@ -114,3 +114,42 @@ def check_mean_aggregation_H(fn, phi="relu") -> None:
         raise AssertionError(f"case {case} (N={n}, D={d}, P={p}): max abs error {err:.3g}. Check "
                              "T = ½WᵀXᵀΦ, c = ½WᵀXᵀ1 and d̂_i = (N + F(x_i)ᵀ Σ_j F(x_j))/2")
     print("✓ all three cases match φ(D̂⁻¹ÂXW)")
+
+
+def check_bias_free_head(X, W, F, T_free, *, tol: float = 1e-8) -> dict:
+    """ex3-bias: does the bias-free head x ↦ T′F(x) reproduce the proof's pre-activation ÂXW,
+    with fewer predictor dimensions than nodes (P < N)?
+
+    X (N, D), W (D, D'), F (N, P) unit rows, T_free (D', P). Prints ✓ or raises AssertionError
+    saying whether F or T′ is the problem: F when 1 is outside the column span of Φ (then no T′
+    can work, the residual is ‖(I − Π)1‖·‖c‖), T′ otherwise (the fix is T′ = T + c bᵀ with Φb = 1).
+    Returns :func:`ramen_edu.theory.bias_free_head`'s dict.
+    Taught in: book/03_theorem1.ipynb
+    """
+    X, W, F = (np.asarray(m, dtype=np.float64) for m in (X, W, F))
+    T_free = np.asarray(T_free, dtype=np.float64)
+    F = th.check_unit_rows(F, "F")
+    n, p = F.shape
+    if p >= n:
+        raise AssertionError(f"F has P = {p} ≥ N = {n} columns: then Φ (generically) has full row rank and "
+                             "every vector, 1 included, is in its span — too easy. Use fewer dimensions "
+                             "than nodes.")
+    H = th.construct_H(X, W, F)
+    if T_free.shape != H.T.shape:
+        raise AssertionError(f"T′ must have shape {H.T.shape} (D' × P), got {T_free.shape}")
+    best = th.bias_free_head(X, W, F)
+    target = F @ H.T.T + H.c  # Â X W
+    scale = max(1.0, float(np.linalg.norm(target)))
+    err = float(np.linalg.norm(F @ T_free.T - target))
+    if best["residual"] > tol * scale:
+        raise AssertionError(
+            f"no bias-free head can work with this F: 1 is {best['ones_distance']:.3g}·√N away from the "
+            f"column span of Φ, so the best T′ still misses ÂXW by {best['residual']:.4g} "
+            f"(= ‖(I − Π)1‖·‖c‖). Put 1 in the span — e.g. give F a coordinate that is the same for "
+            "every node (and rescale the rest so rows stay unit).")
+    if err > tol * scale:
+        raise AssertionError(f"your F is right (1 is in the span of Φ) but T′ misses ÂXW by {err:.4g}. "
+                             "Solve Φ b = 1 for b (np.linalg.lstsq) and take T′ = T + c bᵀ with the "
+                             "proof's T = ½WᵀXᵀΦ and c = ½WᵀXᵀ1.")
+    print(f"✓ bias-free: Φ T′ᵀ = ÂXW to {err:.1e} with P = {p} < N = {n} — no bias c needed")
+    return best
