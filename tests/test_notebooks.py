@@ -93,12 +93,16 @@ def test_failure_report_shows_the_failing_cell():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_committed_figures_survive_in_the_html_book(path: Path):
-    """A plotly output kept only as application/vnd.plotly.v1+json is dropped by the HTML build
-    (myst-nb does not render that mime type), so the chapter would lose its figures silently:
-    every committed figure must also carry text/html (renderer "plotly_mimetype+notebook_connected")."""
+def test_committed_figures_are_plotly_json_without_scripts(path: Path):
+    """The book draws every figure from its plotly JSON with one plotly.js per page
+    (ramen_edu.viz.site): a committed figure must not carry its own text/html (a <script> that
+    loads plotly.js again, from a CDN), and no output may be plotly's start-up HTML. The chapters'
+    setup cell calls ``ramen_edu.viz.setup_plotly()``, which saves figures as JSON only."""
+    from ramen_edu.viz.site import PLOTLY_MIME, is_plotly_startup_html
+
     nb = nbformat.read(path, as_version=4)
-    bare = [i for i, cell in enumerate(nb.cells) for out in cell.get("outputs", [])
-            if "application/vnd.plotly.v1+json" in out.get("data", {}) and "text/html" not in out.get("data", {})]
-    assert not bare, (f"{path.name}: cells {bare} hold plotly figures without text/html; set "
-                      "plotly.io.renderers.default = 'plotly_mimetype+notebook_connected' in the first cell and re-run")
+    bad = [i for i, cell in enumerate(nb.cells) for out in cell.get("outputs", [])
+           if (PLOTLY_MIME in out.get("data", {}) and "text/html" in out["data"])
+           or is_plotly_startup_html("".join(out.get("data", {}).get("text/html", "")))]
+    assert not bad, (f"{path.name}: cells {bad} carry plotly HTML/scripts; call ramen_edu.viz.setup_plotly() in the "
+                     "setup cell and re-run the chapter")

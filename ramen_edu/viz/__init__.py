@@ -7,7 +7,9 @@ imports this package.
 * :mod:`ramen_edu.viz.training` — chapter 4: λ paths and the bandits' evidence;
 * :mod:`ramen_edu.viz.explorers` — chapter 4: pruned edges and predictions of a trained model,
   as figures and as ipywidgets apps;
-* :mod:`ramen_edu.viz.baselines` — chapter 5: HTML tables, FN@k differences, inference cost.
+* :mod:`ramen_edu.viz.baselines` — chapter 5: HTML tables, FN@k differences, inference cost;
+* :mod:`ramen_edu.viz.site` — every chapter: :func:`setup_plotly` (the plotly renderer), and the
+  Sphinx extension that makes the HTML book work offline.
 
 Every public name is re-exported here, so ``from ramen_edu.viz import X`` works for all of them.
 """
@@ -17,6 +19,7 @@ from ramen_edu.viz.explorers import (QUANTILE_COLOURS, document_edges, explore_p
 from ramen_edu.viz.graphs import (EDGE_STYLES, KIND_COLOURS, cosine_histogram_figure, draw_neighbourhood,
                                   graph_quality_table, shorten, visits_by_distance_figure,
                                   walk_convergence_figure)
+from ramen_edu.viz.site import setup_plotly
 from ramen_edu.viz.theory import explore_noise_level, looseness_figure, noise_level_figure, sides_figure
 from ramen_edu.viz.training import bandit_pairs_figure, inbatch_bandit_figure, lambda_paths_figure
 from ramen_edu.viz.xc import (QUANTILE_NAMES, label_frequency_figure, metrics_figure, propensity_figure,
@@ -29,6 +32,6 @@ __all__ = [
     "explore_pruned_edges", "graph_quality_table", "inbatch_bandit_figure", "label_frequency_figure",
     "label_rank", "lambda_paths_figure", "looseness_figure", "metrics_figure", "noise_level_figure",
     "predictions_figure", "propensity_figure", "pruned_edges_figure", "quantile_figure",
-    "quantile_metrics_figure", "shorten", "sides_figure", "visits_by_distance_figure",
+    "quantile_metrics_figure", "setup_plotly", "shorten", "sides_figure", "visits_by_distance_figure",
     "walk_convergence_figure",
 ]

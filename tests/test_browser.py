@@ -1,0 +1,446 @@
+"""The built book as a reader's browser shows it: every page opened in headless Chromium with the
+network off.
+
+The HTML comes from ``$RAMEN_EDU_BOOK_HTML`` (``make browser-test`` passes ``_build/html``, just
+built by ``make book``), else the book is built here into a temporary folder (``jupyter-book build
+. -W -n --keep-going``, seconds: chapters are not executed at build time). It is served from
+127.0.0.1 by a thread of this process; Chromium resolves no other host (``--host-resolver-rules``),
+and its network log must show no request to any other host. The browser is Debian's ``chromium``
+with ``chromedriver`` (``apt-get install chromium chromium-driver``; ``make browser-deps``), both
+named by path, so Selenium never looks for, let alone downloads, a browser or a driver.
+
+Checked on every page: no JavaScript error (console SEVERE), no off-host request, plotly.js and
+MathJax each loaded at most once (plotly.js only where there are figures), every plotly figure
+drawn (``.main-svg``) and as many figures as the chapter's notebook saved, no executable ``<script>`` inside a cell output, no raw MyST directive or
+role text, no unrendered mathematics, no markdown pipe table, no empty output (e.g. an ipywidgets
+view with no kernel), no display equation cut at the right edge at 1280 px; every internal link
+resolves, anchors included. A full-page screenshot of each page goes to ``_build/screenshots/``
+(``$RAMEN_EDU_SCREENSHOTS``).
+
+Without chromium/chromedriver the tests skip, except under CI (``$CI`` set), where they fail.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import html.parser
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("RAMEN_EDU_CHROMIUM") or next(
+    (p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("RAMEN_EDU_CHROMEDRIVER", "/usr/bin/chromedriver")
+SCREENSHOTS = Path(os.environ.get("RAMEN_EDU_SCREENSHOTS", ROOT / "_build" / "screenshots"))
+WIDTH, HEIGHT = 1280, 900
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# Requests to other hosts that a page may make: none (MathJax and plotly.js are bundled).
+ALLOWED_OFF_HOST: tuple[str, ...] = ()
+WAIT_S = 30
+# The browser's own request for /favicon.ico (no page asks for it; the book has no favicon).
+BROWSER_NOISE = re.compile(r"/favicon\.ico - Failed to load resource")
+
+# raw MyST: a directive fence (```{x} / :::{x}), a role ({x}`...`), or an exercise directive name
+RAW_MYST = re.compile(r"(`{3}|:{3})\s*\{[\w:-]+\}|\{[a-z][\w:-]*\}`|\{(exercise|solution|prf:\w+)[\w:-]*\}|^\s*`{3}",
+                      re.MULTILINE)
+# raw TeX in prose: \( \) \[ \] $$, a $...$ pair on one line, or a TeX command
+RAW_MATH = re.compile(r"\\[()\[\]]|\$\$|\$[^$\s][^$\n]*\$|\\(frac|math[a-z]+|lambda|alpha|beta|sigma|phi|sum|"
+                      r"left|right|begin|end|cdot|ldots|operatorname|text|tag|label|sqrt|top)\b")
+# a markdown pipe table's separator row: |---|---:| (smart quotes may have made the dashes — or –)
+PIPE_TABLE = re.compile(r"^\s*\|?(\s*:?[-—–]{1,}:?\s*\|){2,}", re.MULTILINE)
+PLOTLY_LIB = re.compile(r"(^|/)plotly[^/]*\.js", re.IGNORECASE)
+MATHJAX_LIB = re.compile(r"mathjax|/tex-(svg|chtml|mml)", re.IGNORECASE)
+
+# One call per page: everything the checks need from the rendered DOM.
+COLLECT_JS = r"""
+const root = document.querySelector('article') || document.querySelector('main') || document.body;
+const skipProse = 'pre, code, script, style, svg, textarea, mjx-container, .cell_input, .MathJax';
+const skipAll = 'script, style, svg, textarea, mjx-container, .cell_input, .MathJax';
+function textOf(skip) {
+  const parts = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement && !n.parentElement.closest(skip)) parts.push(n.data);
+  }
+  return parts.join('\n');
+}
+const figures = new Set(document.querySelectorAll('.ramen-plotly-figure, .plotly-graph-div, .js-plotly-plot'));
+const outputs = Array.from(document.querySelectorAll('.cell_output'));
+const visual = 'img, svg, canvas, table, iframe, video, mjx-container, .jupyter-widgets';
+const execTypes = ['', 'text/javascript', 'application/javascript', 'module'];
+const display = Array.from(document.querySelectorAll('mjx-container[display="true"]'));
+const box = root.getBoundingClientRect();
+return {
+  title: document.title,
+  url: location.href,
+  prose: textOf(skipProse),
+  text: textOf(skipAll),
+  figures: figures.size,
+  undrawn: Array.from(figures).filter(f => !f.querySelector('.main-svg')).length,
+  scripts: Array.from(document.scripts).map(s => s.getAttribute('src')).filter(Boolean),
+  output_scripts: outputs.flatMap(o => Array.from(o.querySelectorAll('script')))
+    .filter(s => execTypes.includes((s.getAttribute('type') || '').toLowerCase())).length,
+  unrendered_math: Array.from(document.querySelectorAll('.math')).filter(m => !m.querySelector('mjx-container'))
+    .map(m => m.textContent.slice(0, 80)),
+  empty_outputs: outputs.filter(o => !o.innerText.trim() && !o.querySelector(visual))
+    .map(o => (o.innerHTML || '(nothing)').slice(0, 120)),
+  widget_views: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
+  clipped_math: display.filter(el => {
+    const r = el.getBoundingClientRect();
+    const scrolls = ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+    return r.right > box.right + 2 || (el.scrollWidth > el.clientWidth + 2 && !scrolls);
+  }).length,
+  display_math: display.length,
+  links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
+  mathjax: !!(window.MathJax && window.MathJax.startup),
+};
+"""
+
+WAIT_MATHJAX_JS = r"""
+const done = arguments[arguments.length - 1];
+if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
+  window.MathJax.startup.promise.then(() => done('ok'), e => done('error: ' + e));
+} else { done('none'); }
+"""
+
+FIGURES_DRAWN_JS = r"""
+const figs = document.querySelectorAll('.ramen-plotly-figure, .plotly-graph-div');
+return Array.from(figs).every(f => f.querySelector('.main-svg'));
+"""
+
+
+@dataclass
+class Page:
+    path: str                        # relative to the HTML root
+    info: dict = field(default_factory=dict)
+    severe: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    mathjax_wait: str = ""
+    screenshot: Path | None = None
+
+
+# --------------------------------------------------------------------------- fixtures
+
+def _build_book(out: Path) -> Path:
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(ROOT), "--path-output", str(out),
+           "-W", "-n", "--keep-going"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    html_dir = out / "_build" / "html"
+    assert done.returncode == 0 and (html_dir / "index.html").is_file(), \
+        f"book build failed ({' '.join(cmd)}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return html_dir
+
+
+@pytest.fixture(scope="session")
+def html_dir(tmp_path_factory) -> Path:
+    given = os.environ.get("RAMEN_EDU_BOOK_HTML")
+    if given:
+        path = Path(given)
+        path = path if path.is_absolute() else ROOT / path
+        assert (path / "index.html").is_file(), f"$RAMEN_EDU_BOOK_HTML={given}: no index.html (run make book)"
+        return path
+    return _build_book(tmp_path_factory.mktemp("book"))
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(html_dir):
+    handler = functools.partial(_QuietHandler, directory=str(html_dir))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _missing_browser() -> str | None:
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not (Path(path).is_file() and os.access(path, os.X_OK)):
+            return f"{path} missing: apt-get install chromium chromium-driver (or make browser-deps)"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium missing: pip install -e '.[test]'"
+    return None
+
+
+@pytest.fixture(scope="session")
+def driver():
+    missing = _missing_browser()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                f"--window-size={WIDTH},{HEIGHT}", "--no-first-run", "--no-default-browser-check",
+                "--disable-extensions", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-default-apps", "--lang=en-US",
+                # the network is off for the page: no host but the local server resolves
+                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    drv.set_page_load_timeout(120)
+    drv.set_script_timeout(WAIT_S)
+    yield drv
+    drv.quit()
+
+
+def page_paths(html_root: Path) -> list[str]:
+    """Every HTML page of the site (not the theme's or Sphinx's assets)."""
+    skip = ("_static", "_sources", "_images", "_downloads")
+    return sorted(p.relative_to(html_root).as_posix() for p in html_root.rglob("*.html")
+                  if not p.relative_to(html_root).parts[0] in skip)
+
+
+def _shoot(drv, target: Path) -> Path:
+    """A full-page screenshot: the viewport is made as tall as the page for the shot (Chrome's
+    captureBeyondViewport mis-places the layout of some long pages)."""
+    size = drv.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    height = max(HEIGHT, min(int(size["height"]), 40000))
+    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        time.sleep(0.5)                                                  # re-layout, figures resize
+        shot = drv.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+    finally:
+        drv.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(base64.b64decode(shot["data"]))
+    return target
+
+
+def _requests(perf_log: list[dict]) -> list[str]:
+    urls = []
+    for entry in perf_log:
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def _wait(drv, script: str, timeout: float = WAIT_S) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if drv.execute_script(script):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture(scope="session")
+def pages(html_dir, server, driver) -> dict[str, Page]:
+    """Open every page once; what the checks read."""
+    for old in SCREENSHOTS.glob("*.png"):                               # the previous run's
+        old.unlink()
+    found = {}
+    for path in page_paths(html_dir):
+        page = Page(path)
+        driver.get_log("browser"), driver.get_log("performance")       # drop the previous page's
+        driver.get(f"{server}/{path}")
+        _wait(driver, "return document.readyState === 'complete'")
+        page.mathjax_wait = driver.execute_async_script(WAIT_MATHJAX_JS)
+        _wait(driver, FIGURES_DRAWN_JS)
+        time.sleep(0.3)                                                # late console errors
+        page.info = driver.execute_script(COLLECT_JS)                 # at 1280 px wide
+        page.screenshot = _shoot(driver, SCREENSHOTS / (path.removesuffix(".html").replace("/", "__") + ".png"))
+        page.severe = [str(e.get("message")) for e in driver.get_log("browser")
+                       if e.get("level") == "SEVERE" and not BROWSER_NOISE.search(str(e.get("message")))]
+        page.requests = _requests(driver.get_log("performance"))
+        found[path] = page
+    return found
+
+
+def _report(bad: dict[str, object]) -> str:
+    return "\n".join(f"  {path}: {what}" for path, what in bad.items())
+
+
+# --------------------------------------------------------------------------- the checks
+
+def test_every_chapter_page_is_opened(pages, html_dir):
+    source = html_dir.parent.parent                       # SOURCE/_build/html; else this repository
+    toc = (source / "_toc.yml" if (source / "_toc.yml").is_file() else ROOT / "_toc.yml").read_text(encoding="utf-8")
+    docs = re.findall(r"(?:root|file):\s*(\S+)", toc)
+    missing = [d for d in docs if f"{d}.html" not in pages]
+    assert docs and not missing, f"pages in _toc.yml not in the built site: {missing}"
+
+
+def test_no_javascript_errors(pages):
+    bad = {p: page.severe for p, page in pages.items() if page.severe}
+    assert not bad, "console errors (SEVERE):\n" + _report(bad)
+
+
+def test_no_request_leaves_the_machine(pages):
+    def off_host(url: str) -> bool:
+        parts = urllib.parse.urlsplit(url)
+        return (parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS
+                and not any(url.startswith(allowed) for allowed in ALLOWED_OFF_HOST))
+    bad = {p: sorted({u for u in page.requests if off_host(u)}) for p, page in pages.items()}
+    bad = {p: urls for p, urls in bad.items() if urls}
+    assert not bad, "requests to other hosts (the site must work offline):\n" + _report(bad)
+
+
+def test_each_library_is_loaded_once(pages):
+    bad = {}
+    for p, page in pages.items():
+        scripts = page.info["scripts"]
+        plotly = [s for s in scripts if PLOTLY_LIB.search(s)]
+        mathjax = [s for s in scripts if MATHJAX_LIB.search(s)]
+        if len(plotly) > 1 or len(mathjax) > 1:
+            bad[p] = f"plotly.js {plotly}, MathJax {mathjax}"
+        elif plotly and not page.info["figures"]:
+            bad[p] = f"plotly.js loaded on a page without figures: {plotly}"
+    assert not bad, "libraries loaded more than once or needlessly:\n" + _report(bad)
+
+
+def test_every_plotly_figure_is_drawn(pages):
+    bad = {p: f"{page.info['undrawn']} of {page.info['figures']} figures have no .main-svg"
+           for p, page in pages.items() if page.info["undrawn"]}
+    assert not bad, "figures not drawn:\n" + _report(bad)
+
+
+def _saved_figures(notebook: Path) -> int:
+    """Plotly figures saved in a chapter's outputs that the book shows (not removed by a tag)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    hidden = {"remove-output", "remove-cell", "remove_output", "remove_cell"}
+    return sum("application/vnd.plotly.v1+json" in out.get("data", {}) or "plotly-graph-div" in
+               "".join(out.get("data", {}).get("text/html", ""))
+               for cell in cells if not hidden & set(cell.get("metadata", {}).get("tags", []))
+               for out in cell.get("outputs", []))
+
+
+def test_every_saved_figure_reaches_its_page(pages, html_dir):
+    """Each figure in a chapter's outputs is a figure on its page (a mime type the build cannot
+    render is dropped without a trace)."""
+    bad = {}
+    for p, page in pages.items():
+        source = html_dir / "_sources" / (p.removesuffix(".html") + ".ipynb")
+        if source.is_file() and _saved_figures(source) != page.info["figures"]:
+            bad[p] = f"{_saved_figures(source)} figures in {source.name}, {page.info['figures']} on the page"
+    assert not bad, "figures lost between notebook and page:\n" + _report(bad)
+
+
+def test_outputs_carry_no_executable_scripts(pages):
+    bad = {p: f"{page.info['output_scripts']} <script> tags" for p, page in pages.items()
+           if page.info["output_scripts"]}
+    assert not bad, "cell outputs with their own scripts (a figure must render from its plotly JSON):\n" \
+        + _report(bad)
+
+
+def _snippets(pattern: re.Pattern, text: str, n: int = 3) -> list[str]:
+    return [text[max(0, m.start() - 30): m.end() + 30].replace("\n", "⏎") for m in pattern.finditer(text)][:n]
+
+
+def test_no_raw_directive_text(pages):
+    bad = {p: _snippets(RAW_MYST, page.info["prose"]) for p, page in pages.items()}
+    bad = {p: s for p, s in bad.items() if s}
+    assert not bad, "raw MyST directive/role text in the page:\n" + _report(bad)
+
+
+def test_mathematics_is_rendered(pages):
+    bad = {}
+    for p, page in pages.items():
+        raw = _snippets(RAW_MATH, page.info["prose"])
+        if page.info["unrendered_math"]:
+            raw.append(f"math elements MathJax did not render: {page.info['unrendered_math'][:3]}")
+        if page.mathjax_wait.startswith("error"):
+            raw.append(f"MathJax: {page.mathjax_wait}")
+        if raw:
+            bad[p] = raw
+    assert not bad, "raw TeX in the page:\n" + _report(bad)
+
+
+def test_display_equations_are_not_cut(pages):
+    bad = {p: f"{page.info['clipped_math']} of {page.info['display_math']} display equations cut at {WIDTH} px"
+           for p, page in pages.items() if page.info["clipped_math"]}
+    assert not bad, "display equations cut at the right edge:\n" + _report(bad)
+
+
+def test_no_markdown_pipe_tables(pages):
+    bad = {p: _snippets(PIPE_TABLE, page.info["text"]) for p, page in pages.items()}
+    bad = {p: s for p, s in bad.items() if s}
+    assert not bad, "markdown pipe tables shown as text (render them as tables):\n" + _report(bad)
+
+
+def test_no_empty_outputs(pages):
+    bad = {}
+    for p, page in pages.items():
+        what = []
+        if page.info["empty_outputs"]:
+            what.append(f"{len(page.info['empty_outputs'])} empty outputs, e.g. {page.info['empty_outputs'][0]!r}")
+        if page.info["widget_views"]:
+            what.append(f"{page.info['widget_views']} ipywidgets views (blank without a kernel: tag the cell "
+                        "remove-output and show a static figure)")
+        if what:
+            bad[p] = what
+    assert not bad, "empty outputs:\n" + _report(bad)
+
+
+class _Anchors(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("id", "name") and value:
+                self.ids.add(value)
+
+
+@functools.lru_cache(maxsize=None)
+def _anchors(path: Path) -> frozenset[str]:
+    parser = _Anchors()
+    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    return frozenset(parser.ids)
+
+
+def test_internal_links_resolve(pages, html_dir, server):
+    bad: dict[str, list[str]] = {}
+    for p, page in pages.items():
+        for url in page.info["links"]:
+            if not url.startswith(server + "/"):
+                continue                                   # external: not followed (network off)
+            parts = urllib.parse.urlsplit(url)
+            target = html_dir / urllib.parse.unquote(parts.path).lstrip("/")
+            if target.is_dir():
+                target = target / "index.html"
+            problem = None
+            if not target.is_file():
+                problem = "no such file"
+            elif parts.fragment and target.suffix == ".html" \
+                    and urllib.parse.unquote(parts.fragment) not in _anchors(target):
+                problem = "no such anchor"
+            if problem:
+                bad.setdefault(p, []).append(f"{url.removeprefix(server)} ({problem})")
+    bad = {p: sorted(set(v))[:10] for p, v in bad.items()}
+    assert not bad, "internal links that do not resolve:\n" + _report(bad)
+
+
+def test_screenshots_are_saved(pages):
+    missing = [p for p, page in pages.items() if not (page.screenshot and page.screenshot.stat().st_size > 1000)]
+    assert not missing, f"no screenshot for {missing}"
