@@ -46,7 +46,7 @@ from ramen_edu.evaluation import score_split
 from ramen_edu.metrics import label_quantiles
 from ramen_edu.runinfo import atomic_write_bytes, environment
 from ramen_edu.training.ablate import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, WORK_DIR, _hf_progress_bars, _slug,
-                                       _write_json, load_per_doc, prepare_scratch, save_per_doc)
+                                       _write_json, load_per_doc, match_rows, prepare_scratch, save_per_doc)
 from ramen_edu.training.cli import resolve_config
 
 __all__ = ["ROWS", "WATCH", "load_baselines", "run_baselines", "score_model"]
@@ -369,13 +369,7 @@ def cli_baselines(argv: list[str]) -> int:
         ap.error(f"--seeds must be ≥ 1, got {args.seeds}")
     if args.gcn_k < 1:
         ap.error(f"--gcn-k must be ≥ 1, got {args.gcn_k}")
-    rows = None
-    if args.rows:
-        by_lower = {r.lower(): r for r in ROWS}
-        unknown = [r for r in args.rows if r.lower() not in by_lower]
-        if unknown:
-            ap.error(f"--rows: unknown row(s) {unknown}; valid rows: " + ", ".join(repr(r) for r in ROWS))
-        rows = list(dict.fromkeys(by_lower[r.lower()] for r in args.rows))
+    rows = match_rows(ap, args.rows, ROWS) if args.rows else None
     config, dataset_name, profile_name = resolve_config(args.config, args.dataset, args.profile)
     dataset = load_dataset(dataset_name)
     if args.gcn_set not in dataset.anchors:

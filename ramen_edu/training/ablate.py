@@ -448,6 +448,16 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def match_rows(ap: argparse.ArgumentParser, requested: Sequence[str], valid: Sequence[str], where: str = "") -> list[str]:
+    """The rows named by ``--rows``, matched case-insensitively ("no graph" is "No graph"), in the
+    order given, without repeats; an unknown name is a usage error listing the valid ones."""
+    by_lower = {r.lower(): r for r in valid}
+    unknown = [r for r in requested if r.lower() not in by_lower]
+    if unknown:
+        ap.error(f"--rows: unknown row(s) {unknown}; valid rows{where}: " + ", ".join(repr(r) for r in valid))
+    return list(dict.fromkeys(by_lower[r.lower()] for r in requested))
+
+
 def cli_ablate(argv: list[str]) -> int:
     """``ramen-edu ablate``: train the ablation rows × seeds, write ablation.json/.md, print the table."""
     ap = _parser()
@@ -458,15 +468,7 @@ def cli_ablate(argv: list[str]) -> int:
     config, dataset_name, profile_name = resolve_config(args.config, args.dataset, args.profile)
     dataset = load_dataset(dataset_name)
     valid = ablation_rows(list(dataset.anchors), bandit=config.bandit, lambdas=args.lambdas or ())
-    rows = None
-    if args.rows:
-        # row names are matched case-insensitively ("no graph" is "No graph")
-        by_lower = {r.lower(): r for r in valid}
-        unknown = [r for r in args.rows if r.lower() not in by_lower]
-        if unknown:
-            ap.error(f"--rows: unknown row(s) {unknown}; valid rows for {dataset.name}: "
-                     + ", ".join(repr(r) for r in valid))
-        rows = list(dict.fromkeys(by_lower[r.lower()] for r in args.rows))
+    rows = match_rows(ap, args.rows, valid, f" for {dataset.name}") if args.rows else None
     stem = Path(dataset_name).name
     out = Path(args.out) if args.out else project_root() / "book" / "results" / f"ablation-{stem}-{profile_name}"
     info = {"config_file": args.config, "profile": profile_name, "argv": ["ramen-edu", "ablate", *argv]}
