@@ -99,6 +99,17 @@ def _run_lengths(sorted_rows: np.ndarray):
     return start // width, sorted_rows.ravel()[start], count
 
 
+def rank_within_rows(sorted_rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """0-based position of every entry inside its row, for entries already ordered with each
+    row's entries together and rows ascending (e.g. ``rows[order]`` after a sort whose first key
+    is the row). ``position < k`` keeps each row's first k entries in that order — the one step
+    behind every "top k per row" here (walk visits, capped links, capped AugGT labels).
+    sorted_rows: int (E,) row ids in [0, n_rows). Returns int64 (E,).
+    """
+    first = np.searchsorted(sorted_rows, np.arange(n_rows))
+    return np.arange(len(sorted_rows)) - first[sorted_rows]
+
+
 def _top_k_per_row(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, k: int, n_rows: int,
                    max_count: int):
     """Keep the k largest counts per row; ties go to the smaller column id.
@@ -108,9 +119,7 @@ def _top_k_per_row(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, k: in
     three-key lexsort. Returns the kept (rows, cols, counts), sorted by (row, count desc, col)."""
     key = rows.astype(np.int64) * (max_count + 1) + (max_count - counts)
     order = np.argsort(key, kind="stable")
-    sorted_rows = rows[order]
-    first = np.searchsorted(sorted_rows, np.arange(n_rows))
-    keep = order[(np.arange(len(order)) - first[sorted_rows]) < k]
+    keep = order[rank_within_rows(rows[order], n_rows) < k]
     return rows[keep], cols[keep], counts[keep]
 
 

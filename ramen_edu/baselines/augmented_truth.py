@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ramen_edu.data.dataset import as_csr
+from ramen_edu.graphs import rank_within_rows
 
 __all__ = ["VIA", "augment_ground_truth", "augmented_dataset"]
 
@@ -40,9 +41,7 @@ def _top_per_row(scores: sp.csr_matrix, k: int, tie: np.ndarray) -> sp.csr_matri
     cols = scores.indices
     # lexsort sorts by the last key first: row, then −score, then −tie, then col
     order = np.lexsort((cols, -tie[cols], -scores.data, rows))
-    grouped = rows[order]
-    slot = np.arange(len(rows)) - scores.indptr[grouped]
-    keep = order[slot < k]
+    keep = order[rank_within_rows(rows[order], scores.shape[0]) < k]
     return sp.csr_matrix((np.ones(len(keep), np.float32), (rows[keep], cols[keep])), shape=scores.shape)
 
 

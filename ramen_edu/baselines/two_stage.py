@@ -47,6 +47,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from ramen_edu.graphs import rank_within_rows
 from ramen_edu.training.model import RamenModel
 from ramen_edu.training.trainer import Trainer
 
@@ -80,11 +81,10 @@ def cap_links(edges: sp.csr_matrix, k: int, *, seed: int) -> np.ndarray:
     rows = np.repeat(np.arange(n), np.diff(edges.indptr))
     keys = np.random.default_rng(seed).random(len(rows))
     order = np.lexsort((keys, rows))  # rows stay grouped, a random order inside each row
-    grouped = rows[order]
-    slot = np.arange(len(rows)) - edges.indptr[grouped]  # position of each edge inside its row
+    slot = rank_within_rows(rows[order], n)
     chosen = slot < k
     out = np.full((n, k), np.iinfo(np.int64).max, dtype=np.int64)
-    out[grouped[chosen], slot[chosen]] = edges.indices[order[chosen]]
+    out[rows[order][chosen], slot[chosen]] = edges.indices[order[chosen]]
     out.sort(axis=1)  # ascending ids, the pads (int64 max) last
     out[out == np.iinfo(np.int64).max] = -1
     return out
