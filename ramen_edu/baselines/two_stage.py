@@ -227,6 +227,10 @@ class TwoStageModel(RamenModel):
             oracle = {}
             for text, row in zip(dataset.test_texts, links):  # a repeated text: its first document
                 oracle.setdefault(text, row)
+        # the bank, the label embeddings and their index do not depend on the linker: make them
+        # once here, so every twin shares them instead of re-embedding all anchors and labels
+        self.anchor_bank()
+        self.index  # noqa: B018 - builds the label embeddings and their index
         twin = TwoStageModel(self.encoder, self.label_texts, self.head, anchor_texts=self.anchor_texts,
                              anchor_set=self.anchor_set, k=self.k, linker=linker, oracle=oracle, seed=seed,
                              config=self.config, history=self.history, label_embeddings=self._label_emb)
