@@ -13,7 +13,7 @@ imports this package.
 
 Every public name is re-exported here, so ``from ramen_edu.viz import X`` works for all of them.
 """
-from ramen_edu.viz.baselines import cost_figure, fn_diff_figure, html_table
+from ramen_edu.viz.baselines import cost_figure, fn_diff_figure
 from ramen_edu.viz.explorers import (QUANTILE_COLOURS, document_edges, explore_predictions, explore_pruned_edges,
                                      label_rank, predictions_figure, pruned_edges_figure)
 from ramen_edu.viz.graphs import (EDGE_STYLES, KIND_COLOURS, cosine_histogram_figure, draw_neighbourhood,
@@ -22,6 +22,7 @@ from ramen_edu.viz.graphs import (EDGE_STYLES, KIND_COLOURS, cosine_histogram_fi
 from ramen_edu.viz.site import setup_plotly
 from ramen_edu.viz.theory import explore_noise_level, looseness_figure, noise_level_figure, sides_figure
 from ramen_edu.viz.training import bandit_pairs_figure, inbatch_bandit_figure, lambda_paths_figure
+from ramen_edu.viz.tables import html_table
 from ramen_edu.viz.xc import (QUANTILE_NAMES, label_frequency_figure, metrics_figure, propensity_figure,
                               quantile_figure, quantile_metrics_figure)
 

@@ -9,10 +9,11 @@ Taught in: book/02_anchor_graphs.ipynb
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from html import escape
 
 import numpy as np
 import plotly.graph_objects as go
+
+from ramen_edu.viz.tables import html_table
 
 # one colour per node kind; anchor sets not listed get the fallback grey-blue
 KIND_COLOURS = {"document": "#1f77b4", "label": "#d62728", "mentions": "#2ca02c",
@@ -134,12 +135,7 @@ def graph_quality_table(card: Mapping) -> str:
                 rows.append([name, stage, f"{t['edge_precision']:.1%}", f"{t['label_coverage']:.1%}",
                              f"{t['edges_per_document']:.2f}", f"{tr['edge_precision']:.1%}",
                              f"{tr['label_coverage']:.1%}", f"{tr['edges_per_document']:.2f}"])
-
-    def tr_(cells, tag):
-        return "<tr>" + "".join(f"<{tag}>{escape(str(c))}</{tag}>" for c in cells) + "</tr>"
-
-    return ("<table><thead>" + tr_(head, "th") + "</thead><tbody>"
-            + "".join(tr_(r, "td") for r in rows) + "</tbody></table>")
+    return html_table([dict(zip(head, r)) for r in rows], head)
 
 
 def walk_convergence_figure(hop_grid: Sequence[int], max_err: Sequence[float],
