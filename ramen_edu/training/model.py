@@ -29,7 +29,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from ramen_edu.evaluation import evaluate_retrieval, retrieve_split
-from ramen_edu.runinfo import json_default
+from ramen_edu.runinfo import json_default, read_json
 
 MODEL_FILE = "ramen_model.json"
 LABELS_FILE = "labels.json"
@@ -206,9 +206,9 @@ class RamenModel:
         if not meta_file.is_file():
             raise FileNotFoundError(f"{meta_file} not found: {path} is not a saved RAMEN model "
                                     "(train one with `ramen-edu train` or ramen_edu.train(...))")
-        meta = _read_json(meta_file, dict, "a JSON object")
+        meta = read_json(meta_file, dict, "a JSON object", hint=DAMAGED_HINT)
         labels_file = path / LABELS_FILE
-        labels = _read_json(labels_file, list, "a JSON list of label texts")
+        labels = read_json(labels_file, list, "a JSON list of label texts", hint=DAMAGED_HINT)
         if not all(isinstance(t, str) for t in labels):
             raise ValueError(f"{labels_file} holds non-text labels: {DAMAGED_HINT}")
         saved_fingerprint = meta.get("label_fingerprint")
@@ -241,16 +241,3 @@ def _as_texts(texts) -> list[str]:
     if bad:
         raise TypeError(f"texts must be strings; item {bad[0]} is {type(texts[bad[0]]).__name__}")
     return texts
-
-
-def _read_json(file: Path, kind: type, what: str):
-    """The JSON in ``file``, which must be ``what`` (a ``kind``); ValueError naming file and fix."""
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{file} is missing: {DAMAGED_HINT}") from None
-    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise ValueError(f"{file} is not valid JSON ({err}): {DAMAGED_HINT}") from None
-    if not isinstance(data, kind):
-        raise ValueError(f"{file} should hold {what}, not {type(data).__name__}: {DAMAGED_HINT}")
-    return data
