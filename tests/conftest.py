@@ -5,8 +5,15 @@
                  (copy what you change).
 ``tiny_encoder`` ``Encoder.tiny_random()``: a 2-layer, 32-dimensional random BERT, no weights
                  to load; also session-wide, so tests must not train it in place.
+``serve_directory`` ``with serve_directory(folder) as url:`` a quiet HTTP server for ``folder`` on
+                 127.0.0.1 (a free port, in a thread); ``url`` has no trailing slash.
 """
 from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -24,3 +31,24 @@ def tiny_encoder():
     from ramen_edu.encoders import Encoder
 
     return Encoder.tiny_random(seed=0)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def _serve(folder):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def serve_directory():
+    return _serve

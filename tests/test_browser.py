@@ -29,11 +29,9 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -156,20 +154,10 @@ def html_dir(tmp_path_factory) -> Path:
     return _build_book(tmp_path_factory.mktemp("book"))
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
-def server(html_dir):
-    handler = functools.partial(_QuietHandler, directory=str(html_dir))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+def server(html_dir, serve_directory):
+    with serve_directory(html_dir) as url:
+        yield url
 
 
 def _missing_browser() -> str | None:
@@ -356,9 +344,14 @@ def _snippets(pattern: re.Pattern, text: str, n: int = 3) -> list[str]:
     return [text[max(0, m.start() - 30): m.end() + 30].replace("\n", "⏎") for m in pattern.finditer(text)][:n]
 
 
+def _pages_matching(pages, pattern: re.Pattern, field: str) -> dict:
+    """{page: up to 3 snippets around matches of ``pattern`` in its ``info[field]``}, pages with matches."""
+    found = {p: _snippets(pattern, page.info[field]) for p, page in pages.items()}
+    return {p: s for p, s in found.items() if s}
+
+
 def test_no_raw_directive_text(pages):
-    bad = {p: _snippets(RAW_MYST, page.info["prose"]) for p, page in pages.items()}
-    bad = {p: s for p, s in bad.items() if s}
+    bad = _pages_matching(pages, RAW_MYST, "prose")
     assert not bad, "raw MyST directive/role text in the page:\n" + _report(bad)
 
 
@@ -382,8 +375,7 @@ def test_display_equations_are_not_cut(pages):
 
 
 def test_no_markdown_pipe_tables(pages):
-    bad = {p: _snippets(PIPE_TABLE, page.info["text"]) for p, page in pages.items()}
-    bad = {p: s for p, s in bad.items() if s}
+    bad = _pages_matching(pages, PIPE_TABLE, "text")
     assert not bad, "markdown pipe tables shown as text (render them as tables):\n" + _report(bad)
 
 

@@ -3,13 +3,10 @@ verify → convert end to end on a small archive built from the 42-page fixture 
 ``archive=``, ``file://`` and a local HTTP server)."""
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import io
 import json
 import tarfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -55,23 +52,14 @@ def archive(tmp_path_factory) -> Path:
 
 
 @pytest.fixture()
-def http_root(tmp_path, archive):
+def http_root(tmp_path, archive, serve_directory):
     """A local HTTP server (in a thread) serving a folder that holds the archive."""
     root = tmp_path / "www"
     root.mkdir()
     (root / archive.name).write_bytes(archive.read_bytes())
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve_directory(root) as url:
+        yield url + "/"
 
 
 # ------------------------------------------------------------------------------------------
