@@ -14,7 +14,7 @@ import torch
 
 from ramen_edu.data.anchors import scramble_edges
 from ramen_edu.training import RamenModel, TrainConfig, Trainer, train
-from ramen_edu.training.checkpoint import CHECKPOINT_FILE, from_safe, load_checkpoint, to_safe
+from ramen_edu.training.checkpoint import CHECKPOINT_FILE, from_safe, to_safe
 
 torch.set_num_threads(1)
 
