@@ -20,8 +20,11 @@ own article (when the source has one: its categories and text feed the anchor gr
 2. **A seeded sample**: the remaining labels (≥ 2 listers) in a seeded random order, added while
    the compressed file stays under ``--max-bytes`` (found by bisection on the number of labels).
 
-Labels are counted after :func:`ramen_edu.data.wikipedia.normalize_title` (first letter,
-underscores, spaces), the same key the benchmark's reader uses.
+Labels are counted on the titles the benchmark builder uses: each See-also item through
+:func:`ramen_edu.data.see_also.item_title` (descriptions, citation markers and markup removed;
+the source's page titles kept whole) and then
+:func:`ramen_edu.data.wikipedia.normalize_see_also_target` (first letter, underscores, spaces,
+``#section``; items that name no article dropped).
 
 Licence: Wikipedia text, CC BY-SA 3.0, "Wikipedia contributors" (see README.md next to this file).
 """
@@ -38,7 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ramen_edu.data.wikipedia import normalize_title
+from ramen_edu.data.see_also import clean_see_also
+from ramen_edu.data.wikipedia import normalize_see_also_target, normalize_title
 
 HERE = Path(__file__).resolve().parent
 SEED_TITLES = ("Clade",)
@@ -72,9 +76,12 @@ def label_groups(records: list[dict], *, seed: int) -> tuple[set[int], list[list
     in seeded random order, one list per remaining label: its listers and its own article.
     Computed once; the bisection below only takes longer or shorter prefixes of the list."""
     by_title = {normalize_title(r["title"]): i for i, r in enumerate(records)}
+    cleaned, _ = clean_see_also([r["see_also"] for r in records], {r["title"] for r in records})
+    targets = [list(dict.fromkeys(t for t in map(normalize_see_also_target, items) if t))
+               for items in cleaned]  # the builder's label titles, per article
     listers: dict[str, list[int]] = collections.defaultdict(list)
-    for i, r in enumerate(records):
-        for target in dict.fromkeys(normalize_title(t) for t in r["see_also"]):
+    for i, ts in enumerate(targets):
+        for target in ts:
             listers[target].append(i)
     labels = sorted(t for t, docs in listers.items() if len(docs) >= 2)
 
@@ -90,11 +97,10 @@ def label_groups(records: list[dict], *, seed: int) -> tuple[set[int], list[list
         for i in frontier:
             title = normalize_title(records[i]["title"])
             reached.update(listers.get(title, ()))  # articles listing i
-            reached.update(by_title[t] for t in map(normalize_title, records[i]["see_also"])
-                           if t in by_title)  # articles i lists
+            reached.update(by_title[t] for t in targets[i] if t in by_title)  # articles i lists
         frontier = reached - core
         core |= reached
-    core_labels = {t for i in core for t in map(normalize_title, records[i]["see_also"])}
+    core_labels = {t for i in core for t in targets[i]}
     core_labels |= {normalize_title(records[i]["title"]) for i in core}
     core_labels &= set(labels)
     chosen = set(core)

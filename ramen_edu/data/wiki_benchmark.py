@@ -130,15 +130,17 @@ import scipy.sparse as sp
 from ramen_edu.config import cache_dir, find_data_file
 from ramen_edu.data.dataset import AnchorSet, XCDataset
 from ramen_edu.data.mentions import MentionRules, find_mentions, see_also_pairs
-from ramen_edu.data.wikipedia import (Article, ReadStats, merge_case_variants, read_articles,
-                                      resolve_redirects)
+from ramen_edu.data.see_also import clean_see_also
+from ramen_edu.data.wikipedia import (_ENGLISH, Article, ReadStats, _see_also_target,
+                                      merge_case_variants, normalize_see_also_target,
+                                      read_articles, resolve_redirects)
 from ramen_edu.data.xc_format import read_xc_dataset, write_xc_dataset
 from ramen_edu.graphs import anchor_graph_quality, random_walk_with_restart
 
 __all__ = ["BUILDER_VERSION", "MAINTENANCE_RULES", "article_graph", "article_subset", "build_wiki_seealso",
            "cli_main", "label_survival", "maintenance_family", "write_articles"]
 
-BUILDER_VERSION = 5  # bump when the construction changes: it is part of the cache key
+BUILDER_VERSION = 6  # bump when the construction changes: it is part of the cache key
 VARIANTS = ("titles", "text")
 MAX_ANCHOR_DF = None  # default hub cap: off — every cap measured lowered both quality numbers
 
@@ -240,15 +242,30 @@ def _binary(m) -> sp.csr_matrix:
 # ------------------------------------------------------------------------------------------
 # reading
 # ------------------------------------------------------------------------------------------
-def _load(path, stats: ReadStats | None = None,
-          merged: dict | None = None) -> tuple[list[Article], Path]:
-    """(articles, path): redirects resolved, one record per title, see-also case variants
-    merged (:func:`merge_case_variants`). stats / merged: filled with the reader's counts and
-    {merged spelling: spelling kept}, for the card."""
+def _load(path, stats: ReadStats | None = None, merged: dict | None = None,
+          cleaning: dict | None = None) -> tuple[list[Article], Path]:
+    """(articles, path): see-also items turned into titles (:mod:`ramen_edu.data.see_also`,
+    plain-text sources only: a dump's items are link targets already), redirects resolved, one
+    record per title, see-also case variants merged (:func:`merge_case_variants`). stats /
+    merged / cleaning: filled with the reader's counts, {merged spelling: spelling kept} and
+    the cleaning rule's before/after figures, for the card."""
     if path is None:
         path = find_data_file()
     path = Path(path)
-    records = list(read_articles(path, stats))
+    stats = stats if stats is not None else ReadStats()
+    if ".xml" in path.name:
+        records = list(read_articles(path, stats))
+    else:
+        records = list(read_articles(path, stats, raw_see_also=True))
+        titles = {r.title for r in records}
+        cleaned, report = clean_see_also([r.see_also for r in records], titles)
+        before = [[t for t in map(normalize_see_also_target, r.see_also) if t] for r in records]
+        for r, items in zip(records, cleaned):
+            r.see_also = list(dict.fromkeys(
+                t for t in (_see_also_target(i, _ENGLISH, stats) for i in items) if t))
+        if cleaning is not None:
+            cleaning.update(_cleaning_figures(report, before, [r.see_also for r in records],
+                                              titles))
     if any(r.redirect for r in records):
         records, _ = resolve_redirects(records)
     seen: set[str] = set()
@@ -262,6 +279,30 @@ def _load(path, stats: ReadStats | None = None,
     if merged is not None:
         merged.update(case_merged)
     return articles, path
+
+
+def _cleaning_figures(report, before: list[list[str]], after: list[list[str]], titles: set,
+                      *, min_docs: int = 2, examples: int = 20, seed: int = 0) -> dict:
+    """The card's see-also cleaning section: distinct items, labels (targets listed by ≥
+    ``min_docs`` articles) and the share of those labels that are page titles of the source,
+    before (reader normalisation only) and after the cleaning rule; ``examples`` seeded random
+    rewritten items, raw → title."""
+    def counts(lists):
+        rows, flat = _flatten([list(dict.fromkeys(x)) for x in lists])
+        if not len(flat):
+            return {"distinct_items": 0, "labels": 0, "labels_that_are_page_titles": 0.0}
+        vocab, inv = np.unique(flat, return_inverse=True)
+        n = np.bincount(inv.ravel(), minlength=len(vocab)) * _usable_targets(vocab)
+        labels = vocab[n >= min_docs]
+        share = float(np.mean([t in titles for t in labels])) if len(labels) else 0.0
+        return {"distinct_items": int(len(vocab)), "labels": int(len(labels)),
+                "labels_that_are_page_titles": round(share, 4)}
+
+    changes = sorted(report.changes.items())
+    pick = np.random.default_rng(seed).permutation(len(changes))[:examples]
+    return {"raw_distinct_items": report.items, "items_rewritten": report.changed,
+            "before": counts(before), "after": counts(after), "min_docs_per_label": min_docs,
+            "examples": [{"item": changes[i][0], "title": changes[i][1]} for i in sorted(pick)]}
 
 
 def _usable_targets(vocab: np.ndarray) -> np.ndarray:
@@ -401,8 +442,8 @@ def wiki_seealso_card(path=None, **build_args) -> dict:
 def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
     timings = {}
     t0 = time.perf_counter()
-    read, case_merged = ReadStats(), {}
-    articles, path = _load(path, read, case_merged)
+    read, case_merged, cleaning = ReadStats(), {}, {}
+    articles, path = _load(path, read, case_merged, cleaning)
     timings["read_s"] = time.perf_counter() - t0
     n_art = len(articles)
     titles = np.empty(n_art, dtype=object)
@@ -598,6 +639,7 @@ def _build(path: Path, params: dict, rules: MentionRules, progress: bool):
         "documents_with_see_also": int(sum(bool(a.see_also) for a in articles)),
         "label_survival": survival,
         "unusable_see_also_targets": int((~usable).sum()),
+        "see_also_cleaning": cleaning or None,
         "see_also_normalisation": {
             "entries": read.see_also_targets, "rewritten": read.see_also_changed,
             "rejected": read.see_also_rejected, "rejected_examples": read.rejected_examples[:5],
@@ -689,6 +731,21 @@ def card_markdown(card: dict) -> str:
     lines += ["", "For scale, the paper's LF-WikiSeeAlsoTitles-320K (Table 15): 693,082 train / "
                   "177,515 test documents, 312,330 labels, 4.67 documents per label, 2.11 labels "
                   "per document."]
+    clean = card.get("see_also_cleaning")
+    if clean:
+        b, a = clean["before"], clean["after"]
+        lines += ["", f"See-also items → titles (`ramen_edu.data.see_also`): "
+                      f"{clean['items_rewritten']:,} of {clean['raw_distinct_items']:,} distinct "
+                      "items rewritten.", "",
+                  "| | distinct items | labels (≥ "
+                  f"{clean['min_docs_per_label']} listers) | labels that are page titles |",
+                  "|---|---:|---:|---:|",
+                  f"| before | {b['distinct_items']:,} | {b['labels']:,} "
+                  f"| {b['labels_that_are_page_titles']:.1%} |",
+                  f"| after | {a['distinct_items']:,} | {a['labels']:,} "
+                  f"| {a['labels_that_are_page_titles']:.1%} |", "",
+                  "Random rewritten items (seeded):", ""]
+        lines += [f"- `{e['item']}` → `{e['title']}`" for e in clean["examples"]]
     stages = card.get("mentions", {}).get("stages") or []
     if stages:
         ref = card["mentions"].get("reference_see_also_pairs")

@@ -340,7 +340,8 @@ def _missing_file(path: Path) -> FileNotFoundError:
         "and says how to get the file); pass its result, or a MediaWiki XML dump (.xml/.xml.bz2).")
 
 
-def _article_from_json(record, where: str, stats: ReadStats) -> Article:
+def _article_from_json(record, where: str, stats: ReadStats, raw_see_also: bool = False
+                       ) -> Article:
     if not isinstance(record, dict):
         raise TypeError(f"{where}: expected a JSON object per line, got {type(record).__name__}")
     title = record.get("title")
@@ -356,7 +357,9 @@ def _article_from_json(record, where: str, stats: ReadStats) -> Article:
     redirect = record.get("redirect")
     if redirect is not None and not isinstance(redirect, str):
         raise TypeError(f"{where}: field 'redirect' must be a string or null")
-    see_also = (_see_also_target(t, _ENGLISH, stats) for t in record.get("see_also") or [])
+    see_also = record.get("see_also") or []
+    if not raw_see_also:
+        see_also = (_see_also_target(t, _ENGLISH, stats) for t in see_also)
     return Article(title=title, text=record.get("text") or "",
                    see_also=list(dict.fromkeys(t for t in see_also if t)),
                    categories=list(record.get("categories") or []),
@@ -364,7 +367,7 @@ def _article_from_json(record, where: str, stats: ReadStats) -> Article:
 
 
 def read_articles(path=None, stats: ReadStats | None = None, *,
-                  strict: bool = False) -> Iterator[Article]:
+                  strict: bool = False, raw_see_also: bool = False) -> Iterator[Article]:
     """Stream :class:`Article` records from a JSONL(.gz) file (one JSON object per line, fields
     ``title``, ``text``, ``see_also``, ``categories``, optional ``links``/``redirect``) or, for a
     path containing ``.xml``, from a MediaWiki dump via :func:`read_mediawiki_xml` (``strict``
@@ -373,6 +376,10 @@ def read_articles(path=None, stats: ReadStats | None = None, *,
     path: the file; None → :func:`ramen_edu.find_data_file` (the shared Wikipedia sample).
     stats: optional :class:`ReadStats`, filled in as the stream is consumed (records, see-also
     entries rewritten or rejected by :func:`normalize_see_also_target`).
+    raw_see_also: JSONL only — keep see-also items exactly as the file holds them (duplicates
+    within a list dropped), for a caller that cleans them first
+    (:mod:`ramen_edu.data.see_also`, as the benchmark builder does); they are then not counted
+    in ``stats``.
     Yields one Article per line, in file order, see-also entries normalised. Errors name the
     file (and line) and the fix: missing file → FileNotFoundError; truncated or corrupt gzip →
     ValueError ("re-download"); invalid JSON or a record without title → ValueError
@@ -399,7 +406,7 @@ def read_articles(path=None, stats: ReadStats | None = None, *,
                 except json.JSONDecodeError as err:
                     raise ValueError(f"{path}:{lineno}: invalid JSON ({err.msg} at column "
                                      f"{err.colno}); every line must be one JSON object") from None
-                article = _article_from_json(record, f"{path}:{lineno}", stats)
+                article = _article_from_json(record, f"{path}:{lineno}", stats, raw_see_also)
                 stats.pages += 1
                 if article.redirect:
                     stats.redirects += 1
