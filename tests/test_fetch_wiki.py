@@ -4,6 +4,7 @@ verify → convert end to end on a small archive built from the 42-page fixture 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import tarfile
@@ -13,12 +14,14 @@ import pytest
 
 from ramen_edu.cli import main
 from ramen_edu.data import fetch_wiki as fw
-from ramen_edu.data.wikipedia import read_articles
+from ramen_edu.data.wikipedia import Article, read_articles
 
 FIXTURES = Path(__file__).resolve().parent.parent / "data_samples" / "fixtures"
 RAW = FIXTURES / "chinapedia-raw-sample"
 N_PAGES = 42
 TOP = f"wikipedia.abstract.en-{fw.COMMIT}"
+# sha256 of write_articles(the 42 expected records): see test_record_writer_bytes_are_pinned
+WRITER_DIGEST_42 = "daa287b8f518bf67d3d4f93a1123ddf1e43558e9b397a2a115e73b3283bcd31a"
 CLOSED_PORT_URL = "http://127.0.0.1:1/wikipedia.tar.gz"  # nothing listens on port 1
 
 
@@ -152,26 +155,26 @@ def _check_output(out: Path, dest: Path, converted, archive: Path):
 
 
 def test_fetch_from_local_archive(tmp_path, archive, converted):
-    out = fw.fetch_wiki(tmp_path / "data", archive=archive, expected_pages=N_PAGES, progress=False)
+    out = fw.fetch_wiki(tmp_path / "data", archive=archive, expected_pages=N_PAGES, all_pages=True, progress=False)
     _check_output(out, tmp_path / "data", converted, archive)
     assert archive.is_file()                              # a local archive is left alone
 
 
 def test_fetch_from_file_url(tmp_path, archive, converted):
-    out = fw.fetch_wiki(tmp_path / "data", url=archive.as_uri(), expected_pages=N_PAGES,
+    out = fw.fetch_wiki(tmp_path / "data", url=archive.as_uri(), expected_pages=N_PAGES, all_pages=True,
                         progress=False)
     _check_output(out, tmp_path / "data", converted, archive)
 
 
 def test_fetch_from_http_url(tmp_path, archive, converted, http_root):
-    out = fw.fetch_wiki(tmp_path / "data", url=http_root + archive.name, expected_pages=N_PAGES,
+    out = fw.fetch_wiki(tmp_path / "data", url=http_root + archive.name, expected_pages=N_PAGES, all_pages=True,
                         progress=False)
     _check_output(out, tmp_path / "data", converted, archive)
 
 
 def test_default_dest_is_ramen_edu_data(tmp_path, archive, monkeypatch):
     monkeypatch.setenv("RAMEN_EDU_DATA", str(tmp_path / "env"))
-    out = fw.fetch_wiki(archive=archive, expected_pages=N_PAGES, progress=False)
+    out = fw.fetch_wiki(archive=archive, expected_pages=N_PAGES, all_pages=True, progress=False)
     assert out == tmp_path / "env" / "wikipedia-2019" / "articles.jsonl.gz" and out.is_file()
 
     from ramen_edu.config import find_data_file
@@ -179,8 +182,8 @@ def test_default_dest_is_ramen_edu_data(tmp_path, archive, monkeypatch):
 
 
 def test_output_is_deterministic_and_matches_folder(tmp_path, archive):
-    a = fw.fetch_wiki(tmp_path / "a", archive=archive, expected_pages=N_PAGES, progress=False)
-    b = fw.fetch_wiki(tmp_path / "b", archive=archive, expected_pages=N_PAGES, progress=False)
+    a = fw.fetch_wiki(tmp_path / "a", archive=archive, expected_pages=N_PAGES, all_pages=True, progress=False)
+    b = fw.fetch_wiki(tmp_path / "b", archive=archive, expected_pages=N_PAGES, all_pages=True, progress=False)
     n = fw.convert_pages(RAW, tmp_path / "folder.jsonl.gz", progress=False)
     assert n == N_PAGES
     assert a.read_bytes() == b.read_bytes() == (tmp_path / "folder.jsonl.gz").read_bytes()
@@ -198,7 +201,7 @@ def test_truncated_archive(tmp_path, archive, keep):
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(data[:int(len(data) * keep)])
     with pytest.raises(ValueError, match=r"cut\.tar\.gz is not a readable \.tar\.gz.*truncated"):
-        fw.fetch_wiki(tmp_path / "data", archive=cut, expected_pages=N_PAGES, progress=False)
+        fw.fetch_wiki(tmp_path / "data", archive=cut, expected_pages=N_PAGES, all_pages=True, progress=False)
     assert not (tmp_path / "data" / "wikipedia-2019" / "articles.jsonl.gz").exists()
 
 
@@ -206,7 +209,7 @@ def test_not_an_archive(tmp_path):
     junk = tmp_path / "junk.tar.gz"
     junk.write_text("<html>rate limited</html>")
     with pytest.raises(ValueError, match="junk.tar.gz is not a readable"):
-        fw.fetch_wiki(tmp_path / "data", archive=junk, expected_pages=N_PAGES, progress=False)
+        fw.fetch_wiki(tmp_path / "data", archive=junk, expected_pages=N_PAGES, all_pages=True, progress=False)
 
 
 def test_wrong_page_count(tmp_path, archive):
@@ -218,7 +221,7 @@ def test_wrong_page_count(tmp_path, archive):
 def test_wrong_top_folder(tmp_path):
     other = _pack(tmp_path / "other.tar.gz", top="wikipedia.abstract.en-0000000")
     with pytest.raises(ValueError, match=f"without commit {fw.COMMIT}"):
-        fw.fetch_wiki(tmp_path / "data", archive=other, expected_pages=N_PAGES, progress=False)
+        fw.fetch_wiki(tmp_path / "data", archive=other, expected_pages=N_PAGES, all_pages=True, progress=False)
 
 
 def test_missing_archive(tmp_path):
@@ -239,7 +242,7 @@ def test_http_error(http_root, tmp_path):
 
 
 def test_force_keeps_good_output_when_the_new_archive_is_bad(tmp_path, archive):
-    out = fw.fetch_wiki(tmp_path / "data", archive=archive, expected_pages=N_PAGES, progress=False)
+    out = fw.fetch_wiki(tmp_path / "data", archive=archive, expected_pages=N_PAGES, all_pages=True, progress=False)
     before = out.read_bytes()
     with pytest.raises(ValueError):
         fw.fetch_wiki(tmp_path / "data", archive=archive, expected_pages=7, force=True,
@@ -251,7 +254,7 @@ def test_force_keeps_good_output_when_the_new_archive_is_bad(tmp_path, archive):
 # (d) idempotence
 # ------------------------------------------------------------------------------------------
 def test_second_call_does_not_download(tmp_path, archive, http_root):
-    out = fw.fetch_wiki(tmp_path / "data", url=http_root + archive.name, expected_pages=N_PAGES,
+    out = fw.fetch_wiki(tmp_path / "data", url=http_root + archive.name, expected_pages=N_PAGES, all_pages=True,
                         progress=False)
     stamp = out.stat().st_mtime_ns
     assert fw.fetch_wiki(tmp_path / "data", url=CLOSED_PORT_URL, progress=False) == out
@@ -266,11 +269,12 @@ def test_second_call_does_not_download(tmp_path, archive, http_root):
 # ------------------------------------------------------------------------------------------
 def test_cli(tmp_path, archive, converted, capsys):
     dest = tmp_path / "data"
-    argv = ["fetch-wiki", "--archive", str(archive), "--dest", str(dest), "--expected-pages", "42"]
+    argv = ["fetch-wiki", "--archive", str(archive), "--dest", str(dest), "--expected-pages", "42",
+            "--all"]
     assert main(argv) == 0
     out = dest / "wikipedia-2019" / "articles.jsonl.gz"
     assert list(read_articles(out)) == converted
-    assert f"wrote {out}: 42 articles" in capsys.readouterr().out
+    assert f"wrote {out}: 42 articles (all pages" in capsys.readouterr().out
     assert main(argv) == 0
     assert "already exists" in capsys.readouterr().out
 
@@ -280,3 +284,108 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("ramen-edu fetch-wiki: ") and "--archive" in err
     assert err.count("\n") == 1
+
+
+# ------------------------------------------------------------------------------------------
+# (f) the book's selection: fetch-wiki writes exactly the book's file
+# ------------------------------------------------------------------------------------------
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "wikipedia-2019"
+
+
+def _archive_key(title: str) -> bytes:
+    return (title.replace(" ", "_") + ".md").encode()
+
+
+def test_selection_is_the_books_57200_titles_in_archive_order():
+    titles = fw.read_selection()
+    assert len(titles) == len(set(titles)) == fw.SELECTED_PAGES == 57_200
+    # archive order: the page file names sorted by their UTF-8 bytes
+    names = [(t.replace(" ", "_") + ".md").encode() for t in titles]
+    assert names == sorted(names)
+    expected = {r["title"] for r in _expected()}
+    assert expected <= set(titles)            # the 42 raw pages are all in the book's data
+    assert "Clade" in titles and "Cladistics" in titles
+
+
+def test_raw_pages_with_the_selection_give_the_books_records(tmp_path):
+    out = tmp_path / "sel.jsonl.gz"
+    n = fw.convert_pages(RAW, out, selection=fw.read_selection(), progress=False)
+    assert n == N_PAGES
+    with gzip.open(out, "rt", encoding="utf-8") as handle:
+        got = [json.loads(line) for line in handle]
+    key = _archive_key
+    assert [r["title"] for r in got] == sorted((r["title"] for r in got), key=key)
+    assert sorted(got, key=lambda r: key(r["title"])) == sorted(_expected(),
+                                                                 key=lambda r: key(r["title"]))
+
+
+def test_pages_outside_the_selection_are_left_out(tmp_path, archive):
+    keep = sorted((r["title"] for r in _expected()), key=_archive_key)[::2]
+    selection = tmp_path / "sel.txt.gz"
+    selection.write_bytes(gzip.compress(("\n".join(keep) + "\n").encode()))
+    out = fw.fetch_wiki(tmp_path / "data", archive=archive, expected_pages=N_PAGES,
+                        selection=selection, progress=False)
+    assert [a.title for a in read_articles(out, raw_see_also=True)] == keep
+    manifest = json.loads((out.parent / fw.MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["records"] == len(keep) and manifest["selection"]["titles"] == len(keep)
+    assert manifest["book_file"] is False
+
+
+def test_an_archive_without_the_selected_pages_is_refused(tmp_path, archive):
+    # the 42-page archive holds only 42 of the book's 57,200 titles: not the book's source
+    with pytest.raises(ValueError, match=r"57,158 of the 57,200 selected titles are not pages"
+                                         r".*--all"):
+        fw.fetch_wiki(tmp_path / "data", archive=archive, expected_pages=N_PAGES, progress=False)
+    assert not (tmp_path / "data" / fw.OUTPUT_FILE).exists()
+
+
+@pytest.mark.parametrize("content, match", [
+    ("A\n\nB\n", r"sel\.txt\.gz:2: empty title"),
+    ("A\nB\nA\n", r"sel\.txt\.gz:3: title 'A' is listed twice"),
+    (" A\n", r"sel\.txt\.gz:1: empty title or surrounding spaces"),
+])
+def test_bad_selection_files_name_the_line(tmp_path, content, match):
+    path = tmp_path / "sel.txt.gz"
+    path.write_bytes(gzip.compress(content.encode()))
+    with pytest.raises(ValueError, match=match):
+        fw.read_selection(path)
+
+
+def test_changed_default_selection_is_refused(tmp_path, monkeypatch):
+    copy = tmp_path / "wikipedia-2019.txt.gz"
+    copy.write_bytes(gzip.compress(b"Clade\n"))
+    monkeypatch.setattr(fw, "SELECTION_FILE", copy)
+    with pytest.raises(ValueError, match="sha256 differs from the book's selection"):
+        fw.read_selection()
+
+
+def test_write_selection_remakes_the_shipped_file(tmp_path):
+    """The selection is made by write_selection from the book's file (its README); the writer is
+    deterministic, and on the 42 expected records gives titles in file order."""
+    src = tmp_path / "a.jsonl.gz"
+    fw.write_articles((fw.convert_page(p.title, p.text) for p in fw.iter_pages(RAW)), src)
+    one, two = tmp_path / "1.txt.gz", tmp_path / "2.txt.gz"
+    assert fw.write_selection(src, one) == fw.write_selection(src, two) == N_PAGES
+    assert one.read_bytes() == two.read_bytes()
+    assert fw.read_selection(one) == sorted((r["title"] for r in _expected()), key=_archive_key)
+    book = SHARED / "articles.jsonl.gz"
+    if book.is_file():  # on the project's machines: the shipped selection, byte for byte
+        fw.write_selection(book, tmp_path / "book.txt.gz")
+        assert (tmp_path / "book.txt.gz").read_bytes() == fw.SELECTION_FILE.read_bytes()
+
+
+def test_record_writer_bytes_are_pinned(tmp_path):
+    """The book's file is write_articles' output; its bytes (gzip level 6, mtime 0, no name,
+    compact UTF-8 JSON in field order) must not drift, or fetch-wiki stops reproducing it. The
+    digest is of the 42 expected records, written by write_articles at the commit that
+    reproduced the book's file (sha256 61f970cc… over all 57,200 records)."""
+    out = tmp_path / "42.jsonl.gz"
+    records = [Article(**r) for r in _expected()]
+    fw.write_articles(records, out)
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == WRITER_DIGEST_42
+    book = SHARED / "articles.jsonl.gz"
+    if book.is_file():  # the whole file, where it exists: re-written records, same bytes
+        with gzip.open(book, "rt", encoding="utf-8") as handle:
+            every = [Article(**json.loads(line)) for line in handle]
+        fw.write_articles(every, tmp_path / "book.jsonl.gz")
+        assert fw._sha256(tmp_path / "book.jsonl.gz") == fw.BOOK_FILE_SHA256

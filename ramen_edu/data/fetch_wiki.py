@@ -15,10 +15,18 @@ Pieces, from small to large:
   nothing extracted to disk), as :class:`Page` (root folder, title, text).
 * :func:`write_articles` — records → a gzip JSON-lines file (one object per line, the four
   fields; gzip mtime 0 and no file name in the header, so the same input gives the same bytes).
+* :func:`read_selection` / :func:`write_selection` — the book's selection, the 57,200 titles of
+  the project's article file, shipped in ``ramen_edu/data/selection/`` (471 KB).
 * :func:`convert_pages` — a folder or tar → ``articles.jsonl.gz``; returns the number of pages.
 * :func:`download` — a URL → a file, via ``<file>.part`` then rename, with a byte progress bar.
 * :func:`fetch_wiki` — download (or take ``archive=``), verify, convert, write a manifest.
 * :func:`agreement` — per-field agreement of converted records with expected ones.
+
+Which pages: by default the book's selection — 57,200 of the archive's 63,484 pages, the ones the
+book's data was chosen from — so a fresh download gives the file every number of the book was
+computed from, byte for byte (sha256 :data:`BOOK_FILE_SHA256`, checked and recorded in the
+manifest). ``--all`` (``all_pages=True``) converts every page instead: a different, larger file
+(the benchmark built from it has other documents and labels than the book's).
 
 Order of the output: source order. In the GitHub tarball that is git's tree order, i.e. the file
 names sorted by their UTF-8 bytes; a folder is read in the same order, so the folder and the
@@ -88,6 +96,7 @@ from ramen_edu.config import WIKIPEDIA_FILE
 from ramen_edu.data.wikipedia import END_SECTIONS, Article
 
 __all__ = [
+    "BOOK_FILE_SHA256",
     "COMMIT",
     "DEFAULT_URL",
     "EXPECTED_PAGES",
@@ -101,7 +110,9 @@ __all__ = [
     "download",
     "fetch_wiki",
     "iter_pages",
+    "read_selection",
     "write_articles",
+    "write_selection",
 ]
 
 REPOSITORY = "chinapedia/wikipedia.abstract.en"
@@ -111,6 +122,13 @@ EXPECTED_PAGES = 63_484
 MAX_TEXT_CHARS = 2_000
 OUTPUT_FILE = WIKIPEDIA_FILE  # what find_data_file looks for under $RAMEN_EDU_DATA and ./data
 MANIFEST_NAME = "articles.manifest.json"
+# The book's selection: the 57,200 titles of the article file every committed result is made
+# from, in archive order (ramen_edu/data/selection/README.md says how it was made). With it,
+# fetch-wiki writes that file byte for byte: sha256 BOOK_FILE_SHA256.
+SELECTION_FILE = Path(__file__).resolve().parent / "selection" / "wikipedia-2019.txt.gz"
+SELECTION_SHA256 = "b70f8d382d0a6dbf4f4b0c198485ce574e6c170a22221431e286f90f880cee5b"
+SELECTED_PAGES = 57_200
+BOOK_FILE_SHA256 = "61f970cccd40e46502e60d79376861e7d8876a24b51055793676d623a1766117"
 LICENCE = "CC BY-SA 3.0 (and GFDL)"
 ATTRIBUTION = "Wikipedia contributors"
 
@@ -285,19 +303,93 @@ def _progress(iterable, *, total=None, desc="", unit="it", enabled=True):
                 mininterval=0.5)
 
 
-def convert_pages(source, out, *, progress: bool = True, total: int | None = None) -> int:
-    """Convert every page of ``source`` (a ``Page/`` folder or a stream-mode tar, see
-    :func:`iter_pages`) and write them to ``out`` (:func:`write_articles`). Returns the number
-    of pages. ``total`` only sizes the progress bar.
+def convert_pages(source, out, *, progress: bool = True, total: int | None = None,
+                  selection=None) -> int:
+    """Convert the pages of ``source`` (a ``Page/`` folder or a stream-mode tar, see
+    :func:`iter_pages`) and write them to ``out`` (:func:`write_articles`). selection: None for
+    every page, or a collection of titles (spaces, as :func:`read_selection` gives them): only
+    those pages are converted, in source order. Returns the number of records written.
+    ``total`` only sizes the progress bar.
 
     Taught in: book/02_anchor_graphs.ipynb
     """
-    return _write_pages(iter_pages(source), out, progress=progress, total=total)
+    return _write_pages(iter_pages(source), out, progress=progress, total=total,
+                        selection=selection)
 
 
-def _write_pages(pages: Iterable[Page], out, *, progress: bool, total: int | None) -> int:
+def _selected(pages: Iterable[Page], selection, seen: set | None = None) -> Iterator[Page]:
+    for page in pages:
+        title = page.title.replace("_", " ")
+        if title in selection:
+            if seen is not None:
+                seen.add(title)
+            yield page
+
+
+def _write_pages(pages: Iterable[Page], out, *, progress: bool, total: int | None,
+                 selection=None, seen: set | None = None) -> int:
     pages = _progress(pages, total=total, desc="convert", unit="page", enabled=progress)
+    if selection is not None:
+        selection = selection if isinstance(selection, (set, frozenset)) else set(selection)
+        pages = _selected(pages, selection, seen)
     return write_articles((convert_page(p.title, p.text) for p in pages), out)
+
+
+# ------------------------------------------------------------------------------------------
+# the book's selection
+# ------------------------------------------------------------------------------------------
+def read_selection(path=None) -> list[str]:
+    """The titles of a selection file (gzip text, one title per line, in archive order);
+    default :data:`SELECTION_FILE`, the book's 57,200 titles, whose sha256 is checked against
+    :data:`SELECTION_SHA256`. Raises FileNotFoundError / ValueError naming the file (and line)
+    and the fix: a changed default file, an empty or duplicated title.
+
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    default = path is None
+    path = Path(SELECTION_FILE if default else path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such selection file: {path}"
+                                + ("; it ships with the package — reinstall ramen-edu"
+                                   if default else ""))
+    blob = path.read_bytes()
+    if default and hashlib.sha256(blob).hexdigest() != SELECTION_SHA256:
+        raise ValueError(f"{path}: sha256 differs from the book's selection ({SELECTION_SHA256[:12]}"
+                         "…); the file was changed — restore it (git checkout) or reinstall")
+    try:
+        lines = gzip.decompress(blob).decode("utf-8").split("\n")
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not a gzip'd UTF-8 text file ({err}); a selection is one "
+                         "title per line, gzip'd") from None
+    if lines and lines[-1] == "":
+        lines.pop()
+    seen: set[str] = set()
+    for number, title in enumerate(lines, 1):
+        if not title.strip() or title != title.strip():
+            raise ValueError(f"{path}:{number}: empty title or surrounding spaces ({title!r}); "
+                             "one title per line, as the article file writes it")
+        if title in seen:
+            raise ValueError(f"{path}:{number}: title {title!r} is listed twice")
+        seen.add(title)
+    return lines
+
+
+def write_selection(articles_file, out) -> int:
+    """The titles of an article file, in its order, as a selection file ``out`` (gzip, level 9,
+    mtime 0: the same file gives the same bytes). How :data:`SELECTION_FILE` was made, from the
+    book's article file. Returns the number of titles.
+
+    Taught in: book/02_anchor_graphs.ipynb
+    """
+    with gzip.open(articles_file, "rt", encoding="utf-8") as handle:
+        titles = [json.loads(line)["title"] for line in handle if line.strip()]
+    out = Path(out)
+    part = out.with_name(out.name + ".part")
+    with open(part, "wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+        gz.write(("\n".join(titles) + "\n").encode("utf-8"))
+    os.replace(part, out)
+    return len(titles)
 
 
 # ------------------------------------------------------------------------------------------
@@ -376,15 +468,18 @@ def _verified_pages(tar: tarfile.TarFile, archive: Path, commit: str | None,
 
 
 def convert_archive(archive, out, *, expected_pages: int = EXPECTED_PAGES,
-                    commit: str | None = COMMIT, progress: bool = True) -> dict:
+                    commit: str | None = COMMIT, progress: bool = True,
+                    selection=None) -> dict:
     """Verify and convert a GitHub ``.tar.gz`` of the repository in one streaming pass:
     it must be a complete, readable gzip'd tar (the gzip trailer is checked, so a cut file is
     caught), its ``Page/`` files must lie under a top folder whose name contains ``commit``
     (None: not checked), and there must be exactly ``expected_pages`` of them. Writes ``out``
-    only when all holds. Returns the facts for the manifest (sha256, bytes, top folder, pages).
+    only when all holds. selection: None converts every page; a list of titles converts only
+    those, and every one of them must be in the archive. Returns the facts for the manifest
+    (sha256, bytes, top folder, pages, records written).
 
     Raises FileNotFoundError (no archive), ValueError naming the archive (corrupt or truncated,
-    wrong folder, wrong page count).
+    wrong folder, wrong page count, titles of the selection missing).
     Taught in: book/02_anchor_graphs.ipynb
     """
     archive, out = Path(archive), Path(out)
@@ -393,14 +488,16 @@ def convert_archive(archive, out, *, expected_pages: int = EXPECTED_PAGES,
                                 "or run `ramen-edu fetch-wiki` without --archive")
     sha256 = _sha256(archive)
     stats = _ArchiveStats()
+    seen: set[str] = set()
     # written beside the output and renamed over it only once verified, so a failed run
     # (--force on a bad archive) leaves an earlier good file in place
     unverified = out.with_name(out.name + ".unverified")
     try:
         with gzip.open(archive, "rb") as gz:
             with tarfile.open(fileobj=gz, mode="r|", encoding="utf-8") as tar:
-                _write_pages(_verified_pages(tar, archive, commit, stats), unverified,
-                             progress=progress, total=expected_pages)
+                records = _write_pages(_verified_pages(tar, archive, commit, stats),
+                                       unverified, progress=progress, total=expected_pages,
+                                       selection=selection, seen=seen)
             while gz.read(_CHUNK):  # to the gzip trailer: its CRC and length catch a cut file
                 pass
         if stats.pages != expected_pages:
@@ -409,6 +506,13 @@ def convert_archive(archive, out, *, expected_pages: int = EXPECTED_PAGES,
                 f"{stats.pages:,}; the archive is incomplete or another version "
                 f"(this converter expects {REPOSITORY} at commit {COMMIT}; "
                 "--expected-pages N to accept another count)")
+        missing = [t for t in selection if t not in seen] if selection is not None else []
+        if missing:
+            raise ValueError(
+                f"{archive}: {len(missing):,} of the {len(selection):,} selected titles are not "
+                f"pages of this archive (first: {', '.join(map(repr, missing[:3]))}); it is not "
+                f"the book's source ({REPOSITORY} at commit {COMMIT}). Use that archive, or "
+                "--all to convert every page of this one")
         os.replace(unverified, out)
     except (EOFError, zlib.error, gzip.BadGzipFile, tarfile.TarError) as err:
         unverified.unlink(missing_ok=True)
@@ -420,7 +524,7 @@ def convert_archive(archive, out, *, expected_pages: int = EXPECTED_PAGES,
         raise
     return {"sha256": sha256, "bytes": archive.stat().st_size,
             "top_folder": sorted(stats.roots)[0] if stats.roots else None,
-            "pages": stats.pages}
+            "pages": stats.pages, "records": records}
 
 
 def default_dest_dir() -> Path:
@@ -431,7 +535,7 @@ def default_dest_dir() -> Path:
 
 def fetch_wiki(dest_dir=None, *, url: str = DEFAULT_URL, expected_pages: int = EXPECTED_PAGES,
                archive=None, force: bool = False, commit: str | None = COMMIT,
-               progress: bool = True) -> Path:
+               progress: bool = True, all_pages: bool = False, selection=None) -> Path:
     """Get the full Wikipedia data: ``<dest_dir>/wikipedia-2019/articles.jsonl.gz``.
 
     dest_dir: default ``$RAMEN_EDU_DATA`` if set, else ``./data`` — where the project's data
@@ -440,7 +544,12 @@ def fetch_wiki(dest_dir=None, *, url: str = DEFAULT_URL, expected_pages: int = E
     archive instead of downloading. expected_pages: the number of ``Page/*.md`` files the
     archive must hold. commit: the string the archive's top folder must contain (None: any).
     force: redo everything even when the output exists (otherwise it is returned untouched,
-    without network). A downloaded archive is deleted after conversion.
+    without network). all_pages: convert all pages instead of the book's selection.
+    selection: a selection file to use instead of the book's (:func:`read_selection`).
+    A downloaded archive is deleted after conversion.
+
+    By default the output is the book's file byte for byte; the manifest records its sha256
+    and ``book_file`` (whether it equals :data:`BOOK_FILE_SHA256`).
 
     Because GitHub builds tarballs on the fly (their bytes are not stable), the archive is
     verified by content, not by a fixed checksum; its sha256, size, top folder and page count
@@ -455,26 +564,34 @@ def fetch_wiki(dest_dir=None, *, url: str = DEFAULT_URL, expected_pages: int = E
     out = dest_dir / OUTPUT_FILE
     if out.is_file() and not force:
         return out
+    titles = None if all_pages else read_selection(selection)  # a bad selection fails first
     if archive is not None:
         source = {"archive": str(Path(archive).resolve())}
         facts = convert_archive(archive, out, expected_pages=expected_pages, commit=commit,
-                                progress=progress)
+                                progress=progress, selection=titles)
     else:
         source = {"url": url}
         fetched = download(url, out.parent / f"{REPOSITORY.split('/')[1]}.tar.gz",
                            progress=progress)
         try:
             facts = convert_archive(fetched, out, expected_pages=expected_pages, commit=commit,
-                                    progress=progress)
+                                    progress=progress, selection=titles)
         except ValueError as err:
             raise ValueError(f"the archive downloaded from {url} failed verification: {err}"
                              ) from None
         finally:
             fetched.unlink(missing_ok=True)
+    out_sha = _sha256(out)
     manifest = {
         "output": out.name,
-        "output_sha256": _sha256(out),
-        "records": facts["pages"],
+        "output_sha256": out_sha,
+        "records": facts["records"],
+        "selection": ("all pages" if all_pages else
+                      {"file": str(SELECTION_FILE.name if selection is None else selection),
+                       "sha256": _sha256(SELECTION_FILE if selection is None
+                                         else Path(selection)),
+                       "titles": len(titles)}),
+        "book_file": out_sha == BOOK_FILE_SHA256,
         "source": {"repository": REPOSITORY, "commit": commit, **source,
                    "archive_sha256": facts["sha256"], "archive_bytes": facts["bytes"],
                    "top_folder": facts["top_folder"], "pages": facts["pages"]},
@@ -562,12 +679,19 @@ def cli_main(argv: list[str] | None = None) -> int:
                         help="Page/*.md files the archive must hold (default: %(default)s)")
     parser.add_argument("--force", action="store_true",
                         help="download and convert again even if the output exists")
+    parser.add_argument("--all", action="store_true", dest="all_pages",
+                        help=f"convert all {EXPECTED_PAGES:,} pages, not the book's selection of "
+                             f"{SELECTED_PAGES:,} (a different file: the book's numbers are made "
+                             "from the selection)")
+    parser.add_argument("--selection", default=None,
+                        help="a selection file (gzip, one title per line) instead of the book's")
     args = parser.parse_args(argv)
     dest = Path(args.dest) if args.dest else default_dest_dir()
     existed = (dest / OUTPUT_FILE).is_file()
     try:
         out = fetch_wiki(dest, url=args.url, expected_pages=args.expected_pages,
-                         archive=args.archive, force=args.force)
+                         archive=args.archive, force=args.force, all_pages=args.all_pages,
+                         selection=args.selection)
     except (ConnectionError, FileNotFoundError, ValueError) as err:
         print(f"ramen-edu fetch-wiki: {err}", file=sys.stderr)
         return 1
@@ -575,6 +699,10 @@ def cli_main(argv: list[str] | None = None) -> int:
         print(f"{out} already exists; nothing to do (--force to download and convert again)")
     else:
         manifest = json.loads((out.parent / MANIFEST_NAME).read_text(encoding="utf-8"))
-        print(f"wrote {out}: {manifest['records']:,} articles "
-              f"(manifest: {out.parent / MANIFEST_NAME}). Text CC BY-SA 3.0, {ATTRIBUTION}.")
+        which = ("all pages" if args.all_pages else
+                 "the book's selection: identical to the book's file" if manifest["book_file"]
+                 else "a selection")
+        print(f"wrote {out}: {manifest['records']:,} articles ({which}; sha256 "
+              f"{manifest['output_sha256'][:12]}…, manifest: {out.parent / MANIFEST_NAME}). "
+              f"Text CC BY-SA 3.0, {ATTRIBUTION}.")
     return 0
