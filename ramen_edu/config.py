@@ -130,16 +130,16 @@ def find_data_file(relative: str = WIKIPEDIA_FILE, *, allow_sample: bool = True)
     looked = "\n  ".join(dict.fromkeys(str(p) for p, _ in candidates))
     raise FileNotFoundError(
         f"could not find {relative}. Looked in:\n  {looked}\n"
-        "Get the full Wikipedia data (57,200+ articles, CC BY-SA 3.0, 'Wikipedia contributors') with "
+        "Get the book's full Wikipedia data (57,200 articles, CC BY-SA 3.0, 'Wikipedia contributors') with "
         "`ramen-edu fetch-wiki` (downloads ~207 MB into ./data/, or into $RAMEN_EDU_DATA when set); "
-        "a clone of the repository also ships a 3,800-article sample in data_samples/wikipedia-sample/. "
+        "a clone of the repository also ships a 3,652-article sample in data_samples/wikipedia-sample/. "
         "Any MediaWiki XML dump also works through ramen_edu.data.wikipedia.read_mediawiki_xml."
     )
 
 
 def data_source(path) -> str:
     """A sentence naming where ``path`` (from :func:`find_data_file`) comes from, for chapters
-    to print: ``"the shipped sample data_samples/wikipedia-sample/articles.jsonl.gz (3,800 ...)"``.
+    to print: ``"the shipped sample data_samples/wikipedia-sample/articles.jsonl.gz (3,652 ...)"``.
     """
     path = Path(path).resolve()
     for relative, sample in SHIPPED_SAMPLES.items():

@@ -27,13 +27,20 @@ from ramen_edu.config import profile as _profile
 from ramen_edu.config import project_root
 
 
+# what a run writes, not what computes it: uncommitted changes here do not make a record "dirty"
+# (a rebuild writes results and executed chapters into the checkout while it runs)
+OUTPUT_PATHS = (":!book/results", ":!book/*.ipynb", ":!data_samples/wikipedia-sample")
+
+
 def git_commit() -> str:
-    """The checkout's commit (with ``+dirty`` when it has uncommitted changes), or ``unknown``."""
+    """The checkout's commit (with ``+dirty`` when its code has uncommitted changes, outputs in
+    :data:`OUTPUT_PATHS` aside), or ``unknown``."""
     try:
         root = project_root()
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
                                 text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", *OUTPUT_PATHS], cwd=root,
                                capture_output=True, text=True, timeout=5).stdout.strip()
         return commit + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):

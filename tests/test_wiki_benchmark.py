@@ -507,8 +507,11 @@ def test_article_subset_keeps_the_story_and_a_reproducible_sample(small):
 
 
 def test_write_articles_round_trips_through_the_reader(small, tmp_path):
+    from ramen_edu.data.fetch_wiki import write_articles
+
     articles = list(read_articles(small))[:5]
-    path = wb.write_articles(articles, tmp_path / "subset.jsonl.gz")
+    path = tmp_path / "subset.jsonl.gz"
+    write_articles(articles, path)  # the one article writer (fetch_wiki's)
     back = list(read_articles(path))
     assert [(a.title, a.text, a.see_also, a.categories) for a in back] == [
         (a.title, a.text, a.see_also, a.categories) for a in articles]

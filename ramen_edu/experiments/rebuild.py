@@ -151,7 +151,8 @@ def run_steps(names: list[str] | None = None, *, root: Path | None = None,
     state = json.loads(state_path.read_text(encoding="utf-8")) if state_path.is_file() else {}
     sha = _sha256(data)
     if state.get("data_sha256") != sha:
-        state = {"data_sha256": sha, "data_bytes": data.stat().st_size, "steps": {}}
+        state = {"data_sha256": sha, "data_bytes": data.stat().st_size, "steps": {},
+                 "data": "DATA = the full articles.jsonl.gz (ramen-edu fetch-wiki)"}
         _save(state, state_path)
     (root / LOGS).mkdir(parents=True, exist_ok=True)
     for step in STEPS:
@@ -162,20 +163,21 @@ def run_steps(names: list[str] | None = None, *, root: Path | None = None,
             print(f"{step.name}: finished {record['finished']} ({record['wall_s']:.0f} s), skipped")
             continue
         argv = [a.format(python=sys.executable, data=str(data)) for a in step.command]
-        print(f"{step.name}: {' '.join(argv)}", flush=True)
+        shown = [a.format(python="python", data="DATA") for a in step.command]
+        print(f"{step.name}: {' '.join(shown)}", flush=True)
         if dry_run:
             continue
         if not record:  # first start on this file: no older result may survive
             for output in step.outputs:
                 _empty(root, output)
-        record.update(status="running", started=_now(), command=argv)
+        record.update(status="running", started=_now(), command=shown)
         state["steps"][step.name] = record
         _save(state, state_path, step.name)
         env = {**os.environ, **dict(step.env),
                "RAMEN_EDU_DATA": str(data.parent.parent)}
         t0 = time.perf_counter()
         with open(root / LOGS / f"{step.name}.log", "a", encoding="utf-8") as log:
-            log.write(f"# {_now()} {' '.join(argv)}\n")
+            log.write(f"# {_now()} {' '.join(shown)}\n")
             log.flush()
             code = subprocess.call(argv, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
         wall = time.perf_counter() - t0
