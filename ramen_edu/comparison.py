@@ -12,8 +12,16 @@ reports two things side by side, both computed by ``compare_methods``:
   both), so this interval answers "is the difference real on *this* test set?". It does not
   cover run-to-run variation beyond the seeds averaged — read it next to the seed spread.
 
-When both methods have the same number of seeds the seed-level difference (seed j of the method
-minus seed j of the baseline, paired by seed index) is reported too, as mean ± std.
+* **Δ ± half-width over seeds** (when both methods have the same number of seeds): the
+  seed-level differences s_j = (method's aggregate on seed j) − (baseline's on seed j), then
+  mean(s) ± t_{n−1, 0.975}·sd(s)/√n (Student's t: with 3 seeds t = 4.30, so a gain must be
+  large against the seed spread). This interval covers what the document interval does not:
+  that another training run could come out differently.
+
+**Verdict** (``verdict``, one rule for the whole book): a difference *holds* only when both
+intervals exclude 0 on the same side — ``"better"`` or ``"worse"``; otherwise ``"unclear"``
+(with the reason: which interval includes 0). A document interval that excludes 0 beside a seed
+interval that does not is the typical case of a gain that one lucky seed carries.
 
 Per-document scores come from ``ramen_edu.metrics.per_document_metrics`` (their mean is exactly
 ``all_metrics``' value; for PSP the dataset-normalised form) or, for a trained model, from
@@ -28,10 +36,12 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 import numpy as np
+from scipy import stats
 
 from ramen_edu.evaluation import evaluate_retrieval
 
-__all__ = ["DEFAULT_METRICS", "Z_95", "compare_methods", "format_comparison", "per_document_scores"]
+__all__ = ["DEFAULT_METRICS", "Z_95", "compare_methods", "format_comparison", "per_document_scores",
+           "seed_interval", "verdict"]
 
 #: the columns of the book's comparison tables (RAMEN Table 5 reports P@1, P@5, PSP@1, PSP@5)
 DEFAULT_METRICS = ("P@1", "P@5", "PSP@1", "PSP@5")
@@ -115,6 +125,51 @@ def _std(x: np.ndarray) -> float:
     return float(np.std(x, ddof=1)) if x.size > 1 else float("nan")
 
 
+def seed_interval(differences, level: float = 0.95) -> dict:
+    """The t interval of the mean of per-seed differences (method − baseline, paired by seed).
+
+    differences: (n_seeds,) floats. Returns {"mean", "std", "n_pairs", "half_width", "low",
+    "high", "excludes_zero"}: half-width t_{n−1,(1+level)/2}·sd/√n (NaN with one seed: no
+    interval, so nothing is excluded). ``seed_interval([0.015, 0.018, 0.002])`` → mean 0.0117,
+    half-width 0.0212: the interval includes 0 although every seed gained.
+    Taught in: book/04_training.ipynb
+    """
+    s = np.asarray(differences, dtype=float).ravel()
+    n = s.size
+    mean = float(s.mean()) if n else float("nan")
+    sd = _std(s)
+    hw = float(stats.t.ppf((1 + level) / 2, n - 1) * sd / math.sqrt(n)) if n > 1 else float("nan")
+    return {"mean": mean, "std": sd, "n_pairs": int(n), "half_width": hw,
+            "low": mean - hw, "high": mean + hw,
+            "excludes_zero": bool(np.isfinite(hw) and abs(mean) > hw)}
+
+
+def verdict(metric_result: Mapping) -> dict:
+    """The book's rule for one comparison (one method, one metric of :func:`compare_methods`):
+    ``"better"`` / ``"worse"`` only when the paired interval over documents *and* the interval
+    over seeds both exclude 0 on that side; else ``"unclear"``, with the reason.
+
+    Returns {"verdict": str, "reason": str}.
+    Taught in: book/04_training.ipynb
+    """
+    d, s = metric_result["delta"], metric_result.get("seed_delta")
+    if s is None or not np.isfinite(s.get("half_width", float("nan"))):
+        return {"verdict": "unclear", "reason": "no seed-level interval (unequal or single seeds)"}
+    doc_side = np.sign(d["mean"]) if d["excludes_zero"] else 0
+    seed_side = np.sign(s["mean"]) if s["excludes_zero"] else 0
+    if doc_side and doc_side == seed_side:
+        return {"verdict": "better" if doc_side > 0 else "worse", "reason": "both intervals exclude 0"}
+    if not doc_side and not seed_side:
+        reason = "both intervals include 0"
+    elif not seed_side:
+        reason = "the seed interval includes 0"
+    elif not doc_side:
+        reason = "the document interval includes 0"
+    else:
+        reason = "the intervals point to opposite sides"
+    return {"verdict": "unclear", "reason": reason}
+
+
 # --------------------------------------------------------------------------------------------
 # the comparison
 # --------------------------------------------------------------------------------------------
@@ -143,10 +198,13 @@ def compare_methods(per_doc: Mapping, baseline: str, metrics: Sequence[str] | st
              "delta": {"mean": float,             # mean_i d_i, d_i = seed-mean method − baseline on doc i
                        "half_width": float,       # z · sd(d) / √n, sd with ddof = 1
                        "low": float, "high": float, "excludes_zero": bool, "n_docs": int},
-             "seed_delta": {"mean": float, "std": float, "n_pairs": int} | None}}}}}
+             "seed_delta": {"mean", "std", "n_pairs", "half_width", "low", "high",
+                            "excludes_zero"} | None,   # seed_interval of the per-seed differences
+             "verdict": {"verdict": "better" | "worse" | "unclear", "reason": str}}}}}}
 
-    ``seed_delta`` pairs seed j of the method with seed j of the baseline; None when their seed
-    counts differ. All values are fractions (``format_comparison`` prints percent).
+    ``seed_delta`` pairs seed j of the method with seed j of the baseline (t interval,
+    :func:`seed_interval`); None when their seed counts differ. ``verdict``: :func:`verdict`.
+    All values are fractions (``format_comparison`` prints percent).
     Raises ValueError naming the method when inputs disagree (document counts, missing metric).
     Taught in: book/04_training.ipynb
     """
@@ -193,8 +251,7 @@ def compare_methods(per_doc: Mapping, baseline: str, metrics: Sequence[str] | st
             mean_d = float(d.mean()) if n else float("nan")
             seed_delta = None
             if n_seeds == base_seed[k].size:
-                s = per_seed - base_seed[k]
-                seed_delta = {"mean": float(s.mean()), "std": _std(s), "n_pairs": int(n_seeds)}
+                seed_delta = seed_interval(per_seed - base_seed[k])
             out[k] = {
                 "per_seed": [float(v) for v in per_seed],
                 "mean": float(per_seed.mean()),
@@ -205,6 +262,7 @@ def compare_methods(per_doc: Mapping, baseline: str, metrics: Sequence[str] | st
                           "n_docs": int(n)},
                 "seed_delta": seed_delta,
             }
+            out[k]["verdict"] = verdict(out[k])
         methods[method] = {"n_seeds": int(n_seeds), "metrics": out}
     return {"baseline": baseline, "metrics": metrics, "n_docs": int(n_docs), "z": float(z),
             "methods": methods}
@@ -226,9 +284,11 @@ def format_comparison(result: dict, metrics: Sequence[str] | None = None,
     """A markdown (or, with ``html=True``, an HTML) table of ``compare_methods``' result, in percent.
 
     Columns: method, seeds, "mean ± std" over seeds for each of ``metrics`` (default: all compared),
-    then "Δ <metric> vs <baseline>" as "Δ ± half-width" (the paired per-document interval) for each
-    of ``delta_metrics`` (default: the first two metrics; () for none). A "*" marks an interval that
-    excludes 0. extra: {method: {column: text}} appended as further columns (e.g. final λ).
+    then for each of ``delta_metrics`` (default: the first two metrics; () for none) three
+    columns: "Δ <metric> vs <baseline>, documents" (the paired per-document interval, Δ ±
+    half-width), "…, seeds" (the t interval over per-seed differences) and the verdict (better /
+    worse / unclear: :func:`verdict`). A "*" marks an interval that excludes 0. extra: {method:
+    {column: text}} appended as further columns (e.g. final λ).
     Returns the table as one string (print it, or write it into a .md file; in a notebook show
     the HTML form with ``IPython.display.HTML`` — a rendered book does not parse markdown output).
     Taught in: book/04_training.ipynb
@@ -244,7 +304,10 @@ def format_comparison(result: dict, metrics: Sequence[str] | None = None,
     for cols in extra.values():
         extra_cols.extend(c for c in cols if c not in extra_cols)
     base = result["baseline"]
-    head = [method_header, "seeds", *metrics, *(f"Δ {k} vs {base}" for k in delta_metrics), *extra_cols]
+    head = [method_header, "seeds", *metrics]
+    for k in delta_metrics:
+        head += [f"Δ {k} vs {base}, documents", f"Δ {k}, seeds", f"{k} verdict"]
+    head += extra_cols
     rows = []
     for name, res in result["methods"].items():
         cells = [str(name), str(res["n_seeds"])]
@@ -252,9 +315,14 @@ def format_comparison(result: dict, metrics: Sequence[str] | None = None,
             m = res["metrics"][k]
             cells.append(f"{_pct(m['mean'], decimals)} ± {_pct(m['std'], decimals)}")
         for k in delta_metrics:
-            d = res["metrics"][k]["delta"]
-            mark = " *" if d["excludes_zero"] else ""
-            cells.append(f"{_pct(d['mean'], decimals, sign=True)} ± {_pct(d['half_width'], decimals)}{mark}")
+            for d in (res["metrics"][k]["delta"], res["metrics"][k].get("seed_delta")):
+                if d is None or name == base:
+                    cells.append("–")
+                    continue
+                mark = " *" if d["excludes_zero"] else ""
+                cells.append(f"{_pct(d['mean'], decimals, sign=True)} ± "
+                             f"{_pct(d['half_width'], decimals)}{mark}")
+            cells.append("–" if name == base else res["metrics"][k]["verdict"]["verdict"])
         cells.extend(str(extra.get(name, {}).get(c, "–")) for c in extra_cols)
         rows.append(cells)
     if html:

@@ -34,7 +34,11 @@ def test_hand_checked_numbers():
     assert (a["delta"]["low"], a["delta"]["high"]) == pytest.approx((-0.24, 0.74))
     assert a["delta"]["excludes_zero"] is False and a["delta"]["n_docs"] == 4
     # seed-level: seed j minus seed j = [0.25, 0.25]
-    assert a["seed_delta"] == {"mean": pytest.approx(0.25), "std": pytest.approx(0.0), "n_pairs": 2}
+    sd = a["seed_delta"]
+    assert (sd["mean"], sd["std"], sd["n_pairs"]) == (pytest.approx(0.25), pytest.approx(0.0), 2)
+    assert sd["half_width"] == pytest.approx(0.0) and sd["excludes_zero"]
+    # every seed gained 0.25, but over these 4 documents the paired interval includes 0
+    assert a["verdict"] == {"verdict": "unclear", "reason": "the document interval includes 0"}
     b = r["methods"]["B"]["metrics"]["P@1"]
     assert b["mean"] == pytest.approx(0.625)
     # the baseline against itself: exactly 0, an interval of width 0 that excludes nothing
@@ -103,14 +107,15 @@ def test_markdown_table():
     lines = table.splitlines()
     assert len(lines) == 4 and all(l.startswith("| ") and l.endswith(" |") for l in lines[::2])
     head = [c.strip() for c in lines[0].strip("|").split("|")]
-    assert head == ["method", "seeds", "P@1", "Δ P@1 vs B", "λ"]
+    assert head == ["method", "seeds", "P@1", "Δ P@1 vs B, documents", "Δ P@1, seeds",
+                    "P@1 verdict", "λ"]
     b = [c.strip() for c in lines[2].strip("|").split("|")]
     a = [c.strip() for c in lines[3].strip("|").split("|")]
-    assert b == ["B", "2", "62.50 ± 17.68", "+0.00 ± 0.00", "–"]
-    assert a == ["A", "2", "87.50 ± 17.68", "+25.00 ± 49.00", "0.3"]
+    assert b == ["B", "2", "62.50 ± 17.68", "–", "–", "–", "–"]
+    assert a == ["A", "2", "87.50 ± 17.68", "+25.00 ± 49.00", "+25.00 ± 0.00 *", "unclear", "0.3"]
     # an interval that excludes 0 is starred
     r2 = compare_methods({"B": [np.zeros(4), np.zeros(4)], "A": [np.array([1., 1, 1, .9])] * 2}, "B", None)
-    assert format_comparison(r2).splitlines()[3].rstrip(" |").endswith("*")
+    assert "+97.50 ± 4.90 *" in format_comparison(r2).splitlines()[3]
     with pytest.raises(ValueError, match="were not compared"):
         format_comparison(r, metrics=["P@5"])
 
@@ -144,3 +149,35 @@ def test_format_comparison_html_has_one_row_per_method():
     html = format_comparison(res, ("P@1",), ("P@1",), html=True)
     assert html.startswith("<table>") and html.count("<tr>") == 3
     assert "Δ P@1 vs B" in html and "+33.33 ± " in html
+
+
+def test_seed_interval_is_students_t():
+    from ramen_edu.comparison import seed_interval
+
+    # the ablation's per-seed P@1 gains of issue 19: every seed gained, the interval still holds 0
+    s = seed_interval([0.0154, 0.0183, 0.0018])
+    assert s["mean"] == pytest.approx(0.011833, abs=1e-6)
+    sd = np.std([0.0154, 0.0183, 0.0018], ddof=1)
+    assert s["half_width"] == pytest.approx(4.302653 * sd / math.sqrt(3), rel=1e-6)
+    assert not s["excludes_zero"]
+    one = seed_interval([0.02])
+    assert math.isnan(one["half_width"]) and not one["excludes_zero"]
+
+
+@pytest.mark.parametrize("doc, seeds, want", [
+    ((0.02, 0.01), (0.02, 0.005), ("better", "both intervals exclude 0")),
+    ((-0.02, 0.01), (-0.02, 0.005), ("worse", "both intervals exclude 0")),
+    ((0.02, 0.01), (0.02, 0.05), ("unclear", "the seed interval includes 0")),
+    ((0.005, 0.01), (0.02, 0.005), ("unclear", "the document interval includes 0")),
+    ((0.005, 0.01), (0.01, 0.05), ("unclear", "both intervals include 0")),
+    ((0.02, 0.01), (-0.02, 0.005), ("unclear", "the intervals point to opposite sides")),
+])
+def test_verdict_needs_both_intervals(doc, seeds, want):
+    from ramen_edu.comparison import verdict
+
+    def interval(mean, hw):
+        return {"mean": mean, "half_width": hw, "excludes_zero": abs(mean) > hw}
+
+    got = verdict({"delta": interval(*doc), "seed_delta": interval(*seeds)})
+    assert (got["verdict"], got["reason"]) == want
+    assert verdict({"delta": interval(*doc), "seed_delta": None})["verdict"] == "unclear"
