@@ -1307,6 +1307,7 @@ def _sizes(args) -> dict:
 
 
 def _suite_command(args) -> int:
+    started = time.perf_counter()
     sizes = _sizes(args)
     if not args.dry_run:  # the estimate, before anything starts; refuse a call that cannot fit
         record = read_bundle_record()
@@ -1329,7 +1330,6 @@ def _suite_command(args) -> int:
             raise RuntimeError(f"making the tiny bundle failed:\n{child.stdout[-2000:]}{child.stderr[-3000:]}")
         log(f"dry run: tiny bundle {bundle} made in {time.perf_counter() - t0:.1f} s")
     hidden = hide_device_missing() if (args.dry_run or args.simulate_device) else []
-    t0 = time.perf_counter()
     try:
         result = run_suite(args, sizes, bundle, out, hidden)
     finally:
@@ -1339,7 +1339,7 @@ def _suite_command(args) -> int:
         from results_md import write_results  # benchmarks/results_md.py
 
         path = write_results(Path(args.write_results), result, read_bundle_record(),
-                             wall_s=time.perf_counter() - t0)
+                             wall_s=time.perf_counter() - started)
         log(f"written: {path}")
     failed = [n for n, p in result["parts"].items() if p["status"] == "failed"]
     return 1 if failed else 0

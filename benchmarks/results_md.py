@@ -75,7 +75,8 @@ def write_results(path: Path, result: dict, record: dict, *, wall_s: float) -> P
         "### The dry run (the same code path, tiny sizes, on this CPU)", "",
         "| what | command | result |", "|---|---|---|",
         f"| the dry run | `python benchmarks/gpu_suite.py --dry-run --write-results benchmarks/RESULTS.md` | "
-        f"{wall_s:.1f} s wall (tiny bundle made in a child process, then the suite: {result['wall_time_s']} s); "
+        f"{wall_s:.1f} s wall in all: the tiny bundle made in a child process, then the suite "
+        f"({result['wall_time_s']} s: bundle check + unpack {result['bundle']['check_and_unpack_s']} s); "
         f"{parts}; precision {env['precision']}; retrieval {env['retrieval']}; hidden as on the device: "
         f"{', '.join(env['hidden_modules'])} |",
     ]
