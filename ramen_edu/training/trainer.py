@@ -33,6 +33,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from ramen_edu import precision
 from ramen_edu.bandits import LambdaBandit
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.graphs import prune_edges
@@ -187,8 +188,10 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(self.trained_parameters, lr=config.lr, weight_decay=config.weight_decay)
         self.steps_per_epoch = len(self.sampler)
         self.scheduler = lr_scheduler(self.optimizer, self.steps_per_epoch * config.epochs, config.lr_warmup)
-        self.autocast = torch.autocast("cuda", dtype=torch.bfloat16,
-                                       enabled=self.info.device.type == "cuda" and config.bf16)
+        # bf16 autocast where the GPU has it natively, fp16 + a gradient scaler where it does not
+        # (Colab's T4), float32 with no autocast on the CPU (ramen_edu.precision)
+        self.autocast = precision.autocast(self.info.device, config.bf16)
+        self.scaler = precision.grad_scaler(self.info.device, config.bf16)
 
         # the fixed held-out slice scored after every epoch (monitoring only)
         rng = np.random.default_rng([config.seed, 7])
@@ -219,6 +222,7 @@ class Trainer:
             **({"head": self.head.state_dict()} if self.head is not None else {}),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
+            **({"grad_scaler": self.scaler.state_dict()} if self.scaler is not None else {}),
             "bandit": self.bandit.state_dict(),
             "sampler": self.sampler.state_dict(),
             "graphs": {n: list(g) for n, g in self.graphs.items()},
@@ -257,6 +261,8 @@ class Trainer:
             self.head.load_state_dict(state["head"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None:
+            self.scaler.load_state_dict(state["grad_scaler"])
         self.bandit.load_state_dict(state["bandit"])
         self.graphs = {n: tuple(g) for n, g in state["graphs"].items()}
         self.sampler.update_graphs(self.graphs)
@@ -385,9 +391,16 @@ class Trainer:
         objective = ramen_objective(losses, lambdas)
 
         self.optimizer.zero_grad(set_to_none=True)
-        objective.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.trained_parameters, cfg.grad_clip)
-        self.optimizer.step()
+        if self.scaler is None:
+            objective.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.trained_parameters, cfg.grad_clip)
+            self.optimizer.step()
+        else:  # fp16: scale the loss so small gradients survive, unscale before clipping
+            self.scaler.scale(objective).backward()
+            self.scaler.unscale_(self.optimizer)
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.trained_parameters, cfg.grad_clip)
+            self.scaler.step(self.optimizer)  # skipped when a gradient is inf/nan (scale too high)
+            self.scaler.update()
         self.scheduler.step()
 
         with torch.no_grad():
@@ -534,6 +547,7 @@ class Trainer:
         first, second = self.bandit.pair()
         snapshot = copy.deepcopy({"encoder": self.encoder.state_dict(), "optimizer": self.optimizer.state_dict(),
                                   "scheduler": self.scheduler.state_dict(), "rng": rng_state(),
+                                  "scaler": self.scaler.state_dict() if self.scaler is not None else None,
                                   "head": self.head.state_dict() if self.head is not None else None})
         outs = [self.step(b, first) for b in batches]
         reward_first = self.validation_reward()
@@ -543,6 +557,8 @@ class Trainer:
             self.head.load_state_dict(snapshot["head"])
         self.optimizer.load_state_dict(snapshot["optimizer"])
         self.scheduler.load_state_dict(snapshot["scheduler"])
+        if self.scaler is not None:
+            self.scaler.load_state_dict(snapshot["scaler"])
         set_rng_state(snapshot["rng"])
         outs = [self.step(b, second) for b in batches]
         reward_second = self.validation_reward()
