@@ -21,9 +21,12 @@ import shlex
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from ramen_edu.config import project_root
 
-__all__ = ["chapter_records", "experiment_records", "parse_run_record_line", "runtime_page"]
+__all__ = ["chapter_records", "experiment_records", "measured_rows", "parse_run_record_line",
+           "readme_with_measured", "runtime_page"]
 
 _LINE = re.compile(r"chapter (?P<chapter>\S+) · ramen_edu (?P<version>\S+) · commit (?P<commit>\S+) · "
                    r"profile (?P<profile>\S+) · (?P<device>.+?)(?: · wall time (?P<wall>\d+) s)? · torch (?P<torch>\S+)")
@@ -118,7 +121,14 @@ def runtime_page(root: Path | None = None) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m ramen_edu.runtimes", description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="rewrite book/runtimes.md (default: print it)")
+    ap.add_argument("--readme", action="store_true",
+                    help="rewrite the README's measured-results rows from book/results")
     args = ap.parse_args(argv)
+    if args.readme:
+        path = project_root() / "README.md"
+        path.write_text(readme_with_measured(path.read_text(encoding="utf-8")), encoding="utf-8")
+        print(f"written: {path}")
+        return 0
     page = runtime_page()
     if args.write:
         out = project_root() / "book" / "runtimes.md"
@@ -127,6 +137,113 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(page, end="")
     return 0
+
+
+
+# ------------------------------------------------------------------------------------------
+# the README's measured rows for the stored experiments
+# ------------------------------------------------------------------------------------------
+README_BEGIN = "<!-- measured-results:begin (python -m ramen_edu.runtimes --readme) -->"
+README_END = "<!-- measured-results:end -->"
+_LABELS = {
+    "ablation-wiki-seealso-cpu": "the paper's ablation (Table 5), Wikipedia, tiny BERT from scratch, 3 seeds a row",
+    "hardneg5-wiki-seealso-cpu": "hard negatives (the 5 hardest in-batch), Wikipedia, 3 seeds",
+    "baselines-wiki-seealso-cpu": "baselines (Tables 2, 5 AugGT, 8, 12), Wikipedia, tiny BERT from scratch, 3 seeds",
+    "auggt-cap5-wiki-seealso-cpu": "AugGT with ≤ 5 labels added per document (chapter 5, ex5-auggt-cap)",
+    "auggt-uncapped-wiki-seealso-cpu": "AugGT with no cap (chapter 5, ex5-auggt-cap)",
+}
+
+
+def _pm(metric: dict) -> str:
+    return f"{100 * metric['mean']:.2f} ± {100 * metric['std']:.2f}" if metric.get("std") == metric.get("std") \
+        else f"{100 * metric['mean']:.2f}"
+
+
+def _delta(metric: dict) -> str:
+    d, s = metric["delta"], metric.get("seed_delta")
+    text = f"{100 * d['mean']:+.2f} ± {100 * d['half_width']:.2f} (documents)"
+    if s and "half_width" in s:
+        text += f", {100 * s['mean']:+.2f} ± {100 * s['half_width']:.2f} (seeds)"
+    verdict = metric.get("verdict")
+    return text + (f" → **{verdict['verdict']}**" if verdict else "")
+
+
+def _experiment_cell(summary: dict) -> str:
+    comps = summary.get("comparison") or {}
+    base = comps.get("vs No graph")
+    parts = []
+    if base:
+        for name, res in base["methods"].items():
+            m = res["metrics"]
+            parts.append(f"{name} P@1 {_pm(m['P@1'])}, PSP@1 {_pm(m['PSP@1'])}")
+    else:  # a single row (e.g. AugGT alone): its seeds' test metrics
+        for name, row in summary["rows"].items():
+            seeds = row["test_metrics"]
+            seeds = list(seeds.values() if isinstance(seeds, dict) else seeds)
+            stats = {k: {"mean": float(np.mean([m[k] for m in seeds])),
+                         "std": float(np.std([m[k] for m in seeds], ddof=1))} for k in ("P@1", "PSP@1")}
+            parts.append(f"{name} P@1 {_pm(stats['P@1'])}, PSP@1 {_pm(stats['PSP@1'])}")
+    cell = "; ".join(parts)
+    for vs, comp in comps.items():
+        for name, res in comp["methods"].items():
+            if name == comp["baseline"] or (vs != "vs No graph" and name == "No graph"):
+                continue
+            cell += f"<br>{name} {vs}: P@1 {_delta(res['metrics']['P@1'])}"
+    return cell
+
+
+def measured_rows(root: Path | None = None) -> str:
+    """The README's "Measured" rows for the stored experiments and the rebuild, made from
+    ``book/results`` (every number read from a summary JSON, none typed)."""
+    root = Path(root) if root is not None else project_root()
+    results = root / "book" / "results"
+    lines = [README_BEGIN, "| what | command | result |", "| --- | --- | --- |"]
+    for e in experiment_records(results):
+        summary_file = next((results / e["name"] / f for f in ("ablation.json", "baselines.json")
+                             if (results / e["name"] / f).is_file()), None)
+        if summary_file is None:
+            continue
+        summary = json.loads(summary_file.read_text())
+        label = _LABELS.get(e["name"], e["name"])
+        lines.append(f"| {label} | `{e['command']}` ({e['runs']} runs, {_seconds(e['total_s'])} s of "
+                     f"training, commit {e['commit']}; `book/results/{e['name']}/`) | "
+                     f"{_experiment_cell(summary)} |")
+    cost = results / "inference_cost_cpu.json"
+    if cost.is_file():
+        c = json.loads(cost.read_text())
+        r, g = c["pipelines"]["RAMEN"], c["pipelines"]["two-stage GCN"]
+        p = c.get("paper_scale_search") or {}
+        lines.append(
+            f"| inference cost (Table 3) | `python benchmarks/bench_inference.py --paper-scale` "
+            f"(commit {c['environment']['git_commit']}; `book/results/inference_cost_cpu.json`) | "
+            f"{c['encoder'].split(' ')[0]}, {c['labels']:,} labels, {c['anchors']:,} {c['anchor_set']} "
+            f"anchors, k = {c['k']}: RAMEN {r['ms_per_query_batch1']:.2f} / {r['ms_per_query_batch256']:.2f} "
+            f"ms per query (batch 1 / 256), GCN {g['ms_per_query_batch1']:.2f} / "
+            f"{g['ms_per_query_batch256']:.2f} (×{g['ms_per_query_batch1'] / r['ms_per_query_batch1']:.2f} / "
+            f"×{g['ms_per_query_batch256'] / r['ms_per_query_batch256']:.2f})"
+            + (f"; exact search at the paper's sizes: {p['labels']:,} labels "
+               f"{p['label_search_ms_per_query']:.1f} ms/query, {p['anchors']:,} anchors "
+               f"{p['anchor_search_ms_per_query']:.1f} ms/query" if p else "") + " |")
+    state = results / "rebuild.json"
+    if state.is_file():
+        s = json.loads(state.read_text())
+        steps = ", ".join(f"{name} {_seconds(step.get('wall_s'))} s" for name, step in s["steps"].items()
+                          if step.get("status") == "finished")
+        lines.append(f"| rebuild of every committed result | `python -m ramen_edu.experiments.rebuild` "
+                     f"(`book/results/rebuild.json`, data sha256 {s['data_sha256'][:12]}…) | {steps} |")
+    lines.append(README_END)
+    return "\n".join(lines)
+
+
+def readme_with_measured(readme: str, root: Path | None = None) -> str:
+    """``readme`` with the block between :data:`README_BEGIN` and :data:`README_END` replaced by
+    :func:`measured_rows`. Raises ValueError when the markers are missing."""
+    if README_BEGIN not in readme or README_END not in readme:
+        raise ValueError(f"README.md has no {README_BEGIN!r} … {README_END!r} block: put one "
+                         "inside the Measured table where the experiment rows go")
+    head, rest = readme.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    return head + measured_rows(root) + tail
 
 
 if __name__ == "__main__":

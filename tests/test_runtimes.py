@@ -27,3 +27,21 @@ def test_the_committed_page_is_what_the_records_make():
     page = project_root() / "book" / "runtimes.md"
     assert page.read_text(encoding="utf-8") == runtime_page(), \
         "book/runtimes.md is stale: run `python -m ramen_edu.runtimes --write` after re-executing a chapter"
+
+
+def test_the_readme_results_block_is_what_the_records_make():
+    from ramen_edu.runtimes import README_BEGIN, README_END, measured_rows
+
+    readme = (project_root() / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index(README_BEGIN):readme.index(README_END) + len(README_END)]
+    assert block == measured_rows(), \
+        "README.md's measured results are stale: run `python -m ramen_edu.runtimes --readme`"
+
+
+def test_the_readme_block_needs_its_markers():
+    import pytest
+
+    from ramen_edu.runtimes import readme_with_measured
+
+    with pytest.raises(ValueError, match="no .*measured-results:begin"):
+        readme_with_measured("# a README without the block\n")
