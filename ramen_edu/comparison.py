@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from html import escape
 
 import numpy as np
 
@@ -258,12 +257,9 @@ def format_comparison(result: dict, metrics: Sequence[str] | None = None,
         cells.extend(str(extra.get(name, {}).get(c, "–")) for c in extra_cols)
         rows.append(cells)
     if html:
-        def tr(cells, tag):
-            return "<tr>" + "".join(f'<{tag} style="text-align:{"left" if i == 0 else "right"}">'
-                                    f"{escape(c)}</{tag}>" for i, c in enumerate(cells)) + "</tr>"
+        from ramen_edu.viz.tables import html_table  # lazy: viz imports plotly
 
-        return ("<table><thead>" + tr(head, "th") + "</thead><tbody>"
-                + "".join(tr(r, "td") for r in rows) + "</tbody></table>")
+        return html_table([dict(zip(head, r)) for r in rows], head)
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
 
     def line(cells):

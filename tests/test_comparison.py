@@ -142,5 +142,7 @@ def test_format_comparison_html_has_one_row_per_method():
     per_doc = {"A": [np.array([1.0, 0.0, 1.0])], "B": [np.array([0.0, 0.0, 1.0])]}
     res = compare_methods(per_doc, "B", metrics=("P@1",))
     html = format_comparison(res, ("P@1",), ("P@1",), html=True)
-    assert html.startswith("<table>") and html.count("<tr>") == 3
-    assert "Δ P@1 vs B" in html and "+33.33 ± " in html
+    assert html.startswith("<table") and html.count("<tr>") == 3
+    # "±" joined to its numbers by no-break spaces; the numeric cells right-aligned on one line
+    assert "Δ P@1 vs B" in html and "+33.33\u00a0±\u00a0" in html
+    assert '<td style="text-align:right;white-space:nowrap">+33.33' in html
