@@ -463,8 +463,8 @@ def _repository_url() -> str:
 
     try:
         return repository()[0]
-    except (OSError, ValueError):
-        return "https://github.com/ramen-edu/ramen-edu"
+    except (OSError, ValueError):  # no _config.yml beside the package: say where the URL lives
+        return "<the repository URL in the book's _config.yml>"
 
 
 def cli_main(argv: list[str] | None = None) -> int:
