@@ -341,18 +341,35 @@ def _shoot(drv, target: Path) -> Path:
 
 def _shoot_elements(drv, stem: str) -> list[Path]:
     """One PNG per plotly figure (``figures/<page>__fig<n>.png``) and per table in a cell output
-    (``tables/<page>__table<n>.png``), at 1280 px: what a reader sees of each, for review."""
-    from selenium.webdriver.common.by import By
-
+    (``tables/<page>__table<n>.png``), at 1280 px: what a reader sees of each, for review. As in
+    :func:`_shoot` the viewport is made as tall as the page (a figure taller than the window is
+    shot whole, and the theme's sticky header, at the page's top, covers none of it), and the
+    mouse is moved off the figures so plotly's hover toolbar is not in the picture."""
+    size = drv.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    height = max(HEIGHT, min(int(size["height"]), 40000))
+    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False})
     shots = []
-    for folder, css, name in (("figures", ".js-plotly-plot", "fig"), ("tables", ".cell_output table", "table")):
-        for n, element in enumerate(drv.find_elements(By.CSS_SELECTOR, css), start=1):
-            target = SCREENSHOTS / folder / f"{stem}__{name}{n}.png"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            drv.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-            if element.size["width"] and element.size["height"]:
-                target.write_bytes(element.screenshot_as_png)
+    try:
+        drv.execute_script("window.scrollTo(0, 0);")
+        drv.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 0, "y": 0})
+        time.sleep(0.5)                                                  # re-layout, figures resize
+        for folder, css, name in (("figures", ".js-plotly-plot", "fig"), ("tables", ".cell_output table", "table")):
+            boxes = drv.execute_script(
+                "return Array.from(document.querySelectorAll(arguments[0])).map(e => {"
+                " const r = e.getBoundingClientRect();"
+                " return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]; });", css)
+            for n, (x, y, w, h) in enumerate(boxes, start=1):
+                if w < 1 or h < 1:
+                    continue
+                shot = drv.execute_cdp_cmd("Page.captureScreenshot", {
+                    "format": "png", "clip": {"x": x, "y": y, "width": w, "height": h, "scale": 1}})
+                target = SCREENSHOTS / folder / f"{stem}__{name}{n}.png"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(base64.b64decode(shot["data"]))
                 shots.append(target)
+    finally:
+        drv.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return shots
 
 
