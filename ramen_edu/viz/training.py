@@ -64,8 +64,8 @@ def inbatch_bandit_figure(lambda_log: Sequence[Mapping], *, decay: float = 0.9) 
     fig.update_layout(template="plotly_white", height=700, margin=dict(t=90))
     fig.update_xaxes(title_text="training step", row=1, col=1)
     fig.update_yaxes(title_text="in-batch P@1", row=1, col=1)
-    fig.update_xaxes(title_text="λ in period t", row=2, col=1)
-    fig.update_yaxes(title_text="λ in period t + 1", row=2, col=1)
+    fig.update_xaxes(title_text="λ used in a period", row=2, col=1)
+    fig.update_yaxes(title_text="λ used in the next period", row=2, col=1)
     return lift_subplot_titles(fig)
 
 
