@@ -354,6 +354,9 @@ def _shoot_elements(drv, stem: str) -> list[Path]:
         drv.execute_script("window.scrollTo(0, 0);")
         drv.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 0, "y": 0})
         time.sleep(0.5)                                                  # re-layout, figures resize
+        # a wide table scrolls sideways inside its output: shown whole for its picture (undone below)
+        drv.execute_script("document.querySelectorAll('.cell_output .output').forEach(o => {"
+                           " o.dataset.overflow = o.style.overflow; o.style.overflow = 'visible'; });")
         for folder, css, name in (("figures", ".js-plotly-plot", "fig"), ("tables", ".cell_output table", "table")):
             boxes = drv.execute_script(
                 "return Array.from(document.querySelectorAll(arguments[0])).map(e => {"
@@ -369,6 +372,8 @@ def _shoot_elements(drv, stem: str) -> list[Path]:
                 target.write_bytes(base64.b64decode(shot["data"]))
                 shots.append(target)
     finally:
+        drv.execute_script("document.querySelectorAll('.cell_output .output').forEach(o => {"
+                           " o.style.overflow = o.dataset.overflow || ''; });")
         drv.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return shots
 
