@@ -14,8 +14,12 @@ MathJax each loaded at most once (plotly.js only where there are figures), every
 drawn (``.main-svg``) and as many figures as the chapter's notebook saved, no executable ``<script>`` inside a cell output, no raw MyST directive or
 role text, no unrendered mathematics, no markdown pipe table, no empty output (e.g. an ipywidgets
 view with no kernel), no display equation cut at the right edge at 1280 px; every internal link
-resolves, anchors included. A full-page screenshot of each page goes to ``_build/screenshots/``
-(``$RAMEN_EDU_SCREENSHOTS``).
+resolves, anchors included. Figures and tables must also *read*: no two text boxes of a figure
+(title, subplot titles, tick labels, axis titles, legend) overlap, none is cut at the figure's
+edge or lies over a plot area (FIGURE_TEXT_JS); every table cell is padded, numbers are on one
+line and right-aligned in cell outputs, "±" never ends a line (TABLE_JS, computed styles). A
+full-page screenshot of each page goes to ``_build/screenshots/`` (``$RAMEN_EDU_SCREENSHOTS``),
+one per figure to ``figures/`` and one per output table to ``tables/`` beneath it.
 
 Without chromium/chromedriver the tests skip, except under CI (``$CI`` set), where they fail.
 """
