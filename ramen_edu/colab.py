@@ -7,9 +7,13 @@ The first cell cannot import ``ramen_edu`` (on Colab it is not installed yet), s
 book at a fork, change ``_config.yml`` and run ``python -m ramen_edu.colab --write``.
 
 On Colab the cell clones the repository (the chapters need its ``data_samples/`` and
-``book/results/``), installs it with the faiss build that fits the runtime (``[gpu]`` when
-``nvidia-smi`` exists, else ``[cpu]``), moves into ``book/`` and calls :func:`prepare`. Anywhere
-else it does nothing.
+``book/results/``; a failed clone stops with a message naming ``_config.yml``, the one place to
+fix the URL), installs only what running a chapter needs — the package with the faiss build that
+fits the runtime (``[gpu]`` when ``nvidia-smi`` exists, else ``[cpu]``), not the ``[book]`` extra
+(jupyter-book, sphinx: building the site) — moves into ``book/`` and calls :func:`prepare`, which
+also reports the autocast precision the device supports (fp16 on a T4, which has no bf16).
+Anywhere else it does nothing. ``tests/test_colab.py`` runs the cell on a simulated Colab and
+checks that every place naming the repository (README, intro, CITATION.cff) names this one.
 
 Taught in: book/intro.md
 """
@@ -47,9 +51,13 @@ import sys
 if "google.colab" in sys.modules:
     import os, shutil, subprocess
     if not os.path.isdir("{CLONE_DIR}"):
-        subprocess.run(["git", "clone", "--depth", "1", "--branch", "{branch}", "{url}", "{CLONE_DIR}"], check=True)
+        if subprocess.run(["git", "clone", "--depth", "1", "--branch", "{branch}", "{url}", "{CLONE_DIR}"]).returncode:
+            raise RuntimeError("could not clone {url} (branch {branch}): the repository is named once, in the "
+                               "book's _config.yml (repository: url, branch); fix it there, then run "
+                               "python -m ramen_edu.colab --write")
     extra = "gpu" if shutil.which("nvidia-smi") else "cpu"  # one faiss build: both at once break `import faiss`
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{CLONE_DIR}[{{extra}},book]"], check=True)
+    # what running a chapter needs, no more: not [book] (jupyter-book and sphinx build the site)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{CLONE_DIR}[{{extra}}]"], check=True)
     sys.path.insert(0, "{CLONE_DIR}")  # an editable install is seen only after a restart
     os.chdir("{CLONE_DIR}/book")
     import ramen_edu.colab
@@ -60,9 +68,17 @@ def prepare(*, full_data: bool | None = None) -> dict:
     """After the install on Colab: report the device and profile, and make sure the Wikipedia data
     is there — the full file when ``full_data`` (default: on a GPU profile) and it is missing
     (``ramen_edu.data.fetch_wiki.fetch_wiki``, ~207 MB), else the shipped sample. Returns what it
-    found: ``{"profile": ..., "data": ...}``."""
+    found: ``{"profile": ..., "data": ..., "device": ..., "autocast": ...}``."""
     p = profile()
     print(f"ramen-edu on Colab — profile {p}")
+    import torch
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    # issue 22's one rule for autocast: bf16 where the device has it, else fp16 (Colab's T4)
+    from ramen_edu.precision import autocast_dtype
+
+    dtype = autocast_dtype(device)
+    print(f"device {device}: autocast {dtype}")
     want_full = p.name == "gpu" if full_data is None else full_data
     try:
         path = find_data_file(WIKIPEDIA_FILE, allow_sample=not want_full)
@@ -74,7 +90,7 @@ def prepare(*, full_data: bool | None = None) -> dict:
         fetch_wiki(os.environ.get("RAMEN_EDU_DATA") or project_root() / "data")
         path = find_data_file(WIKIPEDIA_FILE)
     print(f"Wikipedia data: {data_source(path)}")
-    return {"profile": p.name, "data": str(path)}
+    return {"profile": p.name, "data": str(path), "device": str(device), "autocast": str(dtype)}
 
 
 def write_cells(book_dir: Path | None = None) -> list[Path]:

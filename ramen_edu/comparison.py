@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from html import escape
 
 import numpy as np
 from scipy import stats
@@ -142,6 +141,22 @@ def seed_interval(differences, level: float = 0.95) -> dict:
     return {"mean": mean, "std": sd, "n_pairs": int(n), "half_width": hw,
             "low": mean - hw, "high": mean + hw,
             "excludes_zero": bool(np.isfinite(hw) and abs(mean) > hw)}
+
+
+def _with_seed_interval(metric_result: Mapping) -> dict:
+    """A compare_methods metric entry with its seed interval and verdict, also for summaries
+    written before they were stored (seed_delta then holds only mean, std, n_pairs)."""
+    out = dict(metric_result)
+    s = out.get("seed_delta")
+    if s is not None and "half_width" not in s:
+        n, sd, mean = s["n_pairs"], s["std"], s["mean"]
+        hw = (float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
+              if n > 1 and np.isfinite(sd) else float("nan"))
+        out["seed_delta"] = {**s, "half_width": hw, "low": mean - hw, "high": mean + hw,
+                             "excludes_zero": bool(np.isfinite(hw) and abs(mean) > hw)}
+    if "verdict" not in out:
+        out["verdict"] = verdict(out)
+    return out
 
 
 def verdict(metric_result: Mapping) -> dict:
@@ -315,23 +330,21 @@ def format_comparison(result: dict, metrics: Sequence[str] | None = None,
             m = res["metrics"][k]
             cells.append(f"{_pct(m['mean'], decimals)} ± {_pct(m['std'], decimals)}")
         for k in delta_metrics:
-            for d in (res["metrics"][k]["delta"], res["metrics"][k].get("seed_delta")):
+            m = _with_seed_interval(res["metrics"][k])
+            for d in (m["delta"], m.get("seed_delta")):
                 if d is None or name == base:
                     cells.append("–")
                     continue
                 mark = " *" if d["excludes_zero"] else ""
                 cells.append(f"{_pct(d['mean'], decimals, sign=True)} ± "
                              f"{_pct(d['half_width'], decimals)}{mark}")
-            cells.append("–" if name == base else res["metrics"][k]["verdict"]["verdict"])
+            cells.append("–" if name == base else m["verdict"]["verdict"])
         cells.extend(str(extra.get(name, {}).get(c, "–")) for c in extra_cols)
         rows.append(cells)
     if html:
-        def tr(cells, tag):
-            return "<tr>" + "".join(f'<{tag} style="text-align:{"left" if i == 0 else "right"}">'
-                                    f"{escape(c)}</{tag}>" for i, c in enumerate(cells)) + "</tr>"
+        from ramen_edu.viz.tables import html_table  # lazy: viz imports plotly
 
-        return ("<table><thead>" + tr(head, "th") + "</thead><tbody>"
-                + "".join(tr(r, "td") for r in rows) + "</tbody></table>")
+        return html_table([dict(zip(head, r)) for r in rows], head)
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
 
     def line(cells):

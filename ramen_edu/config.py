@@ -132,21 +132,27 @@ def find_data_file(relative: str = WIKIPEDIA_FILE, *, allow_sample: bool = True)
         f"could not find {relative}. Looked in:\n  {looked}\n"
         "Get the book's full Wikipedia data (57,200 articles, CC BY-SA 3.0, 'Wikipedia contributors') with "
         "`ramen-edu fetch-wiki` (downloads ~207 MB into ./data/, or into $RAMEN_EDU_DATA when set); "
-        "a clone of the repository also ships a 3,652-article sample in data_samples/wikipedia-sample/. "
+        "a clone of the repository also ships a 3,650-article sample in data_samples/wikipedia-sample/. "
         "Any MediaWiki XML dump also works through ramen_edu.data.wikipedia.read_mediawiki_xml."
     )
 
 
 def data_source(path) -> str:
     """A sentence naming where ``path`` (from :func:`find_data_file`) comes from, for chapters
-    to print: ``"the shipped sample data_samples/wikipedia-sample/articles.jsonl.gz (3,652 ...)"``.
+    to print: ``"the shipped sample data_samples/wikipedia-sample/articles.jsonl.gz (3,650 ...)"``,
+    ``"$RAMEN_EDU_DATA/wikipedia-2019/articles.jsonl.gz (found via $RAMEN_EDU_DATA)"``; never an
+    absolute path of this machine (a path found nowhere else is named by its file name).
     """
     path = Path(path).resolve()
     for relative, sample in SHIPPED_SAMPLES.items():
         if path == (project_root() / sample).resolve():
             return (f"the shipped sample {sample.as_posix()} (a subset of the full file; "
                     "`ramen-edu fetch-wiki` downloads the full data, and chapters use it first)")
+    # named by where it was found, not by this machine's folders: a printed chapter must not
+    # carry the path of the machine that ran it
     for candidate, name in _data_candidates(WIKIPEDIA_FILE):
         if candidate.exists() and candidate.resolve() == path:
-            return f"{path} (found via {name})"
-    return f"{path}"
+            shown = {"$RAMEN_EDU_DATA": "$RAMEN_EDU_DATA", "./data": "data",
+                     "../shared/data": "../shared/data"}.get(name, name)
+            return f"{shown}/{WIKIPEDIA_FILE} (found via {name})"
+    return path.name

@@ -15,7 +15,12 @@ share its markdown cell with the next exercise. A student copy of a chapter:
   solution gets one too, right after it. The plain ``{solution} LABEL`` directive (a solution
   inside one markdown cell) is removed the same way;
 * clears every output, execution count and the saved widget state, and keeps everything else —
-  the Colab set-up cell first, then a short note naming the source chapter.
+  the Colab set-up cell first, then a short note naming the source chapter;
+* writes the markdown as plain Markdown (:func:`plain_markdown`): Colab and a JupyterLab without
+  ``jupyterlab-myst`` show a MyST directive as a raw code block, mathematics inside it as raw
+  ``$…$``. An exercise becomes a bold "Exercise `label`" line and its text, an admonition a
+  block quote, a theorem or proof a bold or italic lead-in, a ``{doc}``/``{ref}`` role its text.
+  ``--myst`` keeps the MyST (for JupyterLab with the ``lab`` extra, which has jupyterlab-myst).
 
 The copies find their data and committed results the way the chapters do, through the installed
 package (:func:`ramen_edu.config.project_root`: the checkout holding ``ramen_edu/``), never through
@@ -49,6 +54,76 @@ _LABEL = re.compile(r"^\s*:label:\s*(\S+)")
 _ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 
+# --------------------------------------------------------------------------- plain Markdown
+#: an option line at the top of a directive's body (``:label: x``, ``:class: dropdown``)
+_OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*?)\s*$")
+#: a MyST role: {doc}`notation`, {ref}`text <label>`
+_ROLE = re.compile(r"\{(doc|ref|numref|eq|term|download|prf:ref)\}`([^`]*)`")
+#: lead-in words of the directives the chapters use (others get their name, capitalised)
+_LEAD = {"exercise": "Exercise", "solution": "Solution", "prf:theorem": "Theorem", "prf:lemma": "Lemma",
+         "prf:definition": "Definition", "prf:proof": "Proof", "admonition": "", "note": "Note",
+         "tip": "Tip", "warning": "Warning", "important": "Important"}
+
+
+def _role_text(m: re.Match) -> str:
+    inner = m.group(2)
+    titled = re.match(r"^(.*?)\s*<([^>]*)>$", inner, re.S)
+    if titled and titled.group(1):
+        return f"*{titled.group(1)}*"
+    target = titled.group(2) if titled else inner
+    # a page ({doc}) by its name, in italics; a label ({ref}, e.g. an exercise's) as code
+    return f"*{target.rsplit('/', 1)[-1]}*" if m.group(1) == "doc" else f"`{target}`"
+
+
+def _plain_directive(name: str, arg: str, options: dict, body: str) -> str:
+    lead = _LEAD.get(name, name.split(":")[-1].capitalize())
+    label = options.get("label")
+    if name == "exercise":
+        head = f"**Exercise `{label}`**" if label else "**Exercise**"
+        return head + (f" — *{arg}*" if arg else "") + "\n\n" + body + "\n"
+    if name == "prf:proof":
+        return "*Proof.* " + body + " ∎\n"
+    if name.startswith("prf:") or name == "solution":
+        return f"**{lead}**" + (f" ({arg})" if arg else "") + "\n\n" + body + "\n"
+    # an admonition (or any other directive): a block quote headed by its title
+    title = arg if name == "admonition" else (f"{lead}: {arg}" if arg else lead)
+    quoted = "\n".join("> " + line if line.strip() else ">" for line in body.split("\n"))
+    return (f"> **{title}**\n>\n" if title else "") + quoted + "\n"
+
+
+def plain_markdown(text: str) -> str:
+    """``text`` (a markdown cell's source) with its MyST directives and roles as plain Markdown,
+    which Jupyter, JupyterLab and Colab render (mathematics included); fenced code blocks are left
+    alone, an unclosed directive is kept as it is. See the module's docstring for the forms."""
+    lines, out, j = _lines(text), [], 0
+    while j < len(lines):
+        m = _OPEN.match(lines[j])
+        plain = None if m else _CODE_FENCE.match(lines[j])
+        if m:
+            end = _close(lines, j, m.group("fence"))
+            if end is None:
+                out.extend(lines[j:])
+                break
+            body, options = lines[j + 1:end], {}
+            while body and _OPTION.match(body[0]):
+                key, value = _OPTION.match(body[0]).groups()
+                options[key] = value
+                body = body[1:]
+            inner = plain_markdown("".join(body)).strip("\n")
+            out.append(_plain_directive(m.group("name"), m.group("arg"), options, inner))
+            j = end + 1
+        elif plain:
+            end = _close(lines, j, plain.group("fence"))
+            stop = len(lines) - 1 if end is None else end
+            out.extend(lines[j:stop + 1])
+            j = stop + 1
+        else:
+            out.append(_ROLE.sub(_role_text, lines[j]))
+            j += 1
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- solutions
 def your_turn_source(label: str) -> str:
     """The source of the cell that takes the place of exercise ``label``'s solution."""
     return (f"# Your turn: exercise {label} (above). Replace this cell with your answer and run it\n"
@@ -253,12 +328,17 @@ def _write_notebook(nb: dict, path: Path) -> None:
     path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def student_copy(source: Path, target: Path) -> CopyReport:
-    """Write the student copy of the chapter ``source`` to ``target``; returns its report."""
+def student_copy(source: Path, target: Path, *, myst: bool = False) -> CopyReport:
+    """Write the student copy of the chapter ``source`` to ``target``; returns its report.
+    ``myst``: keep the MyST directives (default: plain Markdown, :func:`plain_markdown`)."""
     source, target = Path(source), Path(target)
     nb = json.loads(source.read_text(encoding="utf-8"))
     copy, report = strip_solutions(nb, source.name)
     cells = copy["cells"]
+    if not myst:
+        for cell in cells:
+            if cell.get("cell_type") == "markdown":
+                cell["source"] = _lines(plain_markdown(_text(cell.get("source", ""))))
     at = 1 if cells and "Colab set-up" in _text(cells[0].get("source", "")) else 0
     copy["cells"] = cells[:at] + [_note_cell(source.name, report.exercises)] + cells[at:]
     _write_notebook(copy, target)
@@ -338,12 +418,18 @@ laptop, `gpu`: a GPU) or from the hardware; to try things quickly start Jupyter 
 `RAMEN_EDU_PROFILE=smoke`. The Wikipedia chapters use the sample shipped with the repository
 unless the full data is there (`ramen-edu fetch-wiki`).
 
+**Exercises as text.** The book writes each exercise as a MyST directive; here they are plain
+Markdown (a bold "Exercise `label`" line and its text), so Colab and any Jupyter show them
+formatted, mathematics included. `ramen-edu student-copy --myst` keeps the directives instead,
+for JupyterLab with the `jupyterlab-myst` extension (in the `lab` extra).
+
 The solutions are in the book itself (`book/` in the repository, or the rendered book), one
 dropdown under each exercise.
 """
 
 
-def make_student_copies(book_dir: Path | None, out_dir: Path, chapter_names: list[str] | None = None) -> list[CopyReport]:
+def make_student_copies(book_dir: Path | None, out_dir: Path, chapter_names: list[str] | None = None,
+                        *, myst: bool = False) -> list[CopyReport]:
     """Write the student copy of every chapter of ``book_dir`` (default: the checkout's ``book/``),
     or of ``chapter_names`` only, into ``out_dir`` (created), plus ``out_dir/README.md``.
     Returns one :class:`CopyReport` per chapter. Every chapter is converted before anything is
@@ -359,7 +445,7 @@ def make_student_copies(book_dir: Path | None, out_dir: Path, chapter_names: lis
     for path in selected:  # fail on any chapter before writing one
         strip_solutions(json.loads(path.read_text(encoding="utf-8")), path.name)
     out_dir.mkdir(parents=True, exist_ok=True)
-    reports = [student_copy(path, out_dir / path.name) for path in selected]
+    reports = [student_copy(path, out_dir / path.name, myst=myst) for path in selected]
 
     from ramen_edu.runinfo import git_commit
 
@@ -377,8 +463,8 @@ def _repository_url() -> str:
 
     try:
         return repository()[0]
-    except (OSError, ValueError):
-        return "https://github.com/ramen-edu/ramen-edu"
+    except (OSError, ValueError):  # no _config.yml beside the package: say where the URL lives
+        return "<the repository URL in the book's _config.yml>"
 
 
 def cli_main(argv: list[str] | None = None) -> int:
@@ -392,8 +478,11 @@ def cli_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapters", nargs="+", metavar="NAME",
                         help="only these chapters: 01, 04_training or 04_training.ipynb (default: all)")
     parser.add_argument("--book", metavar="DIR", help="the chapters' folder (default: the checkout's book/)")
+    parser.add_argument("--myst", action="store_true",
+                        help="keep the MyST exercise/admonition directives (for JupyterLab with jupyterlab-myst, "
+                             "the lab extra); default: plain Markdown, which Colab and any Jupyter render")
     args = parser.parse_args(argv)
-    reports = make_student_copies(args.book, Path(args.out_dir), args.chapters)
+    reports = make_student_copies(args.book, Path(args.out_dir), args.chapters, myst=args.myst)
     for r in reports:
         print(f"{r.target}: {len(r.exercises)} exercises, {r.removed_code_cells} solution code cells removed")
     print(f"{Path(args.out_dir) / 'README.md'}: how to run them")

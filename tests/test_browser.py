@@ -14,8 +14,12 @@ MathJax each loaded at most once (plotly.js only where there are figures), every
 drawn (``.main-svg``) and as many figures as the chapter's notebook saved, no executable ``<script>`` inside a cell output, no raw MyST directive or
 role text, no unrendered mathematics, no markdown pipe table, no empty output (e.g. an ipywidgets
 view with no kernel), no display equation cut at the right edge at 1280 px; every internal link
-resolves, anchors included. A full-page screenshot of each page goes to ``_build/screenshots/``
-(``$RAMEN_EDU_SCREENSHOTS``).
+resolves, anchors included. Figures and tables must also *read*: no two text boxes of a figure
+(title, subplot titles, tick labels, axis titles, legend) overlap, none is cut at the figure's
+edge or lies over a plot area (FIGURE_TEXT_JS); every table cell is padded, numbers are on one
+line and right-aligned in cell outputs, "±" never ends a line (TABLE_JS, computed styles). A
+full-page screenshot of each page goes to ``_build/screenshots/`` (``$RAMEN_EDU_SCREENSHOTS``),
+one per figure to ``figures/`` and one per output table to ``tables/`` beneath it.
 
 Without chromium/chromedriver the tests skip, except under CI (``$CI`` set), where they fail.
 """
@@ -48,6 +52,8 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # Requests to other hosts that a page may make: none (MathJax and plotly.js are bundled).
 ALLOWED_OFF_HOST: tuple[str, ...] = ()
 WAIT_S = 30
+# least padding, left and right, of a table cell (the theme's tables have 8 px; none was 1 px)
+MIN_PAD_PX = 4
 # The browser's own request for /favicon.ico (no page asks for it; the book has no favicon).
 BROWSER_NOISE = re.compile(r"/favicon\.ico - Failed to load resource")
 
@@ -114,6 +120,117 @@ if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) 
 } else { done('none'); }
 """
 
+# Does every figure read? For each drawn plotly figure: the boxes of its text (title, annotations
+# such as subplot titles, tick labels, axis titles, legend entries) must not overlap each other,
+# must lie inside the figure (a title wider than the figure is cut), and a title, tick label or
+# axis title must not lie over a plot area (a panel's long tick labels running into the panel on
+# its left). Plot areas come from plotly's own layout (gd._fullLayout._plots). TOL px of overlap
+# are tolerated: glyph boxes include the font's line gap. Trace text (values printed on a
+# heatmap, node names of a graph drawing) is not checked. Returns one entry per figure.
+FIGURE_TEXT_JS = r"""
+const TOL = 2;
+function box(r) { return {l: r.left, t: r.top, r: r.right, b: r.bottom}; }
+function overlaps(a, b) {
+  return Math.min(a.r, b.r) - Math.max(a.l, b.l) > TOL && Math.min(a.b, b.b) - Math.max(a.t, b.t) > TOL;
+}
+function kind(el) {
+  const cls = el.getAttribute('class') || '';
+  const parent = (el.parentNode && el.parentNode.getAttribute && el.parentNode.getAttribute('class')) || '';
+  if (/\bgtitle\b/.test(cls)) return 'title';
+  if (/\bannotation-text\b/.test(cls)) return 'annotation';
+  if (/\blegendtext\b/.test(cls)) return 'legend';
+  if (/^[xy]\d*title$/.test(cls)) return 'axis title';
+  if (/(^|\s)[xy]\d*tick(\s|$)/.test(parent)) return 'tick';
+  return 'text';
+}
+const out = [];
+document.querySelectorAll('.js-plotly-plot').forEach((gd, index) => {
+  const svg = gd.querySelector('.main-svg');
+  if (!svg) return;
+  const frame = box(svg.getBoundingClientRect());
+  const texts = [];
+  gd.querySelectorAll('svg text').forEach(el => {
+    // trace text (a heatmap's cell values, node names in chapter 2's neighbourhood drawing) is not
+    // checked: where a force layout crowds nodes their names overlap, and hover shows each one
+    if (el.closest('.hoverlayer') || !el.textContent.trim() || kind(el) === 'text') return;
+    const r = el.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1 || getComputedStyle(el).visibility === 'hidden') return;
+    texts.push({kind: kind(el), text: el.textContent.trim().slice(0, 60), box: box(r)});
+  });
+  const problems = [];
+  for (let i = 0; i < texts.length; i++) {
+    const a = texts[i];
+    for (let j = i + 1; j < texts.length; j++) {
+      const b = texts[j];
+      if (overlaps(a.box, b.box)) problems.push(`${a.kind} '${a.text}' overlaps ${b.kind} '${b.text}'`);
+    }
+    const cut = [['left', frame.l - a.box.l], ['right', a.box.r - frame.r],
+                 ['top', frame.t - a.box.t], ['bottom', a.box.b - frame.b]].filter(([, d]) => d > TOL);
+    if (cut.length) problems.push(`${a.kind} '${a.text}' cut at the ${cut.map(c => c[0]).join(' and ')} edge`);
+  }
+  const full = gd._fullLayout || {};
+  const areas = Object.entries(full._plots || {}).map(([id, p]) => ({id,
+    l: frame.l + p.xaxis._offset, r: frame.l + p.xaxis._offset + p.xaxis._length,
+    t: frame.t + p.yaxis._offset, b: frame.t + p.yaxis._offset + p.yaxis._length}));
+  for (const a of texts) {
+    if (!['title', 'tick', 'axis title'].includes(a.kind)) continue;
+    for (const area of areas) {
+      if (overlaps(a.box, area)) problems.push(`${a.kind} '${a.text}' lies over the plot area ${area.id}`);
+    }
+  }
+  out.push({index: index, title: (((gd.layout || {}).title || {}).text || '').replace(/<[^>]+>/g, ' ').slice(0, 80), texts: texts.length,
+            width: Math.round(frame.r - frame.l), problems: problems});
+});
+return out;
+"""
+
+# Do tables read? Every table cell in the article: at least MIN_PAD_PX of padding left and right
+# (without it neighbouring numbers run together: "312,3302.11"); a numeric cell ("6,847",
+# "21.93 ± 0.41", "+1.18 ± 0.93 *", "16.2%") on one line, and right-aligned in a cell output;
+# a cell with "±" kept together at any width (white-space nowrap, or no breakable space around it).
+TABLE_JS = r"""
+const MIN_PAD = arguments[0];
+const NUMERIC = /^[+\-−–]?\d[\d,.]*\s*%?(\s*±\s*([+\-−]?\d[\d,.]*|–|-)\s*%?)?(\s*\*)?$/;
+const root = document.querySelector('article') || document.querySelector('main') || document.body;
+const out = [];
+root.querySelectorAll('table').forEach((table, index) => {
+  if (table.closest('.cell_input, pre, .highlight')) return;
+  const problems = {padding: [], align: [], wrapped: [], breakable: []};
+  const output = !!table.closest('.cell_output');
+  let cells = 0;
+  table.querySelectorAll('td, th').forEach(cell => {
+    cells++;
+    const cs = getComputedStyle(cell);
+    const text = cell.innerText.trim();
+    if (parseFloat(cs.paddingLeft) < MIN_PAD || parseFloat(cs.paddingRight) < MIN_PAD) {
+      problems.padding.push(`'${text.slice(0, 30)}' (padding ${cs.paddingLeft} / ${cs.paddingRight})`);
+    }
+    if (cell.tagName !== 'TD' || !text) return;
+    const numeric = NUMERIC.test(text);
+    // alignment is checked in cell outputs (data tables); a prose table's alignment is its author's
+    if (numeric && output && !['right', 'end'].includes(cs.textAlign)) problems.align.push(`'${text}' (${cs.textAlign})`);
+    if (numeric) {
+      // line boxes of the cell's text nodes (not of the <p> around them): tops more than 3 px apart
+      const tops = [];
+      const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        for (const r of range.getClientRects()) {
+          if (r.width > 0 && !tops.some(t => Math.abs(t - r.top) <= 3)) tops.push(r.top);
+        }
+      }
+      if (tops.length > 1) problems.wrapped.push(`'${text}' (${tops.length} lines)`);
+    }
+    if (text.includes('±') && !['nowrap', 'pre'].includes(cs.whiteSpace) && /[ \t]±|±[ \t]/.test(cell.textContent)) {
+      problems.breakable.push(`'${text}' (white-space ${cs.whiteSpace})`);
+    }
+  });
+  out.push({index: index, cells: cells, head: table.innerText.trim().slice(0, 60).replace(/\s+/g, ' '), problems: problems});
+});
+return out;
+"""
+
 FIGURES_DRAWN_JS = r"""
 const figs = document.querySelectorAll('.ramen-plotly-figure, .plotly-graph-div');
 return Array.from(figs).every(f => f.querySelector('.main-svg'));
@@ -128,6 +245,9 @@ class Page:
     requests: list[str] = field(default_factory=list)
     mathjax_wait: str = ""
     screenshot: Path | None = None
+    figures: list[dict] = field(default_factory=list)       # FIGURE_TEXT_JS, one entry per figure
+    tables: list[dict] = field(default_factory=list)        # TABLE_JS, one entry per table
+    element_shots: list[Path] = field(default_factory=list)  # one PNG per figure and per output table
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -223,6 +343,45 @@ def _shoot(drv, target: Path) -> Path:
     return target
 
 
+def _shoot_elements(drv, stem: str) -> list[Path]:
+    """One PNG per plotly figure (``figures/<page>__fig<n>.png``) and per table in a cell output
+    (``tables/<page>__table<n>.png``), at 1280 px: what a reader sees of each, for review. As in
+    :func:`_shoot` the viewport is made as tall as the page (a figure taller than the window is
+    shot whole, and the theme's sticky header, at the page's top, covers none of it), and the
+    mouse is moved off the figures so plotly's hover toolbar is not in the picture."""
+    size = drv.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    height = max(HEIGHT, min(int(size["height"]), 40000))
+    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    shots = []
+    try:
+        drv.execute_script("window.scrollTo(0, 0);")
+        drv.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 0, "y": 0})
+        time.sleep(0.5)                                                  # re-layout, figures resize
+        # a wide table scrolls sideways inside its output: shown whole for its picture (undone below)
+        drv.execute_script("document.querySelectorAll('.cell_output .output').forEach(o => {"
+                           " o.dataset.overflow = o.style.overflow; o.style.overflow = 'visible'; });")
+        for folder, css, name in (("figures", ".js-plotly-plot", "fig"), ("tables", ".cell_output table", "table")):
+            boxes = drv.execute_script(
+                "return Array.from(document.querySelectorAll(arguments[0])).map(e => {"
+                " const r = e.getBoundingClientRect();"
+                " return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]; });", css)
+            for n, (x, y, w, h) in enumerate(boxes, start=1):
+                if w < 1 or h < 1:
+                    continue
+                shot = drv.execute_cdp_cmd("Page.captureScreenshot", {
+                    "format": "png", "clip": {"x": x, "y": y, "width": w, "height": h, "scale": 1}})
+                target = SCREENSHOTS / folder / f"{stem}__{name}{n}.png"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(base64.b64decode(shot["data"]))
+                shots.append(target)
+    finally:
+        drv.execute_script("document.querySelectorAll('.cell_output .output').forEach(o => {"
+                           " o.style.overflow = o.dataset.overflow || ''; });")
+        drv.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return shots
+
+
 def _requests(perf_log: list[dict]) -> list[str]:
     urls = []
     for entry in perf_log:
@@ -244,8 +403,8 @@ def _wait(drv, script: str, timeout: float = WAIT_S) -> bool:
 @pytest.fixture(scope="session")
 def pages(html_dir, server, driver) -> dict[str, Page]:
     """Open every page once; what the checks read."""
-    for old in SCREENSHOTS.glob("*.png"):                               # the previous run's
-        old.unlink()
+    for old in [*SCREENSHOTS.glob("*.png"), *SCREENSHOTS.glob("figures/*.png"), *SCREENSHOTS.glob("tables/*.png")]:
+        old.unlink()                                                   # the previous run's
     found = {}
     for path in page_paths(html_dir):
         page = Page(path)
@@ -256,7 +415,11 @@ def pages(html_dir, server, driver) -> dict[str, Page]:
         _wait(driver, FIGURES_DRAWN_JS)
         time.sleep(0.3)                                                # late console errors
         page.info = driver.execute_script(COLLECT_JS)                 # at 1280 px wide
-        page.screenshot = _shoot(driver, SCREENSHOTS / (path.removesuffix(".html").replace("/", "__") + ".png"))
+        page.figures = driver.execute_script(FIGURE_TEXT_JS)          # before _shoot resizes the page
+        page.tables = driver.execute_script(TABLE_JS, MIN_PAD_PX)
+        stem = path.removesuffix(".html").replace("/", "__")
+        page.element_shots = _shoot_elements(driver, stem)
+        page.screenshot = _shoot(driver, SCREENSHOTS / (stem + ".png"))
         page.severe = [str(e.get("message")) for e in driver.get_log("browser")
                        if e.get("level") == "SEVERE" and not BROWSER_NOISE.search(str(e.get("message")))]
         page.requests = _requests(driver.get_log("performance"))
@@ -436,3 +599,33 @@ def test_internal_links_resolve(pages, html_dir, server):
 def test_screenshots_are_saved(pages):
     missing = [p for p, page in pages.items() if not (page.screenshot and page.screenshot.stat().st_size > 1000)]
     assert not missing, f"no screenshot for {missing}"
+    figures = {p: (len(page.figures), sum("__fig" in s.name for s in page.element_shots)) for p, page in pages.items()}
+    short = {p: f"{shot} screenshots for {n} figures" for p, (n, shot) in figures.items() if shot != n}
+    assert not short, "a screenshot per figure:\n" + _report(short)
+
+
+def test_figure_text_neither_overlaps_nor_is_cut(pages):
+    """Titles, subplot titles, tick labels, axis titles and legend entries of every figure: no two
+    overlap, none runs past the figure's edge, none but annotations and legends lies over a plot
+    area (FIGURE_TEXT_JS). Screenshots: _build/screenshots/figures/."""
+    bad = {}
+    for p, page in pages.items():
+        for fig in page.figures:
+            if fig["problems"]:
+                bad[f"{p} figure {fig['index'] + 1} ({fig['title'] or 'untitled'}, {fig['width']} px)"] = \
+                    fig["problems"][:4] + ([f"... {len(fig['problems']) - 4} more"] if len(fig["problems"]) > 4 else [])
+    assert not bad, "figure text that overlaps or is cut:\n" + _report(bad)
+
+
+def test_table_cells_are_padded_and_numbers_read(pages):
+    """Every table: cells padded (MIN_PAD_PX left and right); numeric cells right-aligned and on
+    one line; "a ± b" never broken across lines (TABLE_JS). Screenshots: _build/screenshots/tables/."""
+    bad = {}
+    what = {"padding": f"cells with under {MIN_PAD_PX} px padding", "align": "numbers not right-aligned",
+            "wrapped": "numbers broken over lines", "breakable": "'±' that may end a line"}
+    for p, page in pages.items():
+        for table in page.tables:
+            found = [f"{len(v)} {what[k]}, e.g. {v[0]}" for k, v in table["problems"].items() if v]
+            if found:
+                bad[f"{p} table {table['index'] + 1} ({table['head'][:40]}...)"] = found
+    assert not bad, "tables that do not read:\n" + _report(bad)

@@ -147,8 +147,10 @@ def test_format_comparison_html_has_one_row_per_method():
     per_doc = {"A": [np.array([1.0, 0.0, 1.0])], "B": [np.array([0.0, 0.0, 1.0])]}
     res = compare_methods(per_doc, "B", metrics=("P@1",))
     html = format_comparison(res, ("P@1",), ("P@1",), html=True)
-    assert html.startswith("<table>") and html.count("<tr>") == 3
-    assert "Δ P@1 vs B" in html and "+33.33 ± " in html
+    assert html.startswith("<table") and html.count("<tr>") == 3
+    # "±" joined to its numbers by no-break spaces; the numeric cells right-aligned on one line
+    assert "Δ P@1 vs B" in html and "+33.33\u00a0±\u00a0" in html
+    assert '<td style="text-align:right;white-space:nowrap">+33.33' in html
 
 
 def test_seed_interval_is_students_t():
@@ -181,3 +183,15 @@ def test_verdict_needs_both_intervals(doc, seeds, want):
     got = verdict({"delta": interval(*doc), "seed_delta": interval(*seeds)})
     assert (got["verdict"], got["reason"]) == want
     assert verdict({"delta": interval(*doc), "seed_delta": None})["verdict"] == "unclear"
+
+
+def test_tables_of_older_summaries_get_their_seed_interval_and_verdict():
+    """A summary written before seed intervals were stored (seed_delta = mean, std, n_pairs)
+    still prints both intervals and the verdict."""
+    r = compare_methods({"B": [np.zeros(4), np.zeros(4), np.zeros(4)],
+                         "A": [np.array([1., 1, 1, .9])] * 3}, "B", ["P@1"])
+    old = r["methods"]["A"]["metrics"]["P@1"]
+    old["seed_delta"] = {k: old["seed_delta"][k] for k in ("mean", "std", "n_pairs")}
+    del old["verdict"]
+    row = format_comparison(r).splitlines()[3]
+    assert "+97.50 ± 4.90 *" in row and "+97.50 ± 0.00 *" in row and "better" in row

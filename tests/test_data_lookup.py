@@ -47,6 +47,11 @@ def test_lookup_order(clean, monkeypatch):
     env = put(clean / "env")
     monkeypatch.setenv("RAMEN_EDU_DATA", str(clean / "env"))
     assert find_data_file() == env and "$RAMEN_EDU_DATA" in data_source(env)
+    # what a chapter prints names where the file was found, never this machine's folders
+    for found in (shared, local, env):
+        assert str(clean) not in data_source(found)
+    assert data_source(env) == ("$RAMEN_EDU_DATA/wikipedia-2019/articles.jsonl.gz "
+                                "(found via $RAMEN_EDU_DATA)")
 
 
 def test_without_the_sample_the_error_says_how_to_get_the_data(clean):

@@ -90,6 +90,19 @@ def test_predictions_figure_marks_truth_quantiles_and_highlight(model, tiny_worl
     assert outlined == [2]
 
 
+def test_prediction_panels_are_stacked_with_room_for_label_names(model, tiny_world):
+    # side by side, chapter 5's four panels each got a twelfth of the width and their label names
+    # ran over the neighbouring panel's bars (issue 21)
+    fig = predictions_figure({"a": model, "b": model, "c": model}, tiny_world, tiny_world.test_texts[0], k=5)
+    axes = ("", "2", "3")
+    assert all(tuple(fig.layout[f"xaxis{s}"].domain) == (0.0, 1.0) for s in axes)
+    tops = [fig.layout[f"yaxis{s}"].domain for s in axes]
+    assert tops[0][0] > tops[1][1] and tops[1][0] > tops[2][1]
+    assert all(fig.layout[f"yaxis{s}"].automargin for s in axes)
+    pruned = pruned_edges_figure(model, tiny_world, _doc_with_edges(tiny_world, "topic"), anchor_set="topic")
+    assert pruned.layout.yaxis.automargin
+
+
 def test_widgets_build_and_redraw(model, tiny_world):
     app = explore_pruned_edges(model, tiny_world, anchor_set="topic")
     combo = app.children[0].children[0]

@@ -23,7 +23,7 @@ import nbformat
 import pytest
 
 from ramen_edu.cli import main
-from ramen_edu.student_copy import TAG, make_student_copies, strip_solutions
+from ramen_edu.student_copy import TAG, make_student_copies, plain_markdown, strip_solutions
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -31,6 +31,8 @@ CELL_TIMEOUT_S = 300  # as tests/test_notebooks.py: only catches a hang
 ATTEMPTS = 2
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MIN_LINE = 20  # a solution line this long or shorter may be ordinary ("return out", "```")
+# a MyST directive's opening fence or option line (a copy writes them as plain Markdown)
+DIRECTIVE_LINE = re.compile(r"^\s*(`{3,}|:{3,})\{|^\s*:[\w-]+:")
 
 
 def _solution_scan(path: Path) -> tuple[list[str], list[str], list[str]]:
@@ -85,8 +87,10 @@ def test_no_solution_text_survives(path: Path, copies: Path):
     leaked = [line for line in own if line in everything]
     assert not leaked, f"{path.name}: solution lines survive in the copies: {leaked[:5]}"
     assert "solution-start" not in text and "solution-end" not in text
-    # everything else is kept: the chapter's other lines, in the copy
-    lost = [line for line in outside if len(line) > MIN_LINE and line not in text]
+    # everything else is kept: the chapter's other lines, in the copy (as plain Markdown: a
+    # directive's fence and option lines become its lead-in, a role its text)
+    lost = [line for line in outside if len(line) > MIN_LINE and line not in text
+            and not DIRECTIVE_LINE.match(line) and plain_markdown(line).strip() not in text]
     assert not lost, f"{path.name}: lines outside the solutions are missing from the copy: {lost[:5]}"
     source = nbformat.read(path, as_version=4)
     assert copy.cells[0].source == source.cells[0].source  # the Colab set-up cell stays first
@@ -103,13 +107,55 @@ def test_one_your_turn_cell_per_exercise_and_no_outputs(path: Path, copies: Path
         assert cell.cell_type == "code"
         assert f'raise NotImplementedError("Your turn: exercise {label} ' in cell.source
         before = copy.cells[i - 1]  # the exercise's own text, right above
-        assert before.cell_type == "markdown" and re.search(rf":label:\s*{re.escape(label)}\s", before.source + "\n")
+        assert before.cell_type == "markdown" and f"**Exercise `{label}`**" in before.source
     for cell in copy.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
             assert "execution" not in cell.metadata
     assert "widgets" not in copy.metadata
     assert len({c.id for c in copy.cells}) == len(copy.cells)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_copies_are_plain_markdown_that_colab_renders(path: Path, copies: Path):
+    # Colab and a JupyterLab without jupyterlab-myst show a directive as a code block and the
+    # mathematics inside it as raw $…$ (issue 21): a copy has no directive fence and no role left
+    copy = nbformat.read(copies / path.name, as_version=4)
+    md = "\n".join(c.source for c in copy.cells if c.cell_type == "markdown")
+    fences = [line for line in md.splitlines() if re.match(r"^\s*(`{3,}|:{3,})\{", line)]
+    roles = re.findall(r"\{[a-z:]+\}`[^`]*`", md)
+    assert not fences and not roles, f"{path.name}: MyST left in the copy: {(fences + roles)[:5]}"
+    source = nbformat.read(path, as_version=4)
+    n_math = sum(c.source.count("$") for c in source.cells if c.cell_type == "markdown" and "solution" not in c.source)
+    assert md.count("$") >= n_math  # the mathematics is kept, outside any fence
+
+
+def test_plain_markdown_forms():
+    text = ("Intro, see {doc}`notation` and {ref}`ex1-a` or {ref}`the table <tab-x>`.\n\n"
+            "```{exercise} A title with $x^2$\n:label: ex1-a\n:class: hard\nDo $y = x^2$.\n```\n\n"
+            "```{admonition} Data credit\n:class: note\nWikipedia, CC BY-SA.\n\nSecond line.\n```\n\n"
+            "```{prf:theorem} Name\n:label: thm\nStatement $a$.\n```\n"
+            "```{prf:proof}\nEasy.\n```\n"
+            "```python\n{doc}`kept in code`\n```\n"
+            "````{note}\nOuter\n```{exercise}\n:label: ex-in\nInner.\n```\n````\n")
+    plain = plain_markdown(text)
+    assert "Intro, see *notation* and `ex1-a` or *the table*." in plain
+    assert "**Exercise `ex1-a`** — *A title with $x^2$*\n\nDo $y = x^2$.\n" in plain
+    assert "> **Data credit**\n>\n> Wikipedia, CC BY-SA.\n>\n> Second line.\n" in plain
+    assert "**Theorem** (Name)\n\nStatement $a$.\n" in plain and "*Proof.* Easy. ∎" in plain
+    assert "```python\n{doc}`kept in code`\n```" in plain                 # code is code
+    assert "> **Note**" in plain and "> **Exercise `ex-in`**" in plain     # nested, quoted
+    assert ":label:" not in plain and ":class:" not in plain and "```{" not in plain
+    assert plain_markdown("```{exercise}\nnever closed") == "```{exercise}\nnever closed"
+
+
+def test_myst_option_keeps_the_directives(tmp_path):
+    book = _book(tmp_path, _md(EX.format("a")), name="01_x.ipynb")
+    plain, myst = tmp_path / "plain", tmp_path / "myst"
+    make_student_copies(book, plain)
+    make_student_copies(book, myst, myst=True)
+    assert "**Exercise `a`**" in (plain / "01_x.ipynb").read_text()
+    assert "{exercise}" in (myst / "01_x.ipynb").read_text()
 
 
 def test_readme_says_how_to_run_the_copies(copies: Path):

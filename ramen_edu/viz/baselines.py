@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
+from ramen_edu.viz.layout import wrap
 from ramen_edu.viz.xc import QUANTILE_NAMES
 
 
@@ -27,7 +28,7 @@ def fn_diff_figure(diff: Mapping[str, Mapping[str, Mapping[str, float]]], *, tit
     fig = go.Figure(go.Heatmap(z=z, x=[k.replace("FN", "DIFF") for k in ks], y=names, text=text,
                                texttemplate="%{text}", colorscale="RdBu_r", zmin=-bound, zmax=bound,
                                colorbar=dict(title="points")))
-    fig.update_layout(title=title, height=360, template="plotly_white", yaxis_title="label quantile")
+    fig.update_layout(title=wrap(title), height=360, template="plotly_white", yaxis_title="label quantile")
     return fig
 
 
@@ -40,5 +41,5 @@ def cost_figure(stages: Mapping[str, Mapping[str, float]], *, title: str) -> go.
     names = list(stages)
     all_stages = list(dict.fromkeys(s for d in stages.values() for s in d))
     fig = go.Figure([go.Bar(name=s, x=names, y=[stages[p].get(s, 0.0) for p in names]) for s in all_stages])
-    fig.update_layout(barmode="stack", title=title, template="plotly_white", height=360, yaxis_title="ms per query")
+    fig.update_layout(barmode="stack", title=wrap(title), template="plotly_white", height=360, yaxis_title="ms per query")
     return fig

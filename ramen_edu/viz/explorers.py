@@ -29,6 +29,7 @@ from plotly.subplots import make_subplots
 from ramen_edu.graphs import check_prune_threshold, edge_cosines
 from ramen_edu.metrics import label_quantiles
 from ramen_edu.viz.graphs import shorten
+from ramen_edu.viz.layout import lift_subplot_titles, wrap
 
 # bin 1 (tail) … bin 5 (head); tail warm, head cool
 QUANTILE_COLOURS = ("#d62728", "#ff7f0e", "#bcbd22", "#17becf", "#1f77b4")
@@ -97,9 +98,11 @@ def pruned_edges_figure(model, dataset, document, *, anchor_set=None, threshold:
     fig.add_vline(x=threshold, line_dash="dash", line_color="grey")
     shown = f", lowest {len(show)} shown" if len(show) < n else ""
     fig.update_layout(
-        title=f"{e['document']!r} → {e['anchor_set']} anchors: {n} edges, {n_cut} cut at cos ≤ {threshold:g}{shown}",
-        xaxis_title="cosine under the model's encoder", yaxis=dict(autorange="reversed"),
-        height=max(300, 22 * len(show) + 120), margin=dict(l=260), showlegend=False)
+        title=wrap(f"{e['document']!r} → {e['anchor_set']} anchors: {n} edges, {n_cut} cut at cos ≤ {threshold:g}{shown}"),
+        xaxis_title="cosine under the model's encoder",
+        # automargin: the left margin grows to the longest anchor name instead of cutting it
+        yaxis=dict(autorange="reversed", automargin=True),
+        height=max(300, 22 * len(show) + 120), showlegend=False)
     return fig
 
 
@@ -158,7 +161,7 @@ def predictions_figure(models, dataset, text: str, *, k: int = 10, highlight: Se
     text; when it is a training or test document of ``dataset`` its true labels are starred.
     Bars are coloured by the label's equal-volume frequency quantile (bin 1 = tail … bin 5 =
     head, ``ramen_edu.metrics.label_quantiles``); labels in ``highlight`` are outlined in black.
-    Returns a plotly Figure with one panel per model.
+    Returns a plotly Figure with one panel per model, one above the other.
     Taught in: book/04_training.ipynb
     """
     models = _as_models(models)
@@ -174,28 +177,37 @@ def predictions_figure(models, dataset, text: str, *, k: int = 10, highlight: Se
     elif text in dataset.test_texts:
         truth = set(dataset.test_y[dataset.test_texts.index(text)].indices.tolist())
     wanted = set(highlight)
-    fig = make_subplots(rows=1, cols=len(models), subplot_titles=list(models), horizontal_spacing=0.22)
-    for col, (name, m) in enumerate(models.items(), start=1):
+    # one panel per model, one above the other: side by side (four models in chapter 5) each panel
+    # got a twelfth of the width and its label names ran over the bars of the panel to its left
+    panel_px, gap_px, top_px, bottom_px = 24 * k + 30, 80, 110, 50
+    height = len(models) * panel_px + (len(models) - 1) * gap_px + top_px + bottom_px
+    fig = make_subplots(rows=len(models), cols=1, subplot_titles=list(models),
+                        vertical_spacing=gap_px / (height - top_px - bottom_px) if len(models) > 1 else 0.0)
+    for row, (name, m) in enumerate(models.items(), start=1):
         top = m.retrieve([text], k)
         found = top.ids[0] >= 0
         ids, scores = top.ids[0][found], top.scores[0][found]
         labels = [dataset.label_texts[j] for j in ids]
         fig.add_trace(go.Bar(
-            x=scores, y=[("★ " if j in truth else "") + shorten(t, 30) for j, t in zip(ids, labels)],
+            x=scores, y=[("★ " if j in truth else "") + shorten(t, 40) for j, t in zip(ids, labels)],
             orientation="h", showlegend=False,
             marker=dict(color=[QUANTILE_COLOURS[b] for b in bins[ids]],
                         line=dict(color=["black" if t in wanted else "rgba(0,0,0,0)" for t in labels], width=3)),
             hovertext=[f"{t}<br>cos {s:.3f} · quantile bin {b + 1} · {int(freq[j])} training documents"
                        + (" · true label" if j in truth else "")
                        for t, s, j, b in zip(labels, scores, ids, bins[ids])], hoverinfo="text"),
-            row=1, col=col)
-        fig.update_yaxes(autorange="reversed", row=1, col=col)
+            row=row, col=1)
+        fig.update_yaxes(autorange="reversed", automargin=True, row=row, col=1)
+        fig.update_xaxes(title_text="cosine" if row == len(models) else None, row=row, col=1)
     for b, colour in enumerate(QUANTILE_COLOURS):  # legend: one entry per quantile
         fig.add_trace(go.Bar(x=[None], y=[None], marker_color=colour, name=f"bin {b + 1}"
                              + (" (tail)" if b == 0 else " (head)" if b == 4 else "")))
-    fig.update_layout(title=f"top {k} labels for {text!r} (★ true label, outlined: {', '.join(highlight) or '—'})",
-                      height=max(320, 28 * k + 140), barmode="overlay")
-    return fig
+    # the variable part (the text, the outlined labels) on its own, smaller second line
+    fig.update_layout(title=wrap(f"top {k} labels for {text!r}") + "<br><sup>"
+                      + wrap(f"★ true label · outlined: {', '.join(highlight) or '—'}", 80) + "</sup>",
+                      height=height, barmode="overlay", margin=dict(t=top_px, b=bottom_px),
+                      legend=dict(title_text="label quantile"))
+    return lift_subplot_titles(fig)
 
 
 def explore_predictions(models, dataset, *, text: str = "", k: int = 10, highlight: Sequence[str] = ()):

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from ramen_edu.viz.layout import wrap
 from ramen_edu.viz.tables import html_table
 
 # one colour per node kind; anchor sets not listed get the fallback grey-blue
@@ -71,7 +72,7 @@ def draw_neighbourhood(g, *, highlight=(), title: str | None = None, seed: int =
                                   width=[4 if (n in wanted or d["text"] in wanted) else 1
                                          for n, d in zip(nodes, data)])),
             name=kind))
-    fig.update_layout(title=title, showlegend=True, height=600, template="plotly_white",
+    fig.update_layout(title=wrap(title), showlegend=True, height=600, template="plotly_white",
                       xaxis=dict(visible=False), yaxis=dict(visible=False),
                       margin=dict(l=10, r=10, t=50 if title else 10, b=10))
     return fig
@@ -91,7 +92,7 @@ def visits_by_distance_figure(distance: np.ndarray, walk_freq: np.ndarray, exact
     expected = [float(np.asarray(exact)[distance == d].sum()) for d in ds]
     fig = go.Figure([go.Bar(x=ds, y=sampled, name="sampled walk"),
                      go.Bar(x=ds, y=expected, name="exact (personalised PageRank)")])
-    fig.update_layout(barmode="group", title=title, template="plotly_white", height=380,
+    fig.update_layout(barmode="group", title=wrap(title), template="plotly_white", height=380,
                       xaxis=dict(title="hop distance of the anchor from the start node", dtick=1),
                       yaxis=dict(title="share of anchor visits", type="log"))
     return fig
@@ -111,7 +112,7 @@ def cosine_histogram_figure(related_cos: np.ndarray, unrelated_cos: np.ndarray, 
                                    histnorm="probability"))
     fig.add_vline(x=threshold, line=dict(color="black", dash="dash"),
                   annotation_text=f"prune ≤ {threshold:g}")
-    fig.update_layout(barmode="overlay", title=title, template="plotly_white", height=380,
+    fig.update_layout(barmode="overlay", title=wrap(title), template="plotly_white", height=380,
                       xaxis=dict(title="cosine of the edge's endpoints (encoder)"),
                       yaxis=dict(title="share of edges"))
     return fig
@@ -148,6 +149,8 @@ def walk_convergence_figure(hop_grid: Sequence[int], max_err: Sequence[float],
     fig = go.Figure([go.Scatter(x=list(hop_grid), y=list(max_err), mode="lines+markers", name="largest single-anchor error"),
                      go.Scatter(x=list(hop_grid), y=list(tv_err), mode="lines+markers", name="total variation"),
                      go.Scatter(x=list(hop_grid), y=guide, mode="lines", line=dict(dash="dash"), name="∝ 1/√hops")])
-    fig.update_layout(template="plotly_white", height=360, xaxis=dict(title="hops", type="log"),
-                      yaxis=dict(title="error vs exact PPR", type="log"))
+    # dtick "D2": on a log axis spanning less than a decade (the smoke profile's few hops) plotly
+    # labels every digit 2 … 9 and the labels overlap; 2 and 5 per decade stay apart
+    fig.update_layout(template="plotly_white", height=360, xaxis=dict(title="hops", type="log", dtick="D2"),
+                      yaxis=dict(title="error vs exact PPR", type="log", dtick="D2"))
     return fig

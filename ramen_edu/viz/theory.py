@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ramen_edu.theory import bound_holds, fixed_direction_sides
+from ramen_edu.viz.layout import wrap
 
 
 def sides_figure(rows: Sequence[Mapping], title: str = "Theorem 1: left side vs right side") -> go.Figure:
@@ -33,7 +34,7 @@ def sides_figure(rows: Sequence[Mapping], title: str = "Theorem 1: left side vs 
     lo, hi = min(values) * 0.5, max(values) * 2
     fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="lhs = rhs",
                              line=dict(color="black", dash="dash")))
-    fig.update_layout(title=title, template="plotly_white", height=450,
+    fig.update_layout(title=wrap(title), template="plotly_white", height=450,
                       xaxis=dict(type="log", title="right side  β·R·‖W‖₂·‖A − Â‖₂"),
                       yaxis=dict(type="log", title="left side  ‖φ(AXW) − H(X)‖_F / √N"))
     return fig

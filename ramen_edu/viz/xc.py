@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+from ramen_edu.viz.layout import wrap
 
 #: bin names of the 5 equal-volume label quantiles, tail first (RAMEN App. D.1)
 QUANTILE_NAMES = ("tail", "2", "3", "4", "head")
@@ -43,7 +44,7 @@ def label_frequency_figure(frequencies: Mapping[str, np.ndarray] | np.ndarray, *
                                  hovertemplate="rank %{x}<br>%{y} documents<extra>" + str(name) + "</extra>"))
     fig.update_xaxes(type="log", title="label rank (1 = most frequent)")
     fig.update_yaxes(type="log", title="training documents with the label")
-    fig.update_layout(title=title, template="plotly_white", height=420,
+    fig.update_layout(title=wrap(title), template="plotly_white", height=420,
                       legend=dict(x=0.98, y=0.98, xanchor="right"))
     return fig
 
@@ -79,7 +80,7 @@ def metrics_figure(rows: Mapping[str, Mapping[str, float]], columns: Sequence[st
     for name, res in rows.items():
         fig.add_trace(go.Bar(x=list(columns), y=[100 * res[c] for c in columns], name=str(name),
                              hovertemplate="%{x}: %{y:.1f}<extra>" + str(name) + "</extra>"))
-    fig.update_layout(barmode="group", template="plotly_white", height=380, title=title,
+    fig.update_layout(barmode="group", template="plotly_white", height=380, title=wrap(title),
                       yaxis_title="percent")
     return fig
 
@@ -97,7 +98,7 @@ def quantile_metrics_figure(per_method: Mapping[str, Mapping[int, Mapping[str, f
         fig.add_trace(go.Bar(x=_bin_names(len(order)), y=[100 * per_bin[b][metric] for b in order],
                              name=str(name)))
     fig.update_layout(barmode="group", template="plotly_white", height=380, yaxis_title=f"{metric} (percent)",
-                      title=title if title is not None else f"{metric} on each label quantile",
+                      title=wrap(title) if title is not None else f"{metric} on each label quantile",
                       xaxis_title="label quantile (equal training volume)")
     return fig
 
