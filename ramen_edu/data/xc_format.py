@@ -294,13 +294,17 @@ def _parse_pairs(body: bytes, n_cols: int):
 
 
 def read_sparse(path, n_rows: int | None = None, n_cols: int | None = None, *,
-                rows_from: str | None = None, cols_from: str | None = None) -> sp.csr_matrix:
+                rows_from: str | None = None, cols_from: str | None = None,
+                no_negatives: str | None = None) -> sp.csr_matrix:
     """Read a sparse matrix in the XC format (header ``ROWS COLS``, then ``col:value`` rows).
 
     path:    file. n_rows / n_cols: the shape the caller expects (e.g. the line count of
              ``trn_X.txt``); a header that disagrees raises XCFormatError on line 1.
              rows_from / cols_from: where that expectation comes from, for the message
              (e.g. ``"trn_X.txt (10 lines)"``).
+    no_negatives: when given, a negative value raises XCFormatError on its line, with this
+             text as what was expected (label files: a negative relevance would be stored as a
+             present pair, i.e. a positive label).
     Returns csr_matrix float32 (ROWS × COLS), sorted indices, explicit zeros dropped.
 
     The whole file is parsed with numpy (no per-pair Python loop): ~1M pairs in about a
@@ -338,6 +342,10 @@ def read_sparse(path, n_rows: int | None = None, n_cols: int | None = None, *,
         _diagnose_rows(path, body_raw.decode("utf-8").split("\n"), cols, first_line=2)
         raise XCFormatError(path, None, "could not be parsed, yet no line is to blame (please report this)",
                             "the XC sparse format")
+    if no_negatives is not None and (values < 0).any():
+        first = int(np.flatnonzero(values < 0)[0])
+        raise XCFormatError(path, int(row_of[first]) + 2, f"negative value in pair "
+                            f"'{col_ids[first]}:{values[first]:g}'", no_negatives)
     indptr = np.zeros(rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(row_of, minlength=rows), out=indptr[1:])
     return as_csr(sp.csr_matrix((values, col_ids, indptr), shape=(rows, cols)))
@@ -573,13 +581,18 @@ def read_xc_dataset(path, *, name: str | None = None, propensity_a: float | None
     texts = {f: read_texts(folder / f) for f in (TRAIN_TEXTS, TEST_TEXTS, LABEL_TEXTS)}
     n_train, n_test, n_labels = (len(texts[f]) for f in (TRAIN_TEXTS, TEST_TEXTS, LABEL_TEXTS))
 
-    def matrix(file: str, rows_file: str, n_rows: int, cols_file: str, n_cols: int) -> sp.csr_matrix:
+    def matrix(file: str, rows_file: str, n_rows: int, cols_file: str, n_cols: int,
+               no_negatives: str | None = None) -> sp.csr_matrix:
         return read_sparse(folder / file, n_rows, n_cols,
                            rows_from=f"{rows_file} has {n_rows} lines (one row per line of {rows_file})",
-                           cols_from=f"{cols_file} has {n_cols} lines (one column per line of {cols_file})")
+                           cols_from=f"{cols_file} has {n_cols} lines (one column per line of {cols_file})",
+                           no_negatives=no_negatives)
 
-    train_y = matrix(TRAIN_Y, TRAIN_TEXTS, n_train, LABEL_TEXTS, n_labels)
-    test_y = matrix(TEST_Y, TEST_TEXTS, n_test, LABEL_TEXTS, n_labels)
+    # a label file's stored pairs are the positives, so a negative relevance would count as one;
+    # anchor graphs keep any float weight (written and read back exactly)
+    relevance = "relevance values > 0 (a stored pair is a positive label; leave a pair out for none)"
+    train_y = matrix(TRAIN_Y, TRAIN_TEXTS, n_train, LABEL_TEXTS, n_labels, relevance)
+    test_y = matrix(TEST_Y, TEST_TEXTS, n_test, LABEL_TEXTS, n_labels, relevance)
     filter_path = folder / FILTER_FILE
     filter_pairs = (read_filter_pairs(filter_path, n_test, n_labels) if filter_path.is_file()
                     else np.zeros((0, 2), dtype=np.int64))

@@ -310,12 +310,20 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
     if unknown:
         raise ValueError(f"unknown ablation row(s) {unknown}; valid rows for dataset "
                          f"{dataset.name!r}: {', '.join(all_rows)}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.time()
 
     def run_config(row: str, seed: int) -> TrainConfig:
         return dataclasses.replace(config, **all_rows[row], seed=seed)
+
+    # every row's config is checked before the first training, not when its turn comes (a bad
+    # --lambdas value used to fail after all the rows before it had trained)
+    for row in chosen:
+        try:
+            run_config(row, seeds - 1)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"ablation row {row!r} ({all_rows[row]}): {err}") from None
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
 
     todo = [(r, s) for s in range(seeds) for r in chosen]  # seed-major: a partial run already compares every row
     n_trained = 0
