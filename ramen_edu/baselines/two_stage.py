@@ -72,7 +72,6 @@ def cap_links(edges: sp.csr_matrix, k: int, *, seed: int) -> np.ndarray:
 
     A row with more than k edges keeps k of them chosen uniformly (``default_rng(seed)``), so no
     anchor id order biases the choice. Vectorised: one random key per edge, one lexsort.
-    Taught in: book/05_baselines_and_tail.ipynb
     """
     if k < 1:
         raise ValueError(f"k={k}: a document needs at least one anchor slot")
@@ -97,7 +96,6 @@ class AnchorAggregator(torch.nn.Module):
     mode: "attention" (α = softmax of ⟨e, a_j⟩/τ over the valid anchors, τ learned) or "mean"
     (α uniform). ``bank`` (M, D) is a buffer: the anchors' embeddings, set by the trainer.
     forward(e (B, D) unit rows, links int64 (B, k) with −1 pads) → (B, D) unit rows.
-    Taught in: book/05_baselines_and_tail.ipynb
     """
 
     def __init__(self, dim: int, n_anchors: int, mode: str = "attention") -> None:
@@ -128,7 +126,6 @@ class TwoStageTrainer(Trainer):
 
     anchor_set: the linked set (default: the config's only anchor set). k: anchors per document.
     aggregation: "attention" or "mean". Other arguments as :class:`~ramen_edu.training.trainer.Trainer`.
-    Taught in: book/05_baselines_and_tail.ipynb
     """
 
     def __init__(self, dataset, config, *, anchor_set: str | None = None, k: int = 5,

@@ -81,7 +81,6 @@ def ablation_rows(anchor_sets: Sequence[str], *, bandit: bool = True,
     lambdas: extra rows "λ <value>" that start every λ_x, λ_z at that value — with the bandit
     off, a grid of fixed λ whose *validation-slice* metrics (run.json "validation_metrics")
     choose the recipe's λ.
-    Taught in: book/04_training.ipynb
     """
     rows: dict[str, dict] = {
         FULL_ROW: {},
@@ -294,7 +293,6 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
     output; log: where one status line per (row, seed) goes (None: nowhere). info: extra facts for
     ablation.json (e.g. the config file). Returns the ablation.json content; its "table" is the
     markdown table.
-    Taught in: book/04_training.ipynb
     """
 
     log = log or (lambda *a, **k: None)

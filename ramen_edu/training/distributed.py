@@ -11,8 +11,6 @@ sums the gradients that every rank sends back for rank r's rows, so rank r recei
 N·∂ℓ/∂e_r; DDP then averages the parameter gradients over the N ranks, which gives
 Σ_r ∂ℓ/∂e_r · ∂e_r/∂θ = ∂ℓ/∂θ, the single-process gradient. ``tests/test_ddp.py`` checks it
 with two CPU processes and the gloo backend.
-
-Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 

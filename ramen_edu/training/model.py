@@ -162,7 +162,6 @@ class RamenModel:
         Returns (rows (R,) int64, ids (R, k) int64, scores (R, k) float32), in the (ids, scores)
         order the metrics take. Raises ValueError when the dataset's labels are not the model's
         (:meth:`check_labels`, which ``evaluation.retrieve_split`` calls).
-        Taught in: book/04_training.ipynb
         """
         rows, top = retrieve_split(self, dataset, docs=docs, k=k, progress=progress)
         return rows, top.ids, top.scores

@@ -82,7 +82,6 @@ def validation_split(train_y, fraction: float, seed: int):
     V = round(fraction · labelled documents), drawn with ``default_rng([seed, 11])`` among the
     training documents that have a label. Emptied rows are never batched (the sampler skips
     documents without labels), so the slice is held out of training for every method alike.
-    Taught in: book/04_training.ipynb
     """
     labelled = np.flatnonzero(np.diff(train_y.indptr) > 0)
     n_val = int(round(fraction * len(labelled)))
