@@ -2,6 +2,8 @@
 #   make demo   the main job: synthetic world -> RAMEN and baseline -> metrics table
 #   make test   unit tests, every chapter in the smoke profile, the book build (-W), and the
 #               built book opened page by page in headless Chromium, network off (browser-test)
+#   make check  the quick loop while editing: unit tests without those marked slow, notebook or
+#               browser (minutes less); `make test` (CI) still runs every test
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +15,7 @@ TORCH_PIN ?= torch==2.13.0
 # exactly one faiss extra: cpu (faiss-cpu) or gpu (faiss-gpu-cu12); both at once break `import faiss`
 EXTRAS ?= cpu,book,test
 
-.PHONY: demo test unit notebooks book browser-test browser-deps benchmark student-copies clean
+.PHONY: demo test check unit notebooks book browser-test browser-deps benchmark student-copies clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +31,9 @@ test: $(VENV)/.installed
 	$(PY) -m pytest -q -ra -m "not browser"
 	$(MAKE) book
 	$(MAKE) browser-test
+
+check: $(VENV)/.installed
+	$(PY) -m pytest -q -ra -m "not slow and not notebook and not browser"
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest -q -ra -m "not notebook and not browser"

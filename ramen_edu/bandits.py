@@ -295,7 +295,6 @@ def run_toy_bandit(mode: str = "validation", *, iterations: int = 6000, seed: in
     harm 1 (room to move the right way; override with ``init=``). Names: "doc_label",
     "doc_anchor:help", "doc_anchor:harm"; ``step`` is θ's learning rate; ``iterations`` counts
     the steps of the kept trajectory. Returns the bandit (its ``history`` tells the story).
-    Taught in: book/04_training.ipynb
     """
     rng = np.random.default_rng(seed)
     truth = rng.normal(size=dim)

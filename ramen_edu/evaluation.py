@@ -45,7 +45,6 @@ def _check_split(split: str) -> None:
 def split_rows(dataset, *, split: str = "test", docs: np.ndarray | int | None = None) -> np.ndarray:
     """The rows of ``split`` to score: ``docs`` as an index array, an int n for the first n rows,
     or None for all of them. Returns int64 (R,).
-    Taught in: book/04_training.ipynb
     """
     _check_split(split)
     n = dataset.n_test if split == "test" else dataset.n_train
@@ -70,7 +69,6 @@ def retrieve_split(retriever, dataset, *, split: str = "test", docs: np.ndarray 
     A retriever with ``check_labels(dataset)`` (a ``RamenModel``) checks first that the dataset's
     label texts are its own: label id 7 must be the model's label 7. Returns (rows int64 (R,),
     ``Retrieved`` (R, k)).
-    Taught in: book/04_training.ipynb
     """
     check_labels = getattr(retriever, "check_labels", None)
     if check_labels is not None:
@@ -94,7 +92,7 @@ def score_split(pred, dataset, *, split: str = "test", rows: np.ndarray | None =
     Returns ``metrics.all_metrics``' dict; with ``per_document`` ``metrics.per_document_metrics``'
     vectors; with ``bins`` (L,) label bins ``metrics.quantile_metrics``' {bin: metrics dict}
     (``mode`` as there).
-    Taught in: book/04_training.ipynb
+    Taught in: book/01_extreme_classification.ipynb
     """
     _check_split(split)
     rows = split_rows(dataset, split=split) if rows is None else np.asarray(rows, dtype=np.int64)

@@ -379,8 +379,6 @@ def build_bipartite(doc_anchor, label_anchor=None) -> sp.csr_matrix:
 
 def split_bipartite(adj, n_docs: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Inverse of :func:`build_bipartite`: (first n_docs rows, remaining rows), both csr.
-
-    Taught in: book/02_anchor_graphs.ipynb
     """
     adj = sp.csr_matrix(adj)
     if not 0 <= int(n_docs) <= adj.shape[0]:
@@ -712,7 +710,6 @@ def prune_edges(adj, row_emb, col_emb, *, threshold: float = 0.0, chunk_size: in
     adj: csr (n × M); row_emb: (n × D) node embeddings; col_emb: (M × D) anchor embeddings
     (numpy or torch; L2-normalised here if they are not); backend: see :func:`edge_cosines`.
     Returns (kept csr (n × M) with the original weights of the kept edges, PruneRecord).
-    Taught in: book/02_anchor_graphs.ipynb
     """
     adj = _check_adj(adj)
     threshold = check_prune_threshold(threshold)

@@ -71,7 +71,6 @@ def triplet_from_similarity(
     Each row's loss is divided by the number of negatives it uses (k, or fewer if fewer exist);
     see the module docstring for how this matches NGAME. Returns a scalar (or (B,)) tensor that
     carries gradients to ``sim``.
-    Taught in: book/04_training.ipynb
     """
     _check_2d("sim", sim)
     b, c = sim.shape

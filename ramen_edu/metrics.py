@@ -295,7 +295,6 @@ def top_k_ids(pred, k: int, *, n_labels: int | None = None) -> np.ndarray:
 
     pred: sparse (N × L) scores, (ids, scores) arrays (N × m, -1 padded) or ranked int ids (N × m).
     Returns int64 (N × k), best first, -1 where a row has fewer than k predictions.
-    Taught in: book/01_extreme_classification.ipynb
     """
     k = _check_ks(k)[0]
     parts = _split_pred(pred, n_labels)
@@ -364,7 +363,6 @@ def filter_predictions(pred, filt, *, n_labels: int | None = None):
     pair can never count (zeroing would still leave it ranked above negative scores).
     The ground truth is not touched. n_labels is needed only for the (ids, scores) form.
     Returns the same form as pred: a csr without those entries, or (ids, scores) with them -1.
-    Taught in: book/01_extreme_classification.ipynb
     """
     if sp.issparse(pred):
         return _filter_csr(_as_score_csr(pred), filt)
@@ -561,7 +559,6 @@ def ndcg_at_k(pred, true, ks: Sequence[int] = (1, 3, 5), *, empty: str = "count"
 
     Shapes and options as ``precision_at_k``; a document without labels scores 0 (its ideal DCG
     is 0), as in pyxclib. Returns {k: fraction in [0, 1]}.
-    Taught in: book/01_extreme_classification.ipynb
     """
     _check_empty(empty)
     s, ks = _score(pred, true, ks, filter=filter)
@@ -573,7 +570,6 @@ def recall_at_k(pred, true, ks: Sequence[int] = (1, 3, 5), *, empty: str = "coun
     """R@k = #relevant labels among the top k ÷ |y|, averaged over documents (0 when |y| = 0).
 
     Shapes and options as ``precision_at_k``. Returns {k: fraction in [0, 1]}.
-    Taught in: book/01_extreme_classification.ipynb
     """
     _check_empty(empty)
     s, ks = _score(pred, true, ks, filter=filter)
@@ -587,7 +583,6 @@ def fn_at_k(pred, true, ks: Sequence[int] = (1, 3, 5), *, empty: str = "count",
     A document without labels has missed nothing and scores 0, so with empty="count"
     FN@k + R@k = 1 − (share of documents without labels); with "skip" they sum to 1.
     Shapes and options as ``precision_at_k``. Returns {k: fraction in [0, 1]} (lower is better).
-    Taught in: book/01_extreme_classification.ipynb
     """
     _check_empty(empty)
     s, ks = _score(pred, true, ks, filter=filter)
@@ -623,7 +618,6 @@ def psndcg_at_k(pred, true, propensity, ks: Sequence[int] = (1, 3, 5), *,
     labels by 1/p_l). normalize="dataset" (default): Σ num_i ÷ Σ ideal_i; "document": mean of
     num_i/ideal_i; "none": mean of num_i. Other arguments as ``psp_at_k``.
     Returns {k: value}; in [0, 1] unless normalize="none".
-    Taught in: book/01_extreme_classification.ipynb
     """
     _check_empty(empty)
     if normalize not in _NORMALIZE_CHOICES:
@@ -707,7 +701,7 @@ def per_document_metrics(pred, true, *, train_y=None, label_frequency=None,
     for every method scored on it and differences of these vectors average to the difference of
     the dataset-normalised PSP (a single value may exceed 1). With empty="skip" documents
     without labels hold NaN and the mean is over the others (``v[~np.isnan(v)].mean()``).
-    Taught in: book/04_training.ipynb (seeded comparisons: ``ramen_edu.comparison``)
+     (seeded comparisons: ``ramen_edu.comparison``)
     """
     s, ks = _score_checked(pred, true, train_y, label_frequency, n_train, a, b, ks, filter, empty, normalize)
     return _collect_docs(s, ks, empty, normalize)

@@ -4,8 +4,6 @@ RAMEN needs no graph at inference (the point of the method, §3): embed the labe
 embed a new document, return the labels with the largest cosine. Where no faiss is installed
 (a GPU machine with CUDA torch only), the same exact search runs in torch
 (``ramen_edu.torch_search``); ``SEARCH_BACKEND`` says which one this process uses.
-
-Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 
@@ -34,7 +32,7 @@ def load_faiss():
     one's files overwrite parts of the first and ``import faiss`` fails deep inside SWIG
     (``module 'faiss._swigfaiss' has no attribute 'delete_GpuResourcesVector'``) while
     ``pip check`` sees nothing wrong. That case is caught here, before the import.
-    Taught in: book/intro.md (installing)
+     (installing)
     """
     gpu = [d for d in FAISS_GPU_DISTRIBUTIONS if _installed(d)]
     if gpu and _installed("faiss-cpu"):
@@ -90,7 +88,6 @@ def _as_float32_rows(x: np.ndarray, what: str) -> np.ndarray:
 class Retrieved(NamedTuple):
     """Top-k labels per query, best first: ids int64 (N, k), -1 padded; scores float32 (N, k),
     -inf at padding. A tuple ``(ids, scores)``: the form ``ramen_edu.metrics`` takes as it is.
-    Taught in: book/04_training.ipynb
     """
 
     ids: np.ndarray

@@ -6,7 +6,9 @@ JSON run record.
 
 Files a run keeps (``run.json``, the ``LATEST`` pointer, checkpoints) are written with
 :func:`atomic_write`: a crash or a full disk leaves the previous file whole, never half of a new
-one, and a temporary file a crash leaves behind is removed by :func:`remove_stale_tmp`.
+one, and a temporary file a crash leaves behind is removed by :func:`remove_stale_tmp`. Folders
+of several files (saved models) are written whole with :func:`atomic_folder`, and a run folder
+has one writer at a time (:func:`lock_folder`).
 """
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO
@@ -143,6 +146,119 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+SAVING_SUFFIX = ".saving"  # a folder being written by atomic_folder
+REPLACED_SUFFIX = ".replaced"  # the previous folder, between atomic_folder's two renames
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """``with atomic_folder(path) as tmp:`` fill ``tmp``; on leaving, ``tmp`` becomes ``path``.
+
+    ``tmp`` is a new folder beside ``path``; when the block ends without an error its files are
+    fsynced and it is renamed to ``path`` (a previous ``path`` is moved aside first and deleted
+    after). A crash or an error while the files are written leaves ``path`` as it was and its
+    ``tmp`` is deleted (or, after a kill, at the next save of ``path``). POSIX cannot rename a
+    folder over a non-empty one, so there is an instant between the two renames where ``path``
+    is missing; a kill exactly then leaves the previous folder, complete, as
+    ``.<name>.replaced`` beside it, and :func:`interrupted_folder_hint` says so to a reader.
+    One folder has one writer at a time (run folders: :func:`lock_folder`).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*{SAVING_SUFFIX}"):  # left by a killed save
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{SAVING_SUFFIX}")
+    old = path.with_name(f".{path.name}{REPLACED_SUFFIX}")
+    tmp.mkdir()
+    try:
+        yield tmp
+        for file in sorted(tmp.rglob("*")):
+            if file.is_file():
+                _fsync_file(file)
+        for folder in [*sorted(p for p in tmp.rglob("*") if p.is_dir()), tmp]:
+            _fsync_dir(folder)
+        if old.exists():  # a previous save was killed between its renames, after the second
+            shutil.rmtree(old)
+        if path.exists():
+            os.replace(path, old)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _fsync_dir(path.parent)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def interrupted_folder_hint(path: str | Path) -> str:
+    """For a missing ``path``: where an interrupted :func:`atomic_folder` left its contents
+    (" ...: rename it to ...") or "" when it left nothing."""
+    path = Path(path)
+    old = path.with_name(f".{path.name}{REPLACED_SUFFIX}")
+    saving = sorted(path.parent.glob(f".{path.name}.*{SAVING_SUFFIX}")) if path.parent.is_dir() else []
+    if old.is_dir():
+        return (f"; a save was interrupted while it replaced the folder: the previous one is complete in "
+                f"{old} (rename it to {path.name}), or save again")
+    if saving:
+        return f"; a save was interrupted: {saving[0]} is incomplete, save again"
+    return ""
+
+
+def _fsync_file(file: Path) -> None:
+    with open(file, "rb") as f:
+        os.fsync(f.fileno())
+
+
+LOCK_FILE = ".lock"
+_held_locks: dict[Path, list] = {}  # resolved folder -> [open lock file, holders in this process]
+
+
+class FolderInUse(OSError):
+    """Another process holds the folder's lock (:func:`lock_folder`)."""
+
+
+@contextlib.contextmanager
+def lock_folder(folder: str | Path, *, what: str = "folder") -> Iterator[Path]:
+    """Hold ``folder``'s lock for the block; :class:`FolderInUse` (an OSError) when another
+    process holds it. The lock is ``fcntl.flock`` on ``folder/.lock``: the OS releases it when
+    the holder exits, even after ``kill -9``, so a crashed run never leaves a stale lock. It is
+    re-entrant within a process (the CLI locks a run folder, then the trainer it starts locks it
+    again; a notebook that makes a second Trainer for the same folder is one writer). On a
+    system without ``fcntl`` (Windows) there is no lock. ``what`` names the folder in the error.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    key = folder.resolve()
+    held = _held_locks.get(key)
+    if held is None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: nothing to lock with
+            yield folder
+            return
+        lock = open(folder / LOCK_FILE, "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.seek(0)
+            owner = lock.read().strip() or "?"
+            lock.close()
+            raise FolderInUse(f"{what} {folder} is in use by another process (pid {owner}, which holds "
+                              f"{folder / LOCK_FILE}): wait for it to finish, or use another folder") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        held = _held_locks[key] = [lock, 0]
+    held[1] += 1
+    try:
+        yield folder
+    finally:
+        held[1] -= 1
+        if held[1] == 0:
+            del _held_locks[key]
+            held[0].close()  # closing the file releases the flock
 
 
 def remove_stale_tmp(folder: str | Path) -> list[Path]:

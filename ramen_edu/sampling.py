@@ -38,7 +38,6 @@ def sample_one_per_row(matrix: sp.csr_matrix, rows: np.ndarray,
     rows:   (B,) int row ids (repeats allowed).
     Returns (B,) int64 column ids; −1 for rows with no stored entry. No Python loop: a random
     offset in [0, row length) is added to each row's ``indptr`` start.
-    Taught in: book/04_training.ipynb
     """
     rows = np.asarray(rows, dtype=np.int64)
     start = matrix.indptr[rows].astype(np.int64)
@@ -55,7 +54,6 @@ def rows_contain(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> n
 
     matrix: csr (R × M); rows: (B,) int; cols: (C,) int, −1 = "no item" (its column is False).
     Returns a (B, C) bool array, computed as one sparse slice (cost ∝ nnz of the rows + B·C).
-    Taught in: book/04_training.ipynb
     """
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
@@ -87,7 +85,6 @@ def balanced_clusters(embeddings: np.ndarray, cluster_size: int, *, seed: int = 
     clusters, sorted by (coarse group, fine cluster), are cut into chunks of C, so a leftover
     chunk mixes neighbouring clusters of one coarse group. This replaces NGAME's recursive
     balanced 2-means with the same outcome (exactly balanced, locally similar) on top of faiss.
-    Taught in: book/04_training.ipynb
     """
     from ramen_edu.retrieval import faiss
 
@@ -180,8 +177,6 @@ class Batch:
     offset:              row offset of this shard inside the global batch (0 if unsharded):
                          row i's own positive is candidate column ``offset + i``.
     parent:              the global batch this shard was cut from (None for a global batch).
-
-    Taught in: book/04_training.ipynb
     """
 
     doc_ids: np.ndarray
@@ -246,7 +241,6 @@ class Batch:
         shard keeps every mask column, so candidates are still the whole global batch: each rank
         embeds its own slice of labels/anchors and all-gathers them (with gradients, e.g.
         ``torch.distributed.nn.all_gather``) to rebuild the (B_global, D) candidate matrix.
-        Taught in: book/04_training.ipynb
         """
         if not (isinstance(world_size, int) and world_size >= 1 and 0 <= rank < world_size):
             raise ValueError(f"need 0 ≤ rank < world_size, got rank={rank}, world_size={world_size}")

@@ -76,8 +76,6 @@ _DENSE_LIMIT = 4_000_000
 @dataclass(frozen=True)
 class Activation:
     """A coordinate-wise activation φ with its Lipschitz constant β (|φ(u) − φ(v)| ≤ β|u − v|).
-
-    Taught in: book/03_theorem1.ipynb
     """
 
     name: str
@@ -110,7 +108,6 @@ ACTIVATIONS: dict[str, Activation] = {
 def get_activation(phi: str | Activation) -> Activation:
     """``"relu"`` / ``"tanh"`` / ``"identity"`` / ``"sigmoid"`` / ``"leaky_relu"`` / ``"2tanh"`` or an
     :class:`Activation` (for your own φ, give its Lipschitz constant).
-    Taught in: book/03_theorem1.ipynb
     """
     if isinstance(phi, Activation):
         return phi
@@ -136,7 +133,6 @@ def check_unit_rows(F, what: str = "F", tol: float = 1e-4) -> np.ndarray:
     Theorem 1's premise is F: X -> S^(P-1), so a non-unit row is a caller's mistake, reported and
     never silently fixed. (Contrast ``ramen_edu.graphs._normalized_rows``, which renormalises for
     :func:`ramen_edu.graphs.edge_cosines`: a cosine ignores scale.) F (N, P) -> (N, P).
-    Taught in: book/03_theorem1.ipynb
     """
     F = _matrix(F, what)
     norms = np.linalg.norm(F, axis=1)
@@ -192,7 +188,6 @@ class NonGCN:
 
     Call it on predictor outputs: ``H(F_rows)`` with F_rows (n, P) -> (n, D'). It sees one node at a
     time — no adjacency, no neighbours — which is what "non-GCN" means.
-    Taught in: book/03_theorem1.ipynb
     """
 
     T: np.ndarray
@@ -227,7 +222,6 @@ def construct_K(H_X, W2, F, phi: str | Activation = "relu") -> NonGCN:
     """App. E.2's second layer K(x) = φ(T̃ F(x) + c̃), T̃ = ½ W̃ᵀ Σ_j H(x_j) F(x_j)ᵀ, c̃ = ½ W̃ᵀ Σ_j H(x_j).
 
     H_X (N, D') = H(X) from the first layer, W2 (D', D''), F (N, P) -> :class:`NonGCN`; K(F) = φ(Â H(X) W2).
-    Taught in: book/03_theorem1.ipynb
     """
     return construct_H(H_X, W2, F, phi)
 
@@ -326,14 +320,12 @@ REL_TOL, ABS_TOL = 1e-9, 1e-12
 
 def bound_holds(lhs, rhs):
     """lhs ≤ rhs up to float rounding (relative REL_TOL, absolute ABS_TOL); elementwise on arrays.
-    Taught in: book/03_theorem1.ipynb
     """
     return np.asarray(lhs) <= np.asarray(rhs) * (1 + REL_TOL) + ABS_TOL
 
 
 def bound_ratio(lhs: float, rhs: float) -> float:
     """rhs / lhs: how loose a bound is (1 = tight, inf when lhs = 0).
-    Taught in: book/03_theorem1.ipynb
     """
     return float("inf") if lhs == 0 else float(rhs / lhs)
 
@@ -359,7 +351,6 @@ class BoundResult(_Sides):
     """Both sides of Theorem 1 and the factors of the right side.
 
     lhs = (1/√N_in)‖φ(AXW) − H(X)‖_F, rhs = beta · R · w_norm · gap.
-    Taught in: book/03_theorem1.ipynb
     """
 
     beta: float
@@ -514,7 +505,6 @@ class TwoLayerResult(_Sides):
 
     rhs = β‖W̃‖₂‖A − Â‖₂ (β R ‖W‖₂ ‖A‖₂ + R_H), R_H = max_i ‖H(x_i)‖; the paper states no bound for
     this case — this one is derived in book/03_theorem1.ipynb.
-    Taught in: book/03_theorem1.ipynb
     """
 
     first: BoundResult
@@ -530,7 +520,6 @@ def two_layer(X, W1, W2, F, A, phi: str | Activation = "relu", *, method: str = 
     A G − Â H = A(G − H) + (A − Â)H with G = φ(AXW₁), H = H(X) = φ(ÂXW₁), so
     ‖φ(AGW₂) − φ(ÂHW₂)‖_F ≤ β‖W₂‖₂(‖A‖₂‖G − H‖_F + ‖A − Â‖₂‖H‖_F), then Theorem 1 for ‖G − H‖_F and
     ‖H‖_F ≤ √N R_H.
-    Taught in: book/03_theorem1.ipynb
     """
     act = get_activation(phi)
     first, parts = theorem1_parts(X, W1, F, A, act, method=method)
@@ -667,7 +656,6 @@ def edge_recall_at_k(doc_emb, anchor_emb, doc_anchor, k: int = 100) -> float:
     doc_emb (N, P), anchor_emb (M, P) unit rows, doc_anchor csr (N, M). faiss exact inner-product
     search; documents without anchors are skipped (the paper's Table 6 metric: 99.88 / 94.20).
     Returns a fraction in [0, 1].
-    Taught in: book/03_theorem1.ipynb
     """
     from ramen_edu.retrieval import LabelIndex  # lazy: faiss is heavy; the rest of theory is numpy/scipy
 
@@ -693,7 +681,6 @@ def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str
     spectral-optimal — Â in the span of [1, F], :func:`best_kernel_gap`; it can exceed ‖A‖₂, the gap
     of Â = 0) and, with ``floor=True``, the Eckart–Young floor σ_{P+2}(A) that no P-dimensional F
     beats (:func:`eckart_young_floor`; slower).
-    Taught in: book/03_theorem1.ipynb
     """
     doc_emb = check_unit_rows(doc_emb, "doc_emb", tol=1e-3)
     anchor_emb = check_unit_rows(anchor_emb, "anchor_emb", tol=1e-3)
@@ -824,7 +811,6 @@ def type_coordinate_sweep(doc_anchor, doc_emb, anchor_emb, alphas=(0.0, 0.5, 0.9
 # --- beyond the paper's Â: other kernels of F (least squares, Eckart–Young) ----------------------
 def kernel_basis(F) -> np.ndarray:
     """Orthonormal basis Q (N, ≤ P+1) of the columns of [1, Φ]: every Â = [1, Φ] M [1, Φ]ᵀ lives here.
-    Taught in: book/03_theorem1.ipynb
     """
     F = _matrix(F, "F")
     # pivoted (rank-revealing) QR: encoder embeddings share a strong mean direction, so [1, Φ]
@@ -871,7 +857,6 @@ def best_kernel_gap(A, F_out, F_in=None, *, method: str = "auto") -> float:
 def eckart_young_floor(A, rank: int) -> float:
     """σ_{rank+1}(A): no matrix of rank ≤ ``rank`` — so no Â built from any F with P = rank − 1 —
     gets closer to A in spectral norm (Eckart–Young–Mirsky). A (n, m) sparse or dense -> float.
-    Taught in: book/03_theorem1.ipynb
     """
     n, m = A.shape
     if rank + 1 > min(n, m):
@@ -989,7 +974,6 @@ def fixed_direction_sides(instances, directions, sigma: float, phi: str | Activa
 
     instances: :func:`random_instance` dicts, directions: one (n, n) array per instance. Moving σ
     alone (the chapter's slider) then changes nothing else. Returns (lhs, rhs), two float arrays.
-    Taught in: book/03_theorem1.ipynb
     """
     results = [theorem1(inst["X"], inst["W"], inst["F"], inst["A_hat"] + sigma * e, phi)
                for inst, e in zip(instances, directions)]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from ramen_edu.data import AnchorSet, XCDataset
+from ramen_edu.data import AnchorSet, XCDataset, synthetic
 from ramen_edu.data.catalog import known_datasets, load_dataset
 from ramen_edu.data.xc_format import (
     XCFormatError,
@@ -507,7 +507,6 @@ def test_catalog_unknown_name_lists_known_names():
 
 
 def test_catalog_synthetic_default():
-    synthetic = pytest.importorskip("ramen_edu.data.synthetic")
     world = load_dataset("synthetic-default")
     assert isinstance(world, XCDataset) and world.n_train > 0 and world.anchors
     # the shipped folder (read through xc_format) holds exactly the generator's world
@@ -517,7 +516,6 @@ def test_catalog_synthetic_default():
 
 
 def test_catalog_synthetic_variant_round_trips(tmp_path):
-    pytest.importorskip("ramen_edu.data.synthetic")
     world = load_dataset("synthetic", n_train=60, n_test=20, n_labels=30, seed=2)
     assert world.n_train == 60 and world.n_labels == 30
     write_xc_dataset(world, tmp_path / "w")

@@ -42,7 +42,6 @@ def true_label_ranks(query_emb: np.ndarray, label_emb: np.ndarray, truth, *, exc
     never rank (filter pairs): they are not counted above anything. A label ranks below every
     label with a strictly higher score (ties count in its favour). Returns int64 (nnz,).
     Vectorised over documents in chunks of ``chunk`` rows (memory chunk × L).
-    Taught in: book/05_baselines_and_tail.ipynb
     """
     truth = as_csr(truth)
     n, L = truth.shape
@@ -80,7 +79,6 @@ def zero_shot_scores(query_emb: np.ndarray, label_emb: np.ndarray, dataset, *,
     PSP uses the dataset's propensities (a label never seen in training has the largest weight).
     Returns (rows int64 (R,) of the scored test documents, {metric: float (R,)} as
     ``metrics.per_document_metrics``). Exact search (numpy): the zero-shot labels are few.
-    Taught in: book/05_baselines_and_tail.ipynb
     """
     zs = np.flatnonzero(zero_shot_labels(dataset))
     truth = as_csr(dataset.test_y)[:, zs]
@@ -107,7 +105,6 @@ def fn_by_quantile(pred, dataset, bins: np.ndarray, rows: np.ndarray | None = No
     pred: a ``Retrieved`` (or (ids, scores)) of the test rows ``rows`` (default all), at least
     max(ks) deep. The top k is the model's overall list (mode "contribution": a bin is not given
     its own k slots); documents without a label in b are skipped. Returns {bin: {"FN@k": value}}.
-    Taught in: book/05_baselines_and_tail.ipynb
     """
     rows = np.arange(dataset.n_test) if rows is None else np.asarray(rows)
     out = quantile_metrics(pred, dataset.test_y[rows], bins, ks=ks, mode="contribution", empty="skip",

@@ -53,7 +53,6 @@ def augment_ground_truth(train_y, doc_anchor, label_anchor=None, *, via: str = "
     (needed for ``via="labels"``). max_added: at most this many new labels per document
     (None: all). Returns (Y' csr float32 binary (N × L), stats dict: pairs before/after, added,
     documents that gained a label, mean and max added per document, candidates before the cap).
-    Taught in: book/05_baselines_and_tail.ipynb
     """
     if via not in VIA:
         raise ValueError(f"via={via!r}: choose 'labels' (label shares an anchor with the document, "

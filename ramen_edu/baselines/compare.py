@@ -85,7 +85,6 @@ def score_model(model, dataset, bins: np.ndarray, *, watch=WATCH) -> dict:
     model: a RamenModel or TwoStageModel (anything with ``query_embeddings``, ``label_embeddings``
     and ``index``). bins: (L,) label quantiles. Returns {"per_doc", "zero_shot_rows",
     "zero_shot", "ranks", "analysis"} (see the module docstring).
-    Taught in: book/05_baselines_and_tail.ipynb
     """
     query = model.query_embeddings(dataset.test_texts)
     labels = model.label_embeddings()
@@ -166,7 +165,6 @@ def run_baselines(dataset, config, *, seeds: int, out, rows=None, gcn_set: str =
     set and anchors per document. auggt: ``augmented_dataset`` options (default the paper's
     reading through the label graph, at most 2 added labels per document). Resumable like
     ``ramen-edu ablate``. Returns the baselines.json content.
-    Taught in: book/05_baselines_and_tail.ipynb
     """
     log = log or (lambda *a, **k: None)
     if not config.regularize:

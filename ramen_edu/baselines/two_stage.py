@@ -48,7 +48,8 @@ import scipy.sparse as sp
 import torch
 
 from ramen_edu.graphs import rank_within_rows
-from ramen_edu.training.model import RamenModel
+from ramen_edu.runinfo import read_json
+from ramen_edu.training.model import DAMAGED_HINT, RamenModel
 from ramen_edu.training.trainer import Trainer
 
 __all__ = ["AGGREGATIONS", "LINKERS", "AnchorAggregator", "TwoStageModel", "TwoStageTrainer",
@@ -71,7 +72,6 @@ def cap_links(edges: sp.csr_matrix, k: int, *, seed: int) -> np.ndarray:
 
     A row with more than k edges keeps k of them chosen uniformly (``default_rng(seed)``), so no
     anchor id order biases the choice. Vectorised: one random key per edge, one lexsort.
-    Taught in: book/05_baselines_and_tail.ipynb
     """
     if k < 1:
         raise ValueError(f"k={k}: a document needs at least one anchor slot")
@@ -96,7 +96,6 @@ class AnchorAggregator(torch.nn.Module):
     mode: "attention" (α = softmax of ⟨e, a_j⟩/τ over the valid anchors, τ learned) or "mean"
     (α uniform). ``bank`` (M, D) is a buffer: the anchors' embeddings, set by the trainer.
     forward(e (B, D) unit rows, links int64 (B, k) with −1 pads) → (B, D) unit rows.
-    Taught in: book/05_baselines_and_tail.ipynb
     """
 
     def __init__(self, dim: int, n_anchors: int, mode: str = "attention") -> None:
@@ -127,7 +126,6 @@ class TwoStageTrainer(Trainer):
 
     anchor_set: the linked set (default: the config's only anchor set). k: anchors per document.
     aggregation: "attention" or "mean". Other arguments as :class:`~ramen_edu.training.trainer.Trainer`.
-    Taught in: book/05_baselines_and_tail.ipynb
     """
 
     def __init__(self, dataset, config, *, anchor_set: str | None = None, k: int = 5,
@@ -181,9 +179,9 @@ def train_two_stage(dataset, config, *, anchor_set: str | None = None, k: int = 
     """Train the two-stage GCN with ``config`` (use ``gcn_overrides``) and return its model.
     Taught in: book/05_baselines_and_tail.ipynb
     """
-    trainer = TwoStageTrainer(dataset, config, anchor_set=anchor_set, k=k, aggregation=aggregation,
-                              run_dir=run_dir, resume=resume, progress=progress)
-    return trainer.fit()
+    with TwoStageTrainer(dataset, config, anchor_set=anchor_set, k=k, aggregation=aggregation,
+                         run_dir=run_dir, resume=resume, progress=progress) as trainer:
+        return trainer.fit()
 
 
 class TwoStageModel(RamenModel):
@@ -192,8 +190,12 @@ class TwoStageModel(RamenModel):
     head: the trained :class:`AnchorAggregator` (its bank is recomputed here with the final
     encoder). anchor_texts: the linked set's M texts. linker: "learned" | "oracle" | "random".
     Set ``oracle`` with :meth:`with_linker` (it needs the dataset's hidden test anchors).
+    Saved and loaded as a folder like RamenModel's, plus the layer (``TwoStageModel.load``).
     Taught in: book/05_baselines_and_tail.ipynb
     """
+
+    MODEL_TYPE = "TwoStageModel"
+    LOADER = "ramen_edu.baselines.TwoStageModel.load"
 
     def __init__(self, encoder, label_texts, head: AnchorAggregator, *, anchor_texts, anchor_set: str,
                  k: int, linker: str = "learned", oracle: dict | None = None, seed: int = 0, **kwargs) -> None:
@@ -272,14 +274,39 @@ class TwoStageModel(RamenModel):
         return z.float().cpu().numpy()
 
     # --- files --------------------------------------------------------------------------------
-    def save(self, path) -> Path:
-        """:meth:`RamenModel.save` plus the layer's weights and the anchor texts."""
+    def write_files(self, folder: Path) -> None:
+        """:meth:`RamenModel.write_files` plus the layer's weights (its bank is recomputed on
+        load) and the linked anchor set's texts."""
         from safetensors.torch import save_file
 
-        path = super().save(path)
+        super().write_files(folder)
         state = {k: v.detach().cpu().contiguous() for k, v in self.head.state_dict().items() if k != "bank"}
-        save_file(state, str(path / HEAD_FILE))
-        (path / HEAD_META).write_text(json.dumps(
+        save_file(state, str(folder / HEAD_FILE))
+        (folder / HEAD_META).write_text(json.dumps(
             {"anchor_set": self.anchor_set, "k": self.k, "aggregation": self.head.mode,
-             "anchor_texts": self.anchor_texts}, ensure_ascii=False))
-        return path
+             "anchor_texts": self.anchor_texts}, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def from_files(cls, path: Path, meta: dict, *, device=None, **parts) -> "TwoStageModel":
+        """Read the graph layer written by :meth:`write_files` (``RamenModel.load`` reads the rest)."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        head_meta = read_json(path / HEAD_META, dict, "the graph layer's settings", hint=DAMAGED_HINT)
+        try:
+            anchor_texts, anchor_set = list(head_meta["anchor_texts"]), str(head_meta["anchor_set"])
+            k, aggregation = int(head_meta["k"]), head_meta["aggregation"]
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{path / HEAD_META} lacks or mangles {err}: {DAMAGED_HINT}") from None
+        encoder = parts.pop("encoder")
+        head = AnchorAggregator(encoder.dim, len(anchor_texts), aggregation)
+        try:
+            state = load_file(str(path / HEAD_FILE))
+            head.load_state_dict({**state, "bank": head.bank}, strict=True)  # the bank is recomputed
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path / HEAD_FILE} is missing: {DAMAGED_HINT}") from None
+        except (SafetensorError, RuntimeError, OSError) as err:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ValueError(f"{path / HEAD_FILE} is unreadable ({reason}): {DAMAGED_HINT}") from None
+        return cls(encoder, parts.pop("label_texts"), head.to(encoder.device), anchor_texts=anchor_texts,
+                   anchor_set=anchor_set, k=k, **parts)

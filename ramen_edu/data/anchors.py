@@ -28,7 +28,6 @@ def densify_anchor_set(anchor_set: AnchorSet, *, hops: int = 400, restart: float
     Documents and labels are walked together (:func:`ramen_edu.graphs.build_bipartite`), so a
     document can reach anchors of labels that share its anchors. Returns a new ``AnchorSet`` named like the input;
     values are visit frequencies. Test documents are not in an AnchorSet, so none can leak in.
-    Taught in: book/02_anchor_graphs.ipynb
     """
     stacked = build_bipartite(anchor_set.doc_anchor, anchor_set.label_anchor)
     dense = random_walk_with_restart(stacked, hops=hops, restart=restart, top_k=top_k, seed=seed)

@@ -55,8 +55,6 @@ CATALOG = {
 
 def known_datasets() -> dict[str, str]:
     """Catalog names and what each one is: ``{name: description}``.
-
-    Taught in: book/01_extreme_classification.ipynb
     """
     return {name: description for name, (_, description) in CATALOG.items()}
 

@@ -166,7 +166,6 @@ class XCDataset:
 
         ValueError when the id is out of range or the text is no training document — saying so
         when it is a test document, which by the leak rule is in no anchor graph.
-        Taught in: book/02_anchor_graphs.ipynb
         """
         def unknown() -> str:
             where = " (it is a test document)" if document in self.test_texts else ""
@@ -177,7 +176,7 @@ class XCDataset:
 
     def label_id(self, label) -> int:
         """Id of a label given as an id or as its text; ValueError when there is no such label.
-        Taught in: book/02_anchor_graphs.ipynb
+        Taught in: book/01_extreme_classification.ipynb
         """
         return _lookup(label, self.label_texts, "label", "label id",
                        lambda: f"label={label!r} is not a label of {self.name!r}; pass a text of "

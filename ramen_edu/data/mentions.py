@@ -396,7 +396,6 @@ def see_also_pairs(titles: list[str], see_also: list[list[str]]) -> sp.csr_matri
     """csr (N × N) binary: (i, j) when article i lists article j under "See also" (j ≠ i).
 
     The reference pairs for :func:`find_mentions`' measurements.
-    Taught in: book/02_anchor_graphs.ipynb
     """
     index = {t: j for j, t in enumerate(titles)}
     rows, cols = [], []
@@ -419,7 +418,6 @@ def see_also_recall(mentions: sp.csr_matrix, titles: list[str], see_also: list[l
     mentions: csr (N × N); titles: N titles; see_also: N lists of target titles.
     Returns {"pairs": see-also (i, j) pairs with j an article, "found": how many are edges,
     "recall": found / pairs}.
-    Taught in: book/02_anchor_graphs.ipynb
     """
     truth = see_also_pairs(titles, see_also)
     if not truth.nnz:

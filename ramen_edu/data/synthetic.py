@@ -188,7 +188,6 @@ def pseudo_words(n: int, rng: np.random.Generator) -> np.ndarray:
     Every syllable starts with one consonant and holds one vowel, so a word splits into
     syllables in exactly one way and distinct syllable sequences are distinct strings.
     rng: numpy Generator (the world's). Returns a numpy str array (n,), in random order.
-    Taught in: book/01_extreme_classification.ipynb
     """
     s = len(_SYLLABLES)
     n2 = min(int(round(0.6 * n)), s * s // 2)  # short words first: fewer WordPiece pieces
@@ -243,7 +242,7 @@ def make_synthetic_world(config: SyntheticConfig | None = None, **overrides) -> 
     Returns a :class:`SyntheticWorld` (an XCDataset): train_y / test_y csr (N × L) binary, one
     AnchorSet per name in ``config.anchor_sets`` with doc_anchor (N_train × M) and label_anchor
     (L × M), filter_pairs (P × 2), and the generating truth (topics, concepts, complete train_y).
-    Taught in: book/01_extreme_classification.ipynb
+    Taught in: book/04_training.ipynb
     """
     config = config or SyntheticConfig()
     if overrides:
@@ -394,7 +393,6 @@ def regenerate_default_world(path: str | Path = DEFAULT_WORLD_DIR) -> Path:
 
     The committed ``data_samples/synthetic-default`` is exactly this function's output
     (tests/test_synthetic.py checks it byte for byte).
-    Taught in: book/01_extreme_classification.ipynb
     """
     return write_xc_dataset(make_synthetic_world(DEFAULT_WORLD), path)
 
@@ -403,7 +401,6 @@ def default_world() -> XCDataset:
     """The embedded demo world: read from ``data_samples/synthetic-default`` in a checkout, else
     generated in memory from ``DEFAULT_WORLD`` (identical content; e.g. after ``pip install``,
     which does not ship data_samples/). Returns an XCDataset.
-    Taught in: book/01_extreme_classification.ipynb
     """
     if (DEFAULT_WORLD_DIR / "dataset.json").is_file():
         return read_xc_dataset(DEFAULT_WORLD_DIR)

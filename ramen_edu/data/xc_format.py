@@ -35,8 +35,6 @@ Counts and ids are at most ``MAX_ID`` (2**31 − 1) in sparse files and 64-bit i
 
 Every problem with a file raises :class:`XCFormatError`, whose message names the file, the
 1-based line and what was expected there.
-
-Taught in: book/01_extreme_classification.ipynb
 """
 from __future__ import annotations
 
@@ -72,8 +70,6 @@ _INT64_MAX = 2**63 - 1  # filter pairs are stored as int64
 class XCFormatError(ValueError):
     """A file does not follow the XC format. The message names the file, the 1-based line
     (when one is to blame) and what was expected; ``path`` and ``line`` are kept as attributes.
-
-    Taught in: book/01_extreme_classification.ipynb
     """
 
     def __init__(self, path, line: int | None, problem: str, expected: str | None = None):
@@ -87,8 +83,6 @@ class XCFormatError(ValueError):
 
 class XCMissingFileError(XCFormatError, FileNotFoundError):
     """A file a dataset folder must hold is absent (catchable as FileNotFoundError too).
-
-    Taught in: book/01_extreme_classification.ipynb
     """
 
     def __init__(self, path, problem: str, expected: str | None = None):
@@ -142,8 +136,6 @@ def read_texts(path) -> list[str]:
     path: file. Returns list[str] of length = number of lines (a final newline is optional,
     ``\\r\\n`` line ends are accepted). Raises XCFormatError naming the line of a byte that is
     not UTF-8.
-
-    Taught in: book/01_extreme_classification.ipynb
     """
     path = Path(path)
     text, raw = _read_utf8(path)
@@ -160,8 +152,6 @@ def write_texts(path, texts) -> None:
 
     texts: sequence of str. A text holding a line break ('\\n' or '\\r') raises ValueError naming
     its index — it would silently shift every later line; replace line breaks by spaces first.
-
-    Taught in: book/01_extreme_classification.ipynb
     """
     texts = list(texts)
     joined = "\n".join(texts) if all(isinstance(t, str) for t in texts) else None
@@ -294,19 +284,21 @@ def _parse_pairs(body: bytes, n_cols: int):
 
 
 def read_sparse(path, n_rows: int | None = None, n_cols: int | None = None, *,
-                rows_from: str | None = None, cols_from: str | None = None) -> sp.csr_matrix:
+                rows_from: str | None = None, cols_from: str | None = None,
+                no_negatives: str | None = None) -> sp.csr_matrix:
     """Read a sparse matrix in the XC format (header ``ROWS COLS``, then ``col:value`` rows).
 
     path:    file. n_rows / n_cols: the shape the caller expects (e.g. the line count of
              ``trn_X.txt``); a header that disagrees raises XCFormatError on line 1.
              rows_from / cols_from: where that expectation comes from, for the message
              (e.g. ``"trn_X.txt (10 lines)"``).
+    no_negatives: when given, a negative value raises XCFormatError on its line, with this
+             text as what was expected (label files: a negative relevance would be stored as a
+             present pair, i.e. a positive label).
     Returns csr_matrix float32 (ROWS × COLS), sorted indices, explicit zeros dropped.
 
     The whole file is parsed with numpy (no per-pair Python loop): ~1M pairs in about a
     second. Only when something is wrong does a line-by-line walk run to name the line.
-
-    Taught in: book/01_extreme_classification.ipynb
     """
     path = Path(path)
     raw = _read_bytes(path)
@@ -338,6 +330,10 @@ def read_sparse(path, n_rows: int | None = None, n_cols: int | None = None, *,
         _diagnose_rows(path, body_raw.decode("utf-8").split("\n"), cols, first_line=2)
         raise XCFormatError(path, None, "could not be parsed, yet no line is to blame (please report this)",
                             "the XC sparse format")
+    if no_negatives is not None and (values < 0).any():
+        first = int(np.flatnonzero(values < 0)[0])
+        raise XCFormatError(path, int(row_of[first]) + 2, f"negative value in pair "
+                            f"'{col_ids[first]}:{values[first]:g}'", no_negatives)
     indptr = np.zeros(rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(row_of, minlength=rows), out=indptr[1:])
     return as_csr(sp.csr_matrix((values, col_ids, indptr), shape=(rows, cols)))
@@ -359,8 +355,6 @@ def write_sparse(path, matrix) -> None:
     matrix: anything scipy.sparse accepts (R × C). Stored values are cast to float32 and
     written in their shortest exact form, so ``read_sparse(write_sparse(m)) == m`` exactly;
     explicit zeros are dropped. Built with numpy string operations, no per-pair loop.
-
-    Taught in: book/01_extreme_classification.ipynb
     """
     m = as_csr(matrix)
     if not np.isfinite(m.data).all():
@@ -388,8 +382,6 @@ def read_filter_pairs(path, n_docs: int | None = None, n_labels: int | None = No
     n_docs / n_labels: when given, ids must be below them. Returns int64 array (P × 2);
     an empty file gives shape (0, 2). A line with other than two integers, a negative id or
     an id out of range raises XCFormatError naming the line.
-
-    Taught in: book/01_extreme_classification.ipynb
     """
     path = Path(path)
     text, raw = _read_utf8(path)
@@ -443,8 +435,6 @@ def _diagnose_filter_lines(path: Path, lines: list[str], columns, expected: str)
 
 def write_filter_pairs(path, pairs) -> None:
     """Write (P × 2) integer pairs as ``doc_id label_id`` lines (inverse of :func:`read_filter_pairs`).
-
-    Taught in: book/01_extreme_classification.ipynb
     """
     pairs = np.asarray(pairs)
     if pairs.size == 0:
@@ -469,8 +459,6 @@ def write_xc_dataset(dataset: XCDataset, path) -> Path:
     """Write ``dataset`` as an XC folder (created if needed) that :func:`read_xc_dataset` reads
     back identically: texts, ground truth (values included), filter pairs, every anchor set
     and ``dataset.json``. Returns the folder path.
-
-    Taught in: book/01_extreme_classification.ipynb
     """
     folder = Path(path)
     for name in dataset.anchors:
@@ -550,8 +538,6 @@ def read_xc_dataset(path, *, name: str | None = None, propensity_a: float | None
     Cross-file checks (text line counts against matrix headers, anchor counts, filter ids)
     raise XCFormatError naming both files; a missing file raises XCMissingFileError (also a
     FileNotFoundError) that lists what the folder must hold.
-
-    Taught in: book/01_extreme_classification.ipynb
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -573,13 +559,18 @@ def read_xc_dataset(path, *, name: str | None = None, propensity_a: float | None
     texts = {f: read_texts(folder / f) for f in (TRAIN_TEXTS, TEST_TEXTS, LABEL_TEXTS)}
     n_train, n_test, n_labels = (len(texts[f]) for f in (TRAIN_TEXTS, TEST_TEXTS, LABEL_TEXTS))
 
-    def matrix(file: str, rows_file: str, n_rows: int, cols_file: str, n_cols: int) -> sp.csr_matrix:
+    def matrix(file: str, rows_file: str, n_rows: int, cols_file: str, n_cols: int,
+               no_negatives: str | None = None) -> sp.csr_matrix:
         return read_sparse(folder / file, n_rows, n_cols,
                            rows_from=f"{rows_file} has {n_rows} lines (one row per line of {rows_file})",
-                           cols_from=f"{cols_file} has {n_cols} lines (one column per line of {cols_file})")
+                           cols_from=f"{cols_file} has {n_cols} lines (one column per line of {cols_file})",
+                           no_negatives=no_negatives)
 
-    train_y = matrix(TRAIN_Y, TRAIN_TEXTS, n_train, LABEL_TEXTS, n_labels)
-    test_y = matrix(TEST_Y, TEST_TEXTS, n_test, LABEL_TEXTS, n_labels)
+    # a label file's stored pairs are the positives, so a negative relevance would count as one;
+    # anchor graphs keep any float weight (written and read back exactly)
+    relevance = "relevance values > 0 (a stored pair is a positive label; leave a pair out for none)"
+    train_y = matrix(TRAIN_Y, TRAIN_TEXTS, n_train, LABEL_TEXTS, n_labels, relevance)
+    test_y = matrix(TEST_Y, TEST_TEXTS, n_test, LABEL_TEXTS, n_labels, relevance)
     filter_path = folder / FILTER_FILE
     filter_pairs = (read_filter_pairs(filter_path, n_test, n_labels) if filter_path.is_file()
                     else np.zeros((0, 2), dtype=np.int64))

@@ -81,7 +81,6 @@ def ablation_rows(anchor_sets: Sequence[str], *, bandit: bool = True,
     lambdas: extra rows "λ <value>" that start every λ_x, λ_z at that value — with the bandit
     off, a grid of fixed λ whose *validation-slice* metrics (run.json "validation_metrics")
     choose the recipe's λ.
-    Taught in: book/04_training.ipynb
     """
     rows: dict[str, dict] = {
         FULL_ROW: {},
@@ -294,7 +293,6 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
     output; log: where one status line per (row, seed) goes (None: nowhere). info: extra facts for
     ablation.json (e.g. the config file). Returns the ablation.json content; its "table" is the
     markdown table.
-    Taught in: book/04_training.ipynb
     """
 
     log = log or (lambda *a, **k: None)
@@ -310,12 +308,20 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
     if unknown:
         raise ValueError(f"unknown ablation row(s) {unknown}; valid rows for dataset "
                          f"{dataset.name!r}: {', '.join(all_rows)}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.time()
 
     def run_config(row: str, seed: int) -> TrainConfig:
         return dataclasses.replace(config, **all_rows[row], seed=seed)
+
+    # every row's config is checked before the first training, not when its turn comes (a bad
+    # --lambdas value used to fail after all the rows before it had trained)
+    for row in chosen:
+        try:
+            run_config(row, seeds - 1)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"ablation row {row!r} ({all_rows[row]}): {err}") from None
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
 
     todo = [(r, s) for s in range(seeds) for r in chosen]  # seed-major: a partial run already compares every row
     n_trained = 0

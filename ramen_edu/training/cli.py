@@ -6,7 +6,10 @@
     ramen-edu predict "Clade" "Phylogenetics" -k 5 [--model RUN_DIR]
 
 A run folder holds ``checkpoint.pt`` (every epoch), ``run.json`` (the run record) and
-``model/`` (the trained model). ``evaluate`` and ``predict`` default to the latest run.
+``model/`` (the trained model). ``evaluate`` and ``predict`` default to the latest run. One
+``train`` writes a run folder at a time (a second one fails at once, ``runinfo.lock_folder``),
+and ``train`` never starts over in a folder that holds a finished or interrupted run unless
+told: ``--resume`` continues it, ``--force`` deletes its run files and trains anew.
 ``torchrun --nproc_per_node=N -m ramen_edu.cli train ...`` trains with DistributedDataParallel.
 
 Options are parsed before torch is imported (``-h`` answers at once); errors are raised and
@@ -39,19 +42,35 @@ def _latest_run() -> Path:
     if not pointer.is_file():
         raise FileNotFoundError(f"no run given and no latest run recorded in {pointer}: "
                                 "train one first (`ramen-edu train --profile smoke`) or pass a run folder")
-    return Path(pointer.read_text().strip())
+    try:
+        latest = pointer.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError:
+        latest = ""
+    if not latest:  # Path("") is ".", the current folder: never what an empty pointer meant
+        raise ValueError(f"{pointer} is empty or not UTF-8 text (it should hold the latest run folder's "
+                         "path): pass a run folder, or train again to rewrite it")
+    return Path(latest)
+
+
+def _run_record(run: Path) -> dict:
+    """The run record ``run/run.json`` (a JSON object); errors name the file."""
+    from ramen_edu.runinfo import read_json
+    from ramen_edu.training.trainer import RUN_RECORD_FILE
+
+    return read_json(run / RUN_RECORD_FILE, dict, "a JSON object (the run record)",
+                     hint="pass --dataset NAME, or train the run again")
 
 
 def _model_dir(path: str | None) -> tuple[Path, Path | None]:
     """(model folder, run folder or None) for a run folder, a model folder, or None (latest)."""
     from ramen_edu.training.model import MODEL_FILE
-    from ramen_edu.training.trainer import MODEL_DIR
+    from ramen_edu.training.trainer import MODEL_DIR, RUN_RECORD_FILE
 
     p = Path(path) if path else _latest_run()
     if (p / MODEL_DIR / MODEL_FILE).is_file():
         return p / MODEL_DIR, p
     if (p / MODEL_FILE).is_file():
-        return p, (p.parent if (p.parent / "run.json").is_file() else None)
+        return p, (p.parent if (p.parent / RUN_RECORD_FILE).is_file() else None)
     raise FileNotFoundError(f"{p} holds no trained model (expected {p / MODEL_DIR / MODEL_FILE}); "
                             "a run folder gets its model/ when training finishes")
 
@@ -94,6 +113,8 @@ def _train_parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", help="run folder (default: <cache>/runs/<dataset>-<profile>[-no-graph])")
     ap.add_argument("--no-graph", action="store_true", help="λ_x = λ_z = 0: the no-graph baseline")
     ap.add_argument("--resume", action="store_true", help="continue exactly from the run folder's checkpoint")
+    ap.add_argument("--force", action="store_true",
+                    help="train anew in a run folder that holds a finished or interrupted run (deletes its run files)")
     ap.add_argument("--epochs", type=int, help="override the number of epochs")
     ap.add_argument("--batch-size", type=int, help="override the global batch size")
     ap.add_argument("--encoder", help="HF model name/path, or 'tiny-random' (default: bundled MiniLM)")
@@ -104,10 +125,13 @@ def _train_parser() -> argparse.ArgumentParser:
 
 def cli_train(argv: list[str]) -> int:
     """``ramen-edu train``: train, save the run folder, print test metrics. Returns the exit code."""
-    args = _train_parser().parse_args(argv)
+    ap = _train_parser()
+    args = ap.parse_args(argv)
+    if args.resume and args.force:
+        ap.error("--resume continues the run in the folder and --force deletes it: give one")
     from ramen_edu.data.catalog import load_dataset
     from ramen_edu.metrics import format_table
-    from ramen_edu.runinfo import atomic_write_text
+    from ramen_edu.runinfo import atomic_write_text, lock_folder
     from ramen_edu.training.trainer import Trainer
 
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
@@ -119,18 +143,44 @@ def cli_train(argv: list[str]) -> int:
     dataset = load_dataset(dataset_name)
     stem = Path(str(dataset_name)).name
     out = Path(args.out) if args.out else runs_dir() / f"{stem}-{profile_name}{'' if config.regularize else '-no-graph'}"
-    trainer = Trainer(dataset, config, run_dir=out, resume=args.resume, progress=not args.quiet)
-    model = trainer.fit()
-    if not trainer.info.is_main:
-        return 0
-    metrics = model.evaluate(dataset, k=config.eval_k)
-    trainer.write_record(extra={"dataset_source": str(dataset_name), "test_metrics": metrics})
+    # the lock first (the trainer takes it again, re-entrantly), so that checking and clearing
+    # the folder cannot race another `train` into it
+    with lock_folder(out, what="run folder"):
+        if not args.resume:
+            _clear_run_folder(out, force=args.force)
+        with Trainer(dataset, config, run_dir=out, resume=args.resume, progress=not args.quiet) as trainer:
+            model = trainer.fit()
+            if not trainer.info.is_main:
+                return 0
+            metrics = model.evaluate(dataset, k=config.eval_k)
+            trainer.write_record(extra={"dataset_source": str(dataset_name), "test_metrics": metrics})
     atomic_write_text(runs_dir() / LATEST_FILE, str(out.resolve()))
     name = "RAMEN" if config.regularize else "no-graph baseline"
     print(f"\n{dataset.name}: test metrics ({dataset.n_test} documents, filters applied)")
     print(format_table({name: {k: metrics[k] for k in ("P@1", "P@3", "P@5", "nDCG@5", "PSP@1", "PSP@5")}}))
     print(f"run folder: {out}")
     return 0
+
+
+def _clear_run_folder(out: Path, *, force: bool) -> None:
+    """Before a fresh run in ``out``: refuse (or, with ``force``, delete) the files of a run
+    already there, so a finished run is never overwritten by accident."""
+    import shutil
+
+    from ramen_edu.training.checkpoint import CHECKPOINT_FILE
+    from ramen_edu.training.trainer import MODEL_DIR, RUN_RECORD_FILE
+
+    finished = (out / MODEL_DIR).exists()
+    found = [f for f in (MODEL_DIR, CHECKPOINT_FILE, RUN_RECORD_FILE) if (out / f).exists()]
+    if not found:
+        return
+    if not force:
+        what = "a finished run (model/)" if finished else f"an interrupted run ({', '.join(found)})"
+        raise FileExistsError(f"{out} holds {what}: pass --resume to continue it, --force to delete it "
+                              "and train anew, or choose another --out")
+    for f in found:
+        target = out / f
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
 
 
 def cli_evaluate(argv: list[str]) -> int:
@@ -147,7 +197,7 @@ def cli_evaluate(argv: list[str]) -> int:
     model_dir, run = _model_dir(args.run)
     name = args.dataset
     if name is None and run is not None:
-        name = json.loads((run / "run.json").read_text()).get("dataset_source")
+        name = _run_record(run).get("dataset_source")
     if name is None:
         print("ramen-edu evaluate: which dataset? pass --dataset NAME", file=sys.stderr)
         return 2
@@ -172,6 +222,9 @@ def cli_predict(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     if args.k < 1:
         ap.error("-k must be ≥ 1")
+    blank = [i for i, t in enumerate(args.texts, 1) if not t.strip()]
+    if blank:  # an empty text embeds as padding alone: its "labels" would mean nothing
+        ap.error(f"text {blank[0]} is empty: give each text some words, e.g. ramen-edu predict \"Clade\"")
     from ramen_edu.training.model import RamenModel
 
     model = RamenModel.load(_model_dir(args.model)[0])

@@ -89,6 +89,9 @@ def read_config_file(path: str | Path) -> dict:
         raise IsADirectoryError(f"config file {path} is a directory, not a JSON file") from None
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+    except UnicodeDecodeError as err:  # a ValueError too, whose message names no file
+        raise ValueError(f"{path}: byte {err.object[err.start:err.start + 1]!r} at offset {err.start} is not "
+                         "UTF-8: save the config file as UTF-8") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a config file holds one JSON object of TrainConfig fields")
     return data
@@ -370,8 +373,12 @@ class TrainConfig:
         if recipe is not None and recipe not in RECIPES:
             raise ValueError(f"{source}: \"recipe\": {recipe!r} is unknown; use one of "
                              f"{', '.join(map(repr, RECIPES))} (TrainConfig.from_recipe) or leave it out")
+        named = data.get("profile")
+        if named is not None and named not in PROFILES:  # checked even when the caller's profile wins
+            raise ValueError(f"{source}: \"profile\": {named!r} is unknown; use one of "
+                             f"{', '.join(map(repr, PROFILES))} or leave it out")
         fields = {k: v for k, v in data.items() if k not in FILE_KEYS}
-        profile = profile or data.get("profile")
+        profile = profile or named
         with _naming(source):
             if recipe is not None or profile:
                 return cls.from_recipe(recipe or "default", profile, **fields)

@@ -11,8 +11,6 @@ sums the gradients that every rank sends back for rank r's rows, so rank r recei
 N·∂ℓ/∂e_r; DDP then averages the parameter gradients over the N ranks, which gives
 Σ_r ∂ℓ/∂e_r · ∂e_r/∂θ = ∂ℓ/∂θ, the single-process gradient. ``tests/test_ddp.py`` checks it
 with two CPU processes and the gloo backend.
-
-Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 
@@ -47,6 +45,14 @@ def setup(device: str | None = None) -> DistInfo:
     Backend: NCCL with one GPU per process when CUDA is available, else gloo (CPU). Without
     ``WORLD_SIZE`` > 1 and without an initialised group this is a no-op single-process job.
     """
+    if device is not None and device.startswith("cuda"):
+        # asked for by name: without this check, the first .to(device) fails deep in torch
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = int(device.partition(":")[2] or 0)
+        if index >= count:
+            raise ValueError(f"TrainConfig.device is {device!r} but this machine has "
+                             f"{'no CUDA device' if count == 0 else f'{count} CUDA device(s)'} "
+                             "torch can use: set \"device\" to null (CUDA when available) or \"cpu\"")
     cuda = torch.cuda.is_available() and device != "cpu"
     if not dist.is_initialized() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         dist.init_process_group(backend="nccl" if cuda else "gloo")

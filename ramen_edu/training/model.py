@@ -6,7 +6,10 @@ graph, so predicting for an unseen text needs only the text.
 
 Saved models are a folder of plain files — encoder weights as safetensors, tokenizer files,
 JSON for the label texts and the config, label embeddings as safetensors — so loading one never
-unpickles a Python object.
+unpickles a Python object. The folder is written whole (``runinfo.atomic_folder``: a kill during
+:meth:`RamenModel.save` leaves the previous model or the new one, never a mix), and
+``ramen_model.json`` names the model's class (``"type"``), so a model with more parts (the
+two-stage baseline's graph layer) is never read back as a plain one by the wrong loader.
 
 A model scores a dataset only when the dataset's label texts are the model's: the same number of
 labels is not enough (label id 7 must *be* the model's label 7), so every model carries a label
@@ -29,13 +32,16 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from ramen_edu.evaluation import evaluate_retrieval, retrieve_split
-from ramen_edu.runinfo import json_default, read_json
+from ramen_edu.runinfo import atomic_folder, interrupted_folder_hint, json_default, read_json
 
 MODEL_FILE = "ramen_model.json"
 LABELS_FILE = "labels.json"
 LABEL_EMB_FILE = "label_embeddings.safetensors"
 ENCODER_DIR = "encoder"
 DAMAGED_HINT = "retrain the model, or re-save it from a working copy (RamenModel.save)"
+# format 2 adds "type"; a format-1 folder (no type) was written by RamenModel.save, or by a
+# TwoStageModel.save of that time, which no loader of that time could read back either
+MODEL_FORMAT = 2
 
 
 def label_fingerprint(label_texts) -> str:
@@ -47,6 +53,10 @@ def label_fingerprint(label_texts) -> str:
 class RamenModel:
     """Encoder + label texts → top-k labels for any text.
 
+    ``MODEL_TYPE`` / ``LOADER``: what ``ramen_model.json`` records as the folder's type, and the
+    loader named to a reader who opens it with another class's ``load``. A subclass with more
+    parts sets both and extends :meth:`write_files` and :meth:`from_files`.
+
     encoder:     ``ramen_edu.encoders.Encoder`` (trained).
     label_texts: the L label texts, in label-id order.
     config:      the TrainConfig used (a dict after loading), kept for the record.
@@ -56,6 +66,9 @@ class RamenModel:
     loaded from a folder saved before fingerprints were recorded (its labels cannot be vouched
     for; scoring a dataset then warns once).
     """
+
+    MODEL_TYPE = "RamenModel"
+    LOADER = "ramen_edu.training.RamenModel.load"
 
     def __init__(self, encoder, label_texts: list[str], *, config=None, history: list | None = None,
                  label_embeddings: np.ndarray | None = None) -> None:
@@ -149,7 +162,6 @@ class RamenModel:
         Returns (rows (R,) int64, ids (R, k) int64, scores (R, k) float32), in the (ids, scores)
         order the metrics take. Raises ValueError when the dataset's labels are not the model's
         (:meth:`check_labels`, which ``evaluation.retrieve_split`` calls).
-        Taught in: book/04_training.ipynb
         """
         rows, top = retrieve_split(self, dataset, docs=docs, k=k, progress=progress)
         return rows, top.ids, top.scores
@@ -178,25 +190,32 @@ class RamenModel:
     def save(self, path: str | Path) -> Path:
         """Write the model as plain files: encoder/ (safetensors + tokenizer), labels, config.
 
+        All at once (``runinfo.atomic_folder``): the files go to a new folder beside ``path``,
+        which then replaces ``path``; a kill on the way leaves the previous model loadable.
         Taught in: book/04_training.ipynb
         """
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        self.encoder.save(path / ENCODER_DIR)
-        (path / LABELS_FILE).write_text(json.dumps(self.label_texts, ensure_ascii=False))
-        save_file({"label_embeddings": np.ascontiguousarray(self.label_embeddings())}, path / LABEL_EMB_FILE)
-        config = self.config.to_dict() if hasattr(self.config, "to_dict") else self.config
-        meta = {"format": 1, "config": config, "history": self.history,
-                "label_fingerprint": label_fingerprint(self.label_texts)}
-        (path / MODEL_FILE).write_text(json.dumps(meta, indent=1, default=json_default))
+        with atomic_folder(path) as tmp:
+            self.write_files(tmp)
         return path
+
+    def write_files(self, folder: Path) -> None:
+        """Write the model's files into the new, empty ``folder`` (:meth:`save` makes it atomic)."""
+        self.encoder.save(folder / ENCODER_DIR)
+        (folder / LABELS_FILE).write_text(json.dumps(self.label_texts, ensure_ascii=False), encoding="utf-8")
+        save_file({"label_embeddings": np.ascontiguousarray(self.label_embeddings())}, folder / LABEL_EMB_FILE)
+        config = self.config.to_dict() if hasattr(self.config, "to_dict") else self.config
+        meta = {"format": MODEL_FORMAT, "type": self.MODEL_TYPE, "loader": self.LOADER, "config": config,
+                "history": self.history, "label_fingerprint": label_fingerprint(self.label_texts)}
+        (folder / MODEL_FILE).write_text(json.dumps(meta, indent=1, default=json_default), encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | Path, *, device=None) -> "RamenModel":
         """Read a folder written by :meth:`save` (no pickle involved).
 
         A damaged file raises ValueError naming it and the fix; labels.json that does not match
-        the saved label fingerprint too.
+        the saved label fingerprint too; a folder saved by another model class (``"type"`` in
+        ramen_model.json) names the loader to use.
         Taught in: book/04_training.ipynb
         """
         from ramen_edu.encoders import Encoder  # lazy: torch/transformers are heavy; saving/scoring never needs them
@@ -205,8 +224,13 @@ class RamenModel:
         meta_file = path / MODEL_FILE
         if not meta_file.is_file():
             raise FileNotFoundError(f"{meta_file} not found: {path} is not a saved RAMEN model "
-                                    "(train one with `ramen-edu train` or ramen_edu.train(...))")
+                                    "(train one with `ramen-edu train` or ramen_edu.train(...))"
+                                    + interrupted_folder_hint(path))
         meta = read_json(meta_file, dict, "a JSON object", hint=DAMAGED_HINT)
+        saved_type = meta.get("type", RamenModel.MODEL_TYPE)
+        if saved_type != cls.MODEL_TYPE:
+            raise ValueError(f"{path} holds a saved {saved_type} (\"type\" in {meta_file}), not a {cls.MODEL_TYPE}: "
+                             f"load it with {meta.get('loader') or saved_type + '.load'}")
         labels_file = path / LABELS_FILE
         labels = read_json(labels_file, list, "a JSON list of label texts", hint=DAMAGED_HINT)
         if not all(isinstance(t, str) for t in labels):
@@ -223,14 +247,23 @@ class RamenModel:
                 emb = load_file(emb_file)["label_embeddings"]
             except (SafetensorError, KeyError, OSError) as err:
                 raise ValueError(f"{emb_file} is unreadable ({err}): {DAMAGED_HINT}") from None
-            if emb.ndim != 2 or len(emb) != len(labels):
+            if emb.ndim != 2 or len(emb) != len(labels) or emb.shape[1] != encoder.dim:
                 raise ValueError(f"{emb_file} holds {emb.shape} embeddings for {len(labels)} labels "
-                                 f"in {labels_file}: {DAMAGED_HINT}")
-        model = cls(encoder, labels, config=meta.get("config"), history=meta.get("history"),
-                    label_embeddings=emb)
+                                 f"in {labels_file} and a {encoder.dim}-dimensional encoder: {DAMAGED_HINT}")
+            if not np.isfinite(emb).all():  # NaN scores rank nothing: predict would answer nothing
+                raise ValueError(f"{emb_file} holds NaN or infinite values (in {int((~np.isfinite(emb)).any(1).sum())} "
+                                 f"label rows): {DAMAGED_HINT}")
+        model = cls.from_files(path, meta, encoder=encoder, label_texts=labels, config=meta.get("config"),
+                               history=meta.get("history"), label_embeddings=emb, device=device)
         model.label_fingerprint = saved_fingerprint
         model.label_source = str(meta_file)
         return model
+
+    @classmethod
+    def from_files(cls, path: Path, meta: dict, *, device=None, **parts) -> "RamenModel":
+        """The model from the parts :meth:`load` read (encoder, label_texts, config, history,
+        label_embeddings); a subclass reads its own files from ``path`` here."""
+        return cls(parts.pop("encoder"), parts.pop("label_texts"), **parts)
 
 
 def _as_texts(texts) -> list[str]:

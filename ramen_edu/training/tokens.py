@@ -11,8 +11,6 @@ many documents and labels (on the synthetic world about half of the anchor rows 
 repeats). :func:`unique_rows` lists each distinct row of a pool once over all the row lists that
 read it; the step encodes those and indexes the embeddings back (autograd sums the gradients of
 the copies into the shared row), so the losses see exactly the embeddings they saw before.
-
-Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 

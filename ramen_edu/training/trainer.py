@@ -19,8 +19,10 @@ Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
+import hashlib
 import json
 import math
 import random
@@ -38,13 +40,13 @@ from ramen_edu.bandits import LambdaBandit
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.graphs import prune_edges
 from ramen_edu.losses import ramen_objective, triplet_in_batch
-from ramen_edu.runinfo import atomic_write_text, environment, json_default, remove_stale_tmp
+from ramen_edu.runinfo import atomic_write_text, environment, json_default, lock_folder, remove_stale_tmp
 from ramen_edu.sampling import BatchSampler
 from ramen_edu.training import distributed as ddp
 from ramen_edu.training.checkpoint import (CHECKPOINT_FILE, CHECKPOINT_FORMAT, RESTART_HINT, load_checkpoint,
                                            rng_state, save_checkpoint, set_rng_state)
 from ramen_edu.training.config import TINY_ENCODER, TrainConfig
-from ramen_edu.training.model import RamenModel
+from ramen_edu.training.model import RamenModel, label_fingerprint
 from ramen_edu.training.schedule import describe, epoch_plan, lr_scheduler
 from ramen_edu.training.tokens import PartsEncoder, TokenPool, gather_tokens, unique_rows
 
@@ -81,7 +83,6 @@ def validation_split(train_y, fraction: float, seed: int):
     V = round(fraction · labelled documents), drawn with ``default_rng([seed, 11])`` among the
     training documents that have a label. Emptied rows are never batched (the sampler skips
     documents without labels), so the slice is held out of training for every method alike.
-    Taught in: book/04_training.ipynb
     """
     labelled = np.flatnonzero(np.diff(train_y.indptr) > 0)
     n_val = int(round(fraction * len(labelled)))
@@ -105,6 +106,19 @@ def validation_candidates(train_y, val_rows: np.ndarray, n_labels: int, seed: in
     return np.sort(np.concatenate([own, pick])).astype(np.int64)
 
 
+def dataset_fingerprint(dataset) -> dict:
+    """What a checkpoint records of the dataset it trains on, so a resume on another dataset is
+    refused: its name (for the message), sizes, the label fingerprint and a sha256 of the
+    training texts and label matrix. A dataset read from another path with the same content
+    has the same fingerprints."""
+    train = hashlib.sha256(json.dumps(list(dataset.train_texts), ensure_ascii=False).encode("utf-8"))
+    y = dataset.train_y.tocsr()
+    for part in (np.asarray(y.shape, np.int64), y.indptr.astype(np.int64), y.indices.astype(np.int64)):
+        train.update(part.tobytes())
+    return {"name": dataset.name, "train_documents": dataset.n_train, "labels": dataset.n_labels,
+            "label_fingerprint": label_fingerprint(dataset.label_texts), "train_fingerprint": train.hexdigest()}
+
+
 def seed_everything(seed: int) -> None:
     """Seed torch, numpy's global generator and Python's ``random`` (determinism on the CPU)."""
     torch.manual_seed(seed)
@@ -117,7 +131,9 @@ class Trainer:
 
     dataset:  an XCDataset. config: a TrainConfig.
     run_dir:  folder for checkpoint.pt (every epoch), run.json and model/ (None: keep nothing
-              on disk — the returned model is still complete).
+              on disk — the returned model is still complete). The trainer holds the folder's
+              lock (``runinfo.lock_folder``) until :meth:`close` (or the end of a ``with``
+              block): a second process training into it fails at once instead of both writing.
     resume:   continue from ``run_dir/checkpoint.pt`` (exactly where it stopped).
     progress: show tqdm bars (rank 0 only).
     encoder:  an Encoder to train instead of building the one the config names.
@@ -132,8 +148,8 @@ class Trainer:
         self.progress = progress and self.info.is_main
         self.started = time.time()
         self.elapsed_before = 0.0  # wall time of earlier (resumed-from) sessions
-        if self.run_dir is not None and self.info.is_main:
-            remove_stale_tmp(self.run_dir)  # half-written files of a run that crashed here
+        self._held = contextlib.ExitStack()  # the run folder's lock, released by close()
+        self._dataset_fingerprint: dict | None = None
         seed_everything(config.seed)
 
         self.encoder = encoder.to(self.info.device) if encoder is not None else build_encoder(config, self.info.device)
@@ -203,10 +219,35 @@ class Trainer:
         self._period: dict = {}
         self.last_prune: dict = {}  # anchor set -> (doc PruneRecord, label PruneRecord)
         self._doc_emb_cache: np.ndarray | None = None  # pruning's document embeddings, reused to cluster
+        # the run folder is first touched here, under its lock (taken last, so that a failure
+        # above never leaves it held); the stale files may otherwise be another live run's
+        if self.run_dir is not None and self.info.is_main:
+            self._held.enter_context(lock_folder(self.run_dir, what="run folder"))
+            remove_stale_tmp(self.run_dir)  # half-written files of a run that crashed here
         if resume:
-            self.resume_from(self._require_run_dir("resume") / CHECKPOINT_FILE)
+            try:
+                self.resume_from(self._require_run_dir("resume") / CHECKPOINT_FILE)
+            except BaseException:
+                self.close()
+                raise
+
+    def close(self) -> None:
+        """Release the run folder's lock (idempotent; ``with Trainer(...) as t:`` calls it)."""
+        self._held.close()
+
+    def __enter__(self) -> "Trainer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # ------------------------------------------------------------------------ checkpoints
+    def dataset_fingerprint(self) -> dict:
+        """:func:`dataset_fingerprint` of the training dataset (computed once)."""
+        if self._dataset_fingerprint is None:
+            self._dataset_fingerprint = dataset_fingerprint(self.dataset)
+        return self._dataset_fingerprint
+
     def _require_run_dir(self, why: str) -> Path:
         if self.run_dir is None:
             raise ValueError(f"{why} needs a run_dir (the folder that holds checkpoint.pt)")
@@ -218,6 +259,7 @@ class Trainer:
             "format": CHECKPOINT_FORMAT,
             "epoch": self.epoch,
             "config": self.config.to_dict(),
+            "dataset": self.dataset_fingerprint(),
             "encoder": self.encoder.state_dict(),
             **({"head": self.head.state_dict()} if self.head is not None else {}),
             "optimizer": self.optimizer.state_dict(),
@@ -236,7 +278,8 @@ class Trainer:
     def resume_from(self, path: Path) -> None:
         """Load the checkpoint at ``path`` (ValueError naming it when it is damaged or partial)."""
         state = load_checkpoint(path)
-        missing = sorted(set(self.state_dict()) - set(state))
+        # "dataset" is optional: checkpoints written before it was recorded cannot be checked
+        missing = sorted(set(self.state_dict()) - set(state) - {"dataset"})
         if missing:
             raise ValueError(f"{path} lacks {', '.join(missing)}: it is not a complete checkpoint of "
                              f"this trainer; {RESTART_HINT}")
@@ -248,6 +291,14 @@ class Trainer:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore :meth:`state_dict`; the config must match the saved one (else say which field)."""
+        saved_data, data = state.get("dataset"), self.dataset_fingerprint()
+        if saved_data is not None:
+            changed = [k for k in ("train_documents", "labels", "label_fingerprint", "train_fingerprint")
+                       if saved_data.get(k) != data[k]]
+            if changed:
+                raise ValueError(f"cannot resume: the checkpoint was trained on dataset {saved_data.get('name')!r} "
+                                 f"and this is {data['name']!r}, with other {', '.join(changed)}; resume with "
+                                 "the dataset the run started with, or start a new run_dir")
         saved = state["config"]
         now = self.config.to_dict()
         diff = sorted(k for k in set(saved) | set(now)
@@ -663,5 +714,5 @@ def train(dataset=None, config: TrainConfig | None = None, *, profile=None, run_
         config = TrainConfig.for_profile(profile, **overrides)
     elif overrides:
         config = dataclasses.replace(config, **overrides)
-    trainer = Trainer(dataset, config, run_dir=run_dir, resume=resume, progress=progress, encoder=encoder)
-    return trainer.fit(stop_after=stop_after)
+    with Trainer(dataset, config, run_dir=run_dir, resume=resume, progress=progress, encoder=encoder) as trainer:
+        return trainer.fit(stop_after=stop_after)

@@ -54,7 +54,6 @@ def document_edges(model, dataset, document, *, anchor_set=None, threshold: floa
     Returns {"document", "anchor_set", "anchors": list of E anchor texts, "cosine": float32 (E,),
     "kept": bool (E,), "is_label": bool (E,) — the anchor's text is one of the document's
     training labels}, edges sorted by decreasing cosine.
-    Taught in: book/04_training.ipynb
     """
     threshold = check_prune_threshold(threshold)
     row = dataset.train_row(document)
