@@ -163,7 +163,6 @@ def clean_see_also(see_also_lists: Iterable[list[str]], titles: Collection[str]
     see_also_lists: one list of raw items per article; titles: the source's page titles (a
     set). Returns (the lists with items replaced by titles, empty results dropped, duplicates
     within a list kept once in first position; a :class:`CleaningReport`).
-    Taught in: book/02_anchor_graphs.ipynb
     """
     titles = titles if isinstance(titles, (set, frozenset)) else set(titles)
     memo: dict[str, str] = {}
