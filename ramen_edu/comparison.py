@@ -40,7 +40,7 @@ from scipy import stats
 from ramen_edu.evaluation import evaluate_retrieval
 
 __all__ = ["DEFAULT_METRICS", "Z_95", "compare_methods", "format_comparison", "per_document_scores",
-           "seed_interval", "verdict"]
+           "seed_interval", "verdict", "with_intervals"]
 
 #: the columns of the book's comparison tables (RAMEN Table 5 reports P@1, P@5, PSP@1, PSP@5)
 DEFAULT_METRICS = ("P@1", "P@5", "PSP@1", "PSP@5")
@@ -143,17 +143,27 @@ def seed_interval(differences, level: float = 0.95) -> dict:
             "excludes_zero": bool(np.isfinite(hw) and abs(mean) > hw)}
 
 
-def _with_seed_interval(metric_result: Mapping) -> dict:
-    """A compare_methods metric entry with its seed interval and verdict, also for summaries
-    written before they were stored (seed_delta then holds only mean, std, n_pairs)."""
+def _seed_part(s: Mapping | None) -> dict | None:
+    """A seed_delta with its t interval, also when an older summary stored only mean, std and
+    n_pairs."""
+    if s is None or "half_width" in s:
+        return None if s is None else dict(s)
+    n, sd, mean = s["n_pairs"], s["std"], s["mean"]
+    hw = (float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
+          if n > 1 and np.isfinite(sd) else float("nan"))
+    return {**s, "half_width": hw, "low": mean - hw, "high": mean + hw,
+            "excludes_zero": bool(np.isfinite(hw) and abs(mean) > hw)}
+
+
+def with_intervals(metric_result: Mapping) -> dict:
+    """One metric entry of :func:`compare_methods` (``result["methods"][m]["metrics"][k]``) with
+    its seed interval (``seed_delta`` with ``half_width``) and ``verdict`` filled in — also for
+    summaries written before those were stored (seed_delta then holds mean, std, n_pairs).
+
+    Taught in: book/04_training.ipynb
+    """
     out = dict(metric_result)
-    s = out.get("seed_delta")
-    if s is not None and "half_width" not in s:
-        n, sd, mean = s["n_pairs"], s["std"], s["mean"]
-        hw = (float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
-              if n > 1 and np.isfinite(sd) else float("nan"))
-        out["seed_delta"] = {**s, "half_width": hw, "low": mean - hw, "high": mean + hw,
-                             "excludes_zero": bool(np.isfinite(hw) and abs(mean) > hw)}
+    out["seed_delta"] = _seed_part(out.get("seed_delta"))
     if "verdict" not in out:
         out["verdict"] = verdict(out)
     return out
@@ -167,7 +177,7 @@ def verdict(metric_result: Mapping) -> dict:
     Returns {"verdict": str, "reason": str}.
     Taught in: book/04_training.ipynb
     """
-    d, s = metric_result["delta"], metric_result.get("seed_delta")
+    d, s = metric_result["delta"], _seed_part(metric_result.get("seed_delta"))
     if s is None or not np.isfinite(s.get("half_width", float("nan"))):
         return {"verdict": "unclear", "reason": "no seed-level interval (unequal or single seeds)"}
     doc_side = np.sign(d["mean"]) if d["excludes_zero"] else 0
@@ -330,7 +340,7 @@ def format_comparison(result: dict, metrics: Sequence[str] | None = None,
             m = res["metrics"][k]
             cells.append(f"{_pct(m['mean'], decimals)} ± {_pct(m['std'], decimals)}")
         for k in delta_metrics:
-            m = _with_seed_interval(res["metrics"][k])
+            m = with_intervals(res["metrics"][k])
             for d in (m["delta"], m.get("seed_delta")):
                 if d is None or name == base:
                     cells.append("–")

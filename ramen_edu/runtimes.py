@@ -160,9 +160,9 @@ def _pm(metric: dict) -> str:
 
 
 def _delta(metric: dict) -> str:
-    from ramen_edu.comparison import _with_seed_interval  # summaries of any age
+    from ramen_edu.comparison import with_intervals  # summaries of any age
 
-    metric = _with_seed_interval(metric)
+    metric = with_intervals(metric)
     d, s = metric["delta"], metric.get("seed_delta")
     text = f"{100 * d['mean']:+.2f} ± {100 * d['half_width']:.2f} (documents)"
     if s and "half_width" in s:
