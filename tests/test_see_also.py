@@ -98,3 +98,27 @@ def _card_md(card) -> str:
     from ramen_edu.data.wiki_benchmark import card_markdown
 
     return card_markdown(card)
+
+
+def _full_file():
+    from ramen_edu.config import find_data_file
+
+    try:
+        return find_data_file(allow_sample=False)
+    except FileNotFoundError:
+        return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_full_file() is None, reason="the full articles file is not on this machine "
+                    "(`ramen-edu fetch-wiki` gets it); the shipped sample is checked above")
+def test_the_books_benchmark_labels_are_clean_titles(tmp_path, monkeypatch):
+    from ramen_edu.data.wiki_benchmark import build_wiki_seealso, wiki_seealso_card
+
+    monkeypatch.setenv("RAMEN_EDU_CACHE", str(tmp_path))
+    ds = build_wiki_seealso(_full_file())
+    assert not [t for t in ds.label_texts if _BAD.search(t)]
+    clean = wiki_seealso_card(_full_file())["see_also_cleaning"]
+    # the book's file: 2,950 of 59,366 distinct items rewritten (README, dataset card)
+    assert clean["raw_distinct_items"] == 59_366 and clean["items_rewritten"] == 2_950
+    assert (len(ds.train_texts), len(ds.test_texts), ds.n_labels) == (7_110, 1_772, 6_817)
