@@ -19,7 +19,8 @@ new ones. Each step's output goes to ``book/results/rebuild-logs/<step>.log``.
 
 The full file is found by :func:`ramen_edu.find_data_file` with the shipped sample excluded
 (``ramen-edu fetch-wiki``, or ``$RAMEN_EDU_DATA``). Times on this project's 2-core CPU are in
-the README's "Measured" table, made from ``rebuild.json``.
+the README's "Measured" table, made from ``rebuild.json``. The logs are not committed
+(``.gitignore``); ``rebuild.json`` is.
 """
 from __future__ import annotations
 
@@ -93,6 +94,7 @@ STEPS: tuple[Step, ...] = (
     _chapter("chapter2", "02_anchor_graphs.ipynb"),
     _chapter("chapter3", "03_theorem1.ipynb"),
     _chapter("chapter5", "05_baselines_and_tail.ipynb"),
+    _chapter("chapter6", "06_findings.ipynb"),
 )
 
 
