@@ -198,7 +198,6 @@ def convert_page(title: str, text: str) -> Article:
     name without ``.md``); ``text`` is the page's pandoc plain text. The rules are in the
     module docstring.
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     title = title.replace("_", " ")
     lines = text.split("\n")
@@ -243,7 +242,6 @@ def iter_pages(source) -> Iterator[Page]:
     mode, ``"r|gz"``), read in member order; only regular files ``<top>/Page/<name>.md``
     count. Pages are decoded as UTF-8 (an invalid byte becomes U+FFFD).
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     if isinstance(source, tarfile.TarFile):
         for member in source:
@@ -311,7 +309,6 @@ def convert_pages(source, out, *, progress: bool = True, total: int | None = Non
     those pages are converted, in source order. Returns the number of records written.
     ``total`` only sizes the progress bar.
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     return _write_pages(iter_pages(source), out, progress=progress, total=total,
                         selection=selection)
@@ -344,7 +341,6 @@ def read_selection(path=None) -> list[str]:
     :data:`SELECTION_SHA256`. Raises FileNotFoundError / ValueError naming the file (and line)
     and the fix: a changed default file, an empty or duplicated title.
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     default = path is None
     path = Path(SELECTION_FILE if default else path)
@@ -379,7 +375,6 @@ def write_selection(articles_file, out) -> int:
     mtime 0: the same file gives the same bytes). How :data:`SELECTION_FILE` was made, from the
     book's article file. Returns the number of titles.
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     with gzip.open(articles_file, "rt", encoding="utf-8") as handle:
         titles = [json.loads(line)["title"] for line in handle if line.strip()]
@@ -401,7 +396,6 @@ def download(url: str, dest, *, progress: bool = True) -> Path:
     Returns ``dest``. Raises ConnectionError (with the URL and what to do) when the URL cannot be
     reached or answers with an HTTP error; the ``.part`` file is removed.
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     from tqdm.auto import tqdm
 
@@ -480,7 +474,6 @@ def convert_archive(archive, out, *, expected_pages: int = EXPECTED_PAGES,
 
     Raises FileNotFoundError (no archive), ValueError naming the archive (corrupt or truncated,
     wrong folder, wrong page count, titles of the selection missing).
-    Taught in: book/02_anchor_graphs.ipynb
     """
     archive, out = Path(archive), Path(out)
     if not archive.is_file():
@@ -642,7 +635,6 @@ def agreement(records: Iterable, expected: Iterable) -> Agreement:
     the four fields), matching by title. ``print(agreement(...))`` →
     ``title 42/42, text 42/42, see_also 42/42, categories 42/42``.
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     produced = {r["title"]: r for r in map(_as_dict, records)}
     result = Agreement()
@@ -663,7 +655,6 @@ def agreement(records: Iterable, expected: Iterable) -> Agreement:
 def cli_main(argv: list[str] | None = None) -> int:
     """``ramen-edu fetch-wiki``: download the Wikipedia export and convert it.
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     parser = argparse.ArgumentParser(
         prog="ramen-edu fetch-wiki",

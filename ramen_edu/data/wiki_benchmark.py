@@ -189,7 +189,6 @@ def maintenance_family(names) -> np.ndarray:
     """The :data:`MAINTENANCE_RULES` family each category name falls in (first match), "" for
     a real category. names: sequence of str (V,). Returns object array (V,).
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     out = np.full(len(names), "", dtype=object)
     for family, pattern, _ in reversed(MAINTENANCE_RULES):  # first family in the table wins
@@ -323,7 +322,6 @@ def label_survival(articles: list[Article], thresholds=(1, 2, 3)) -> list[dict]:
     documents (with ≥ 1 such label) and pairs survive. The numbers behind the default
     ``min_docs_per_label``.
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     see_also = [list(dict.fromkeys(a.see_also)) for a in articles if a.see_also]
     rows, flat = _flatten(see_also)
@@ -719,7 +717,6 @@ def _one_line(text: str) -> str:
 def card_markdown(card: dict) -> str:
     """The dataset card as Markdown: the paper's Table 15 columns and the build's counts.
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     s = card["summary"]
     lines = [f"# {s['name']}", "",
@@ -855,7 +852,6 @@ def article_graph(articles, mentions: sp.csr_matrix | None = None) -> tuple[sp.c
 def cli_main(argv: list[str] | None = None) -> int:
     """``ramen-edu build-wiki``: build the see-also benchmark, print its card.
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     parser = argparse.ArgumentParser(
         prog="ramen-edu build-wiki",

@@ -126,7 +126,6 @@ def normalize_title(title: str) -> str:
     ``#section`` part dropped, surrounding space stripped, first letter upper-cased (MediaWiki
     treats the first letter of a title case-insensitively). ``"clade#Definition"`` → ``"Clade"``.
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     title = title.split("#", 1)[0].replace("_", " ")
     title = " ".join(title.split())
@@ -245,7 +244,6 @@ def normalize_see_also_target(raw: str) -> str | None:
     assumed; the XML reader uses the dump's own. The readers count what this changes and
     rejects in :class:`ReadStats`.
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     return _ENGLISH.see_also_target(raw)
 
@@ -290,7 +288,6 @@ def merge_case_variants(records: Iterable[Article]) -> tuple[list[Article], dict
     records: articles (redirect records are passed through unchanged).
     Returns (records with each see_also rewritten, duplicates merged, order kept;
     {merged spelling: spelling kept}).
-    Taught in: book/02_anchor_graphs.ipynb
     """
     records = list(records)
     titles = {r.title for r in records if not r.redirect}
@@ -815,7 +812,6 @@ def read_mediawiki_xml(path, stats: ReadStats | None = None, *,
     complete page, an empty file, XML that is not well-formed anywhere else (ValueError naming
     file, line and column), or well-formed XML that is no MediaWiki export raise ValueError
     either way; a missing file raises FileNotFoundError.
-    Taught in: book/02_anchor_graphs.ipynb
     """
     path = Path(path)
     if not path.is_file():
@@ -859,7 +855,6 @@ def redirect_map(records: Iterable[Article]) -> dict[str, str]:
     """{redirect title: final target} from the redirect records among ``records``.
 
     Chains (A → B → C) are followed to their end; a cycle stops where it would repeat.
-    Taught in: book/02_anchor_graphs.ipynb
     """
     direct = {r.title: normalize_title(r.redirect) for r in records if r.redirect}
     out = {}
@@ -878,7 +873,6 @@ def resolve_redirects(records: Iterable[Article]) -> tuple[list[Article], dict[s
     entry that names a redirect at the redirect's target (duplicates then merged, self-links
     dropped). Returns (articles, redirects).
 
-    Taught in: book/02_anchor_graphs.ipynb
     """
     records = list(records)
     redirects = redirect_map(records)
