@@ -230,8 +230,11 @@ def measured_rows(root: Path | None = None) -> str:
     state = results / "rebuild.json"
     if state.is_file():
         s = json.loads(state.read_text())
-        steps = ", ".join(f"{name} {_seconds(step.get('wall_s'))} s" for name, step in s["steps"].items()
-                          if step.get("status") == "finished")
+        steps = ", ".join(
+            f"{name} {_seconds(step.get('wall_s'))} s"
+            + (" (the final pass only: the step's `note` in rebuild.json says how its training ran)"
+               if step.get("note") else "")
+            for name, step in s["steps"].items() if step.get("status") == "finished")
         lines.append(f"| rebuild of every committed result | `python -m ramen_edu.experiments.rebuild` "
                      f"(`book/results/rebuild.json`, data sha256 {s['data_sha256'][:12]}…) | {steps} |")
     lines.append(README_END)

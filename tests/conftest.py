@@ -5,6 +5,8 @@
                  (copy what you change).
 ``tiny_encoder`` ``Encoder.tiny_random()``: a 2-layer, 32-dimensional random BERT, no weights
                  to load; also session-wide, so tests must not train it in place.
+``world_dir``   ``tiny_world`` written once per test module in the XC repository layout (a folder).
+``cache``       ``$RAMEN_EDU_CACHE`` pointed at a fresh folder for one test (returned).
 ``serve_directory`` ``with serve_directory(folder) as url:`` a quiet HTTP server for ``folder`` on
                  127.0.0.1 (a free port, in a thread); ``url`` has no trailing slash.
 """
@@ -24,6 +26,19 @@ def tiny_world():
 
     return make_synthetic_world(n_train=300, n_test=100, n_labels=60, n_topics=6, seed=7,
                                 name="tiny-world", self_titled=0.05)
+
+
+@pytest.fixture(scope="module")
+def world_dir(tiny_world, tmp_path_factory):
+    from ramen_edu.data.xc_format import write_xc_dataset
+
+    return write_xc_dataset(tiny_world, tmp_path_factory.mktemp("world") / "tiny")
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAMEN_EDU_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
 
 
 @pytest.fixture(scope="session")

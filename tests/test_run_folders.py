@@ -19,19 +19,6 @@ from ramen_edu.training import TrainConfig, Trainer
 torch.set_num_threads(1)
 
 
-@pytest.fixture(scope="module")
-def world_dir(tiny_world, tmp_path_factory):
-    from ramen_edu.data.xc_format import write_xc_dataset
-
-    return write_xc_dataset(tiny_world, tmp_path_factory.mktemp("world") / "tiny")
-
-
-@pytest.fixture()
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("RAMEN_EDU_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
 def _train(world_dir, out, *extra):
     return main(["train", "--dataset", str(world_dir), "--profile", "smoke", "--encoder", "tiny-random",
                  "--epochs", "1", "--out", str(out), "--quiet", *extra])
