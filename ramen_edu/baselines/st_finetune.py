@@ -28,7 +28,6 @@ Taught in: book/04_training.ipynb
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
@@ -120,7 +119,7 @@ def st_finetune(dataset, out_dir, config: STConfig = STConfig(), *, seed: int = 
     out_dir = Path(out_dir)
     model_dir = out_dir / "model"
     name = config.model or str(bundled_model_dir())
-    model = SentenceTransformer(name, device="cpu" if not _cuda() else None)
+    model = SentenceTransformer(name)  # it picks the GPU when there is one
     model.max_seq_length = config.max_length
     # transformers 5 reads a float warmup_steps as the ratio and deprecates warmup_ratio
     warmup = ({"warmup_steps": float(config.warmup_ratio)}
@@ -140,8 +139,3 @@ def st_finetune(dataset, out_dir, config: STConfig = STConfig(), *, seed: int = 
     encoder = Encoder.from_pretrained(model_dir, max_length=config.max_length)
     return RamenModel(encoder, list(dataset.label_texts))
 
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available() and os.environ.get("CUDA_VISIBLE_DEVICES") != ""

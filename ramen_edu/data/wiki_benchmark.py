@@ -137,8 +137,8 @@ from ramen_edu.config import cache_dir, find_data_file
 from ramen_edu.data.dataset import AnchorSet, XCDataset
 from ramen_edu.data.mentions import MentionRules, find_mentions, see_also_pairs
 from ramen_edu.data.see_also import clean_see_also
-from ramen_edu.data.wikipedia import (_ENGLISH, Article, ReadStats, _see_also_target,
-                                      merge_case_variants, normalize_see_also_target,
+from ramen_edu.data.wikipedia import (Article, ReadStats, merge_case_variants,
+                                      normalize_see_also_list, normalize_see_also_target,
                                       read_articles, resolve_redirects)
 from ramen_edu.data.xc_format import read_xc_dataset, write_xc_dataset
 from ramen_edu.graphs import anchor_graph_quality, random_walk_with_restart
@@ -266,8 +266,7 @@ def _load(path, stats: ReadStats | None = None, merged: dict | None = None,
         cleaned, report = clean_see_also([r.see_also for r in records], titles)
         before = [[t for t in map(normalize_see_also_target, r.see_also) if t] for r in records]
         for r, items in zip(records, cleaned):
-            r.see_also = list(dict.fromkeys(
-                t for t in (_see_also_target(i, _ENGLISH, stats) for i in items) if t))
+            r.see_also = normalize_see_also_list(items, stats)
         if cleaning is not None:
             cleaning.update(_cleaning_figures(report, before, [r.see_also for r in records],
                                               titles))

@@ -45,6 +45,7 @@ __all__ = [
     "TruncatedDumpWarning",
     "XmlReadStats",
     "merge_case_variants",
+    "normalize_see_also_list",
     "normalize_see_also_target",
     "normalize_title",
     "read_articles",
@@ -248,6 +249,16 @@ def normalize_see_also_target(raw: str) -> str | None:
     return _ENGLISH.see_also_target(raw)
 
 
+def normalize_see_also_list(items, stats: ReadStats | None = None) -> list[str]:
+    """One article's see-also items as titles (:func:`normalize_see_also_target` each, English
+    namespaces), items that name no article dropped, duplicates kept once in first position;
+    what changed is counted in ``stats``. What the JSONL reader does to every record, and what
+    the benchmark builder does after it has turned items into titles.
+    """
+    stats = stats if stats is not None else ReadStats()
+    return list(dict.fromkeys(t for t in (_see_also_target(i, _ENGLISH, stats) for i in items) if t))
+
+
 def _see_also_target(raw: str, namespaces: _Namespaces, stats: ReadStats) -> str | None:
     """normalize_see_also_target for a reader: the entry counted in ``stats``."""
     target = namespaces.see_also_target(raw)
@@ -355,10 +366,10 @@ def _article_from_json(record, where: str, stats: ReadStats, raw_see_also: bool 
     if redirect is not None and not isinstance(redirect, str):
         raise TypeError(f"{where}: field 'redirect' must be a string or null")
     see_also = record.get("see_also") or []
-    if not raw_see_also:
-        see_also = (_see_also_target(t, _ENGLISH, stats) for t in see_also)
+    see_also = (list(dict.fromkeys(t for t in see_also if t)) if raw_see_also
+                else normalize_see_also_list(see_also, stats))
     return Article(title=title, text=record.get("text") or "",
-                   see_also=list(dict.fromkeys(t for t in see_also if t)),
+                   see_also=see_also,
                    categories=list(record.get("categories") or []),
                    links=list(record.get("links") or []), redirect=redirect)
 
