@@ -146,6 +146,7 @@ BOUNDS = {
     "cluster_refresh": at_least(1), "cluster_doubling": at_least(1), "eval_docs": at_least(0),
     "eval_k": at_least(1), "seed": within(0, 2**63, "what every generator accepts"),
     "embed_batch_size": at_least(1), "dropout": within(0, 1, "a probability"),
+    "train_layers": at_least(1, "the number of top transformer layers trained"),
 }
 CHOICES = {"bandit_mode": ("validation", "paper"), "batching": ("cluster", "random"), "profile": PROFILES,
            "recipe": tuple(RECIPES)}
@@ -206,6 +207,10 @@ class TrainConfig:
     embed_batch_size: batch for inference-mode embedding (clustering, pruning, evaluation).
     dropout:          None keeps the encoder's own dropout; a float overrides every dropout
                       probability (0.0 makes a step a deterministic function of the batch).
+    train_layers:     None trains every layer and the embeddings (full fine-tuning, the paper's);
+                      k trains only the top k transformer layers: the embeddings and lower layers
+                      are frozen and their output is computed once per text before training
+                      (``ramen_edu.training.frozen``), so a step runs k layers. Ours, for CPUs.
     device:           None = CUDA when available, else CPU; or "cpu", "cuda", "cuda:1".
     profile:          the profile whose sizes this config starts from (set by ``for_profile``,
                       ``book_recipe`` and ``from_json``; None = sizes set by hand). The run
@@ -254,6 +259,7 @@ class TrainConfig:
     bf16: bool = True
     embed_batch_size: int = 512
     dropout: float | None = None
+    train_layers: int | None = None
     device: str | None = None
     profile: str | None = None
     recipe: str | None = None

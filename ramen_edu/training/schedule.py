@@ -53,5 +53,7 @@ def describe(config) -> str:
         graph = f"unpruned graphs for epochs 0–{prunes[0] - 1}, (re-)pruned at the start of epochs {shown}"
     batching = (f"cluster batches, re-clustered every {config.cluster_refresh} epochs, cluster size "
                 f"doubling every {config.cluster_doubling}" if config.batching == "cluster" else "random batches")
+    layers = ("" if getattr(config, "train_layers", None) is None
+              else f"; only the top {config.train_layers} layer(s) trained (the rest frozen, computed once)")
     return (f"{config.epochs} epochs of batch {config.batch_size}; {graph}; {batching}; "
-            f"lr {config.lr:g} with {config.lr_warmup:.0%} linear warm-up then linear decay")
+            f"lr {config.lr:g} with {config.lr_warmup:.0%} linear warm-up then linear decay{layers}")

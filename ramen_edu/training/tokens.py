@@ -67,6 +67,23 @@ def unique_rows(groups: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Te
     return unique, list(torch.split(inverse, [len(g) for g in groups]))
 
 
+def length_sorted(unique: torch.Tensor, inverses: list[torch.Tensor], lengths: torch.Tensor,
+                  bucket: int) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+    """Reorder one part's distinct rows by text length and cut them into buckets of ``bucket`` rows.
+
+    unique (U,), inverses: as :func:`unique_rows` returns them; lengths: the pool's (N,) token
+    counts. Returns (unique reordered, inverses pointing into it, the buckets (views of it, in
+    order)). Encoding bucket by bucket pads each to its own longest text: a step's anchors are
+    6 tokens on average but padded to their longest (up to 32), so one padded block does twice
+    the work of the real tokens, four buckets about 1.3 times.
+    """
+    order = torch.argsort(lengths[unique], stable=True)
+    position = torch.empty_like(order)
+    position[order] = torch.arange(len(order))
+    unique = unique[order]
+    return unique, [position[inv] for inv in inverses], list(torch.split(unique, bucket))
+
+
 class PartsEncoder(torch.nn.Module):
     """Runs the encoder once per part (documents, labels, anchors of each set) in ONE forward.
 
@@ -75,13 +92,19 @@ class PartsEncoder(torch.nn.Module):
     on a real encoder. Being a single module call keeps DistributedDataParallel's one-forward,
     one-backward contract. The trainer passes each part's distinct rows only
     (:func:`unique_rows`) and expands the output by index outside this module.
+
+    split: None — parts are (input_ids, attention_mask) and run through the whole encoder; a
+    :class:`~ramen_edu.training.frozen.LayerSplit` — parts are (frozen states (R, T, D), mask)
+    from a :class:`~ramen_edu.training.frozen.HiddenCache` and run through the trained top layers.
     """
 
-    def __init__(self, encoder: torch.nn.Module) -> None:
+    def __init__(self, encoder: torch.nn.Module, split=None) -> None:
         super().__init__()
         self.encoder = encoder
+        self.split = split
 
     def forward(self, parts: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
-        """parts: [(input_ids, attention_mask), ...] -> (Σ rows, D) unit vectors, in order."""
-        return torch.cat([self.encoder(input_ids=i, attention_mask=m) for i, m in parts if len(i)]
+        """parts: [(input_ids or states, attention_mask), ...] -> (Σ rows, D) unit vectors, in order."""
+        run = self.encoder if self.split is None else self.split.upper
+        return torch.cat([run(i, m) for i, m in parts if len(i)]
                          or [torch.zeros(0, device=parts[0][0].device)])

@@ -46,9 +46,10 @@ from ramen_edu.training import distributed as ddp
 from ramen_edu.training.checkpoint import (CHECKPOINT_FILE, CHECKPOINT_FORMAT, RESTART_HINT, load_checkpoint,
                                            rng_state, save_checkpoint, set_rng_state)
 from ramen_edu.training.config import TINY_ENCODER, TrainConfig
+from ramen_edu.training.frozen import HiddenCache, LayerSplit
 from ramen_edu.training.model import RamenModel, label_fingerprint
 from ramen_edu.training.schedule import describe, epoch_plan, lr_scheduler
-from ramen_edu.training.tokens import PartsEncoder, TokenPool, gather_tokens, unique_rows
+from ramen_edu.training.tokens import PartsEncoder, TokenPool, gather_tokens, length_sorted, unique_rows
 
 RUN_RECORD_FILE = "run.json"
 MODEL_DIR = "model"
@@ -57,6 +58,9 @@ EPOCH_METRICS = ("P@1", "P@3", "P@5", "nDCG@5", "PSP@1", "PSP@5")
 # config fields a resume may change: notes, and the name of the profile the sizes came from
 # (the sizes themselves are compared field by field)
 RESUME_MAY_DIFFER = ("extra", "profile", "recipe")
+# rows per length bucket of a step's part (tokens.length_sorted): 32 cuts a step's padded tokens
+# by about 40 % on Wikipedia titles; smaller buckets add per-call overhead (benchmarks/bench_training.py)
+BUCKET_ROWS = 32
 
 
 def build_encoder(config: TrainConfig, device: torch.device):
@@ -154,12 +158,14 @@ class Trainer:
 
         self.encoder = encoder.to(self.info.device) if encoder is not None else build_encoder(config, self.info.device)
         self.encoder.train()
-        self.module = PartsEncoder(self.encoder)
+        # partial fine-tuning: the lower layers frozen, their states computed once per text below
+        self.split = LayerSplit(self.encoder, config.train_layers) if config.train_layers is not None else None
+        self.parts = self.module = PartsEncoder(self.encoder, self.split)
         if self.info.enabled:
             # pretrained checkpoints may carry a pooler that mean pooling never uses
             unused = any(".pooler." in f".{n}" for n, _ in self.encoder.named_parameters())
             self.module = DistributedDataParallel(
-                self.module, device_ids=[self.info.device.index] if self.info.device.type == "cuda" else None,
+                self.parts, device_ids=[self.info.device.index] if self.info.device.type == "cuda" else None,
                 find_unused_parameters=unused)
 
         # anchor sets that regularize (none for the no-graph baseline)
@@ -177,6 +183,13 @@ class Trainer:
                       "label": TokenPool(dataset.label_texts, tok, length)}
         for n in self.anchor_names:
             self.pools[f"anchor:{n}"] = TokenPool(dataset.anchors[n].texts, tok, length)
+        self.states: dict[str, HiddenCache] = {}  # pool -> the frozen layers' output (train_layers)
+        if self.split is not None:
+            t0 = time.time()
+            for key, pool in self.pools.items():
+                self.states[key] = HiddenCache(pool, self.split, batch_size=config.embed_batch_size,
+                                               device=self.info.device)
+            self.states_s = round(time.time() - t0, 3)  # once per run, in the run record
 
         # the validation slice: held out of training for every method alike (TrainConfig.val_fraction)
         self.val_rows, train_y = validation_split(dataset.train_y, config.val_fraction, config.seed)
@@ -200,7 +213,8 @@ class Trainer:
         # a subclass may add a trained module on top of the encoder (the two-stage GCN baseline's
         # aggregation, ramen_edu.baselines); RAMEN itself has none
         self.head = self.build_head()
-        self.trained_parameters = [*self.encoder.parameters(), *(self.head.parameters() if self.head is not None else ())]
+        self.trained_parameters = [p for p in (*self.encoder.parameters(), *(self.head.parameters() if self.head is not None else ()))
+                                   if p.requires_grad]
         self.optimizer = torch.optim.AdamW(self.trained_parameters, lr=config.lr, weight_decay=config.weight_decay)
         self.steps_per_epoch = len(self.sampler)
         self.scheduler = lr_scheduler(self.optimizer, self.steps_per_epoch * config.epochs, config.lr_warmup)
@@ -345,11 +359,17 @@ class Trainer:
         return RamenModel(self.encoder, self.dataset.label_texts, config=self.config)
 
     # ------------------------------------------------------------------------ embeddings
-    def embed_pool(self, texts: list[str], desc: str) -> np.ndarray:
-        """Inference-mode embeddings of a whole text pool, split over the ranks and gathered."""
+    def embed_pool(self, texts: list[str], desc: str, pool: str | None = None) -> np.ndarray:
+        """Inference-mode embeddings of a whole text pool (N, D) float32, split over the ranks and
+        gathered. ``pool``: the key of ``self.pools`` that holds these texts; with partial
+        fine-tuning its stored frozen states are read instead of running the whole encoder."""
         part = ddp.block(len(texts), self.info)
-        emb = self.encoder.embed(texts[part], batch_size=self.config.embed_batch_size,
-                                 progress=self.progress, desc=desc)
+        if pool in self.states:
+            rows = np.arange(len(texts))[part]
+            emb = self._embed_rows(pool, rows).cpu().numpy()
+        else:
+            emb = self.encoder.embed(texts[part], batch_size=self.config.embed_batch_size,
+                                     progress=self.progress, desc=desc)
         return ddp.gather_array(emb, self.info)
 
     # ------------------------------------------------------------------------ pruning
@@ -360,11 +380,11 @@ class Trainer:
         the PruneRecords in ``self.last_prune`` (for the book's pruned-edge views).
         """
         ds, thr = self.dataset, self.config.prune_threshold
-        doc_emb = self.embed_pool(ds.train_texts, "prune: documents")
-        label_emb = self.embed_pool(ds.label_texts, "prune: labels")
+        doc_emb = self.embed_pool(ds.train_texts, "prune: documents", "doc")
+        label_emb = self.embed_pool(ds.label_texts, "prune: labels", "label")
         stats = {}
         for n in self.anchor_names:
-            anchor_emb = self.embed_pool(ds.anchors[n].texts, f"prune: {n}")
+            anchor_emb = self.embed_pool(ds.anchors[n].texts, f"prune: {n}", f"anchor:{n}")
             raw_doc, raw_label = self.raw_graphs[n]
             kept_doc, rec_doc = prune_edges(raw_doc, doc_emb, anchor_emb, threshold=thr)
             kept_label, rec_label = prune_edges(raw_label, label_emb, anchor_emb, threshold=thr)
@@ -388,10 +408,10 @@ class Trainer:
         # one encoder part per pool: documents, labels, and per anchor set its document-side and
         # label-side anchors together; each part holds each distinct row once (unique_rows) and
         # the rows every term reads are indexed back out of it
-        pools, groups = [self.pools["doc"], self.pools["label"]], [[doc_ids], [label_ids]]
+        pools, groups = ["doc", "label"], [[doc_ids], [label_ids]]
         anchor_parts = []  # (term, valid rows) in the order of parts[2:]
         for n in self.anchor_names:
-            pools.append(self.pools[f"anchor:{n}"])
+            pools.append(f"anchor:{n}")
             groups.append([])
             for side, ids, valid in (("doc_anchor", batch.doc_anchor_ids[n], batch.doc_anchor_valid[n]),
                                      ("label_anchor", batch.label_anchor_ids[n], batch.label_anchor_valid[n])):
@@ -400,16 +420,19 @@ class Trainer:
                 groups[-1].append(torch.from_numpy(ids[valid] if term in lambdas else ids[:0]))
                 anchor_parts.append((term, torch.from_numpy(valid)))
         plans = [unique_rows(g) for g in groups]  # per part: (distinct rows, per group its index)
-        parts_in = [gather_tokens(pool, unique, info.device) for pool, (unique, _) in zip(pools, plans)]
+        # each part's rows sorted by length and encoded in buckets that pad only to their own longest
+        plans = [length_sorted(unique, inverses, self.pools[pool].lengths, BUCKET_ROWS)
+                 for pool, (unique, inverses) in zip(pools, plans)]
+        parts_in = [self._part_input(pool, rows) for pool, (_, _, buckets) in zip(pools, plans) for rows in buckets]
         with self.autocast:
             emb = self.module(parts_in)
         emb = emb.float()
-        per_part = torch.split(emb, [len(unique) for unique, _ in plans])
-        parts = [part[inverse.to(part.device)] for part, (_, inverses) in zip(per_part, plans)
+        per_part = torch.split(emb, [len(unique) for unique, _, _ in plans])
+        parts = [part[inverse.to(part.device)] for part, (_, inverses, _) in zip(per_part, plans)
                  for inverse in inverses]
         counts = [len(p) for p in parts]  # rows the losses use (the step's "encoded")
         # rows the losses use vs rows the encoder ran, per part (benchmarks/bench_training.py)
-        self.last_rows = {name: (sum(len(g) for g in grp), len(unique)) for name, grp, (unique, _)
+        self.last_rows = {name: (sum(len(g) for g in grp), len(unique)) for name, grp, (unique, _, _)
                           in zip(["doc", "label", *(f"anchor:{n}" for n in self.anchor_names)], groups, plans)}
         doc_emb, label_emb = parts[0], parts[1]
         # what the documents are scored with against labels: the encoder's embedding (RAMEN), or
@@ -470,16 +493,31 @@ class Trainer:
                 "encoded": int(sum(counts)) * world, **dict(zip(losses, term_v)),
                 **{f"λ[{t}]": float(v) for t, v in lambdas.items()}}
 
+    def _part_input(self, pool: str, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """What :class:`PartsEncoder` takes for some rows of a pool: (ids, mask), or with partial
+        fine-tuning (frozen states, mask)."""
+        if self.split is not None:
+            return self.states[pool].gather(rows, self.info.device)
+        return gather_tokens(self.pools[pool], rows, self.info.device)
+
     # ------------------------------------------------------------------------ the bandit's reward
-    def _embed_rows(self, pool, rows: np.ndarray) -> torch.Tensor:
-        """Inference embeddings (R, D) of pool rows, in chunks of ``embed_batch_size``."""
-        out = []
+    def _embed_rows(self, pool: str, rows: np.ndarray) -> torch.Tensor:
+        """Inference embeddings (R, D) of rows of ``self.pools[pool]``, eval mode, no gradients,
+        in length-sorted chunks of ``embed_batch_size`` (each pads to its own longest text)."""
+        rows = torch.as_tensor(rows, dtype=torch.int64)
+        out = torch.empty((len(rows), self.encoder.dim), device=self.info.device)
+        order = torch.argsort(self.pools[pool].lengths[rows], stable=True)
         size = self.config.embed_batch_size
-        for start in range(0, len(rows), size):
-            ids, mask = gather_tokens(pool, torch.from_numpy(rows[start:start + size]), self.info.device)
-            with self.autocast:
-                out.append(self.encoder(input_ids=ids, attention_mask=mask).float())
-        return torch.cat(out)
+        was_training = self.encoder.training
+        self.encoder.eval()
+        with torch.no_grad():
+            for start in range(0, len(rows), size):
+                chunk = order[start:start + size]
+                with self.autocast:
+                    out[chunk.to(out.device)] = self.parts(
+                        [self._part_input(pool, rows[chunk])]).float()
+        self.encoder.train(was_training)
+        return out
 
     def validation_reward(self) -> float:
         """The validation bandit's reward: the mean top-1 margin of the validation slice.
@@ -493,12 +531,8 @@ class Trainer:
         """
         value = None
         if self.info.is_main:
-            was_training = self.encoder.training
-            self.encoder.eval()
-            with torch.no_grad():
-                docs = self._embed_rows(self.pools["doc"], self.val_rows)
-                labels = self._embed_rows(self.pools["label"], self._val_labels)
-            self.encoder.train(was_training)
+            docs = self._embed_rows("doc", self.val_rows)
+            labels = self._embed_rows("label", self._val_labels)
             scores = docs @ labels.T
             positive = self._val_positive
             best_pos = scores.masked_fill(~positive, -math.inf).max(dim=1).values
@@ -536,7 +570,7 @@ class Trainer:
         if self.sampler.needs_embeddings(epoch):
             emb = self._doc_emb_cache
             if emb is None:
-                emb = self.embed_pool(self.dataset.train_texts, "cluster: documents")
+                emb = self.embed_pool(self.dataset.train_texts, "cluster: documents", "doc")
             self.sampler.set_epoch(epoch, emb)
         else:
             self.sampler.set_epoch(epoch, None)
@@ -678,6 +712,7 @@ class Trainer:
             "final_lambda": self.bandit.lambdas,
             "bandit_history": self.bandit.history,
             "validation_docs": len(self.val_rows),
+            **({"frozen_states_s": self.states_s} if self.states else {}),
             "history": self.history,
             "lambda_log": self.log,
         }
