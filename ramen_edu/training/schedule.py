@@ -51,7 +51,11 @@ def describe(config) -> str:
     else:
         shown = ", ".join(map(str, prunes[:6])) + (", …" if len(prunes) > 6 else "")
         graph = f"unpruned graphs for epochs 0–{prunes[0] - 1}, (re-)pruned at the start of epochs {shown}"
+    if config.regularize and config.scramble_graph:
+        graph = f"scrambled graphs (a control: edges shuffled, degrees kept); {graph}"
     batching = (f"cluster batches, re-clustered every {config.cluster_refresh} epochs, cluster size "
                 f"doubling every {config.cluster_doubling}" if config.batching == "cluster" else "random batches")
-    return (f"{config.epochs} epochs of batch {config.batch_size}; {graph}; {batching}; "
+    # the paper's hinge goes unsaid, as every other paper value; the softmax is ours, so it is named
+    loss = f"in-batch softmax loss (scale {config.scale:g}); " if config.loss == "softmax" else ""
+    return (f"{config.epochs} epochs of batch {config.batch_size}; {loss}{graph}; {batching}; "
             f"lr {config.lr:g} with {config.lr_warmup:.0%} linear warm-up then linear decay")
