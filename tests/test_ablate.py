@@ -14,7 +14,7 @@ from ramen_edu.training import ablate
 torch.set_num_threads(1)
 
 ROWS = ["RAMEN", "No Bandit", "No Pruning", "No Doc graph", "No Label graph", "topic only",
-        "concept only", "No graph"]
+        "concept only", "Scrambled graph", "No graph"]
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,9 @@ def test_rows_are_table_5():
     assert list(rows) == ROWS
     assert rows["No Bandit"] == {"bandit": False} and rows["No graph"] == {"regularize": False}
     assert rows["topic only"] == {"anchor_sets": ["topic"]}
+    assert rows["Scrambled graph"] == {"scramble_graph": True}
+    # the controls stay last, after a λ grid too
+    assert list(ablate.ablation_rows(["links"], lambdas=[0.3]))[-3:] == ["λ 0.3", "Scrambled graph", "No graph"]
     assert "links only" not in ablate.ablation_rows(["links"])  # one set: it would repeat RAMEN
 
 
@@ -60,7 +63,7 @@ def test_ablate_resume_and_errors(config_file, tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert main(base) == 0
     printed = capsys.readouterr().out
-    assert "(12 run(s) trained now)" in printed and "Δ P@1 vs No graph" in printed
+    assert "(14 run(s) trained now)" in printed and "Δ P@1 vs No graph" in printed
     assert (out / "runs" / "ramen" / "seed0" / "run.json").stat().st_mtime_ns == stamp
 
     summary = json.loads((out / "ablation.json").read_text())
@@ -82,6 +85,7 @@ def test_ablate_resume_and_errors(config_file, tmp_path, monkeypatch, capsys):
     assert cfg["No Bandit"]["bandit"] is False and cfg["No Pruning"]["prune"] is False
     assert cfg["No Doc graph"]["doc_graph"] is False and cfg["No Label graph"]["label_graph"] is False
     assert cfg["topic only"]["anchor_sets"] == ["topic"] and cfg["No graph"]["regularize"] is False
+    assert cfg["Scrambled graph"]["scramble_graph"] is True and cfg["RAMEN"]["scramble_graph"] is False
     assert cfg["RAMEN"]["regularize"] and cfg["RAMEN"]["bandit"] and cfg["RAMEN"]["anchor_sets"] is None
     # nothing heavy is kept: no checkpoints, no model weights, no scratch folder
     kept = {p.name for p in out.rglob("*") if p.is_file()}

@@ -20,6 +20,7 @@ from ramen_edu.graphs import (
     personalized_pagerank,
     prune_edges,
     random_walk_with_restart,
+    scramble_edges,
     split_bipartite,
     threshold_sweep,
     top_k_visited,
@@ -273,6 +274,62 @@ def test_prune_backends_agree():
 def test_prune_bad_threshold():
     with pytest.raises(ValueError, match="threshold"):
         prune_edges(random_bipartite(), np.ones((60, 2)), np.ones((40, 2)), threshold=1.0)
+
+
+# --- the scrambled-graph control ------------------------------------------------------------
+def _degrees(g):
+    return np.diff(g.indptr), np.bincount(g.indices, minlength=g.shape[1])
+
+
+def test_scramble_keeps_every_degree_up_to_merged_duplicates(tiny_world):
+    for name, aset in tiny_world.anchors.items():
+        for side in ("doc_anchor", "label_anchor"):
+            g = getattr(aset, side)
+            out = scramble_edges(g, seed=3)
+            assert out.shape == g.shape and out.dtype == g.dtype == np.float32, (name, side)
+            assert out.has_sorted_indices and (out.data == 1).all()
+            rows, cols = _degrees(g)
+            rows_out, cols_out = _degrees(out)
+            merged = g.nnz - out.nnz  # each merged duplicate costs its row and its anchor one degree
+            assert (rows_out <= rows).all() and (rows - rows_out).sum() == merged
+            assert (cols_out <= cols).all() and (cols - cols_out).sum() == merged
+            # how rare (seed 3): 7 of 329 topic and 16 of 528 concept edges (2.1 %, 3.0 %: 6 and 30
+            # anchors shared by 300 documents); none on the label side (one edge per label); 0.1–0.9 %
+            # on the Wikipedia benchmark's graphs (see the docstring)
+            assert merged <= 0.05 * g.nnz, (name, side, merged, g.nnz)
+            # the pairing is chance: most edges land elsewhere (26 % of topic edges stay, 1 in 6 anchors)
+            assert g.multiply(out).nnz < 0.5 * g.nnz, (name, side)
+    # the input is not modified
+    assert tiny_world.anchors["topic"].doc_anchor.nnz == 329
+
+
+def test_scramble_without_duplicates_keeps_degrees_exactly():
+    # one edge per row: no row can draw an anchor twice, so both degree vectors are kept exactly
+    g = sp.csr_matrix((np.full(50, 0.25, np.float32), (np.arange(50), np.arange(50) % 7)), shape=(50, 9))
+    out = scramble_edges(g, seed=0)
+    assert out.nnz == 50
+    for a, b in zip(_degrees(g), _degrees(out)):
+        assert np.array_equal(a, b)
+    assert (out != g).nnz > 0 and (out.data == 1).all()  # weights are not kept: every edge is 1
+
+
+def test_scramble_is_deterministic_by_seed_and_changes_the_graph():
+    g = random_bipartite(density=0.1)
+    a, b, c = scramble_edges(g, 1), scramble_edges(g, 1), scramble_edges(g, 2)
+    assert (a != b).nnz == 0
+    assert (a != c).nnz > 0 and (a != binary_pattern(g)).nnz > 0
+    assert (scramble_edges(g, [1, 5]) != scramble_edges(g, [1, 6])).nnz > 0  # seed sequences, too
+
+
+def test_scramble_empty_graphs_and_bad_arguments():
+    for shape in ((0, 0), (4, 3)):
+        empty = sp.csr_matrix(shape, dtype=np.float32)
+        out = scramble_edges(empty, 0)
+        assert out.shape == shape and out.nnz == 0 and out.dtype == np.float32
+    with pytest.raises(TypeError, match=r"graph must be a scipy.sparse csr matrix.*scipy.sparse.csr_matrix\(graph\)"):
+        scramble_edges(np.ones((3, 2)), 0)
+    with pytest.raises(TypeError, match=r"graph.*tocsr"):
+        scramble_edges(sp.coo_matrix(np.ones((3, 2))), 0)
 
 
 # --- neighbourhoods -------------------------------------------------------------------------

@@ -12,6 +12,9 @@ Each row is a set of ``TrainConfig`` overrides on the config file's recipe (``ab
     No Doc graph     doc_graph=False: only the label-side regularizers R_z
     No Label graph   label_graph=False: only the document-side regularizers R_x
     <set> only       anchor_sets=[set], one row per anchor set (when the dataset has several)
+    λ <value>        lambda_regularizer=value, one row per --lambdas value (a fixed-λ grid)
+    Scrambled graph  scramble_graph=True: every anchor graph's edges shuffled, degrees kept (ours:
+                     a control — does the gain come from the edges or only from the anchor texts?)
     No graph         regularize=False: the no-graph baseline
 
 Every (row, seed) trains in a scratch folder (``OUT/.work/``, ignored by git; an interrupted run
@@ -81,6 +84,9 @@ def ablation_rows(anchor_sets: Sequence[str], *, bandit: bool = True,
     lambdas: extra rows "λ <value>" that start every λ_x, λ_z at that value — with the bandit
     off, a grid of fixed λ whose *validation-slice* metrics (run.json "validation_metrics")
     choose the recipe's λ.
+    The last two rows are controls: "Scrambled graph" (RAMEN on graphs whose edges are shuffled,
+    ``ramen_edu.graphs.scramble_edges``: the same anchor texts and degrees, chance pairings) and
+    "No graph" (the baseline every row is compared with).
     """
     rows: dict[str, dict] = {
         FULL_ROW: {},
@@ -94,6 +100,7 @@ def ablation_rows(anchor_sets: Sequence[str], *, bandit: bool = True,
             rows[f"{name} only"] = {"anchor_sets": [name]}
     for value in lambdas:
         rows[f"λ {value:g}"] = {"lambda_regularizer": float(value)}
+    rows["Scrambled graph"] = {"scramble_graph": True}
     rows[BASELINE_ROW] = {"regularize": False}
     return rows
 

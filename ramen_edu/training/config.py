@@ -138,6 +138,7 @@ BOUNDS = {
     "max_length": at_least(1), "batch_size": at_least(2, "in-batch negatives need company"),
     "epochs": at_least(1), "lr": above(0), "weight_decay": at_least(0),
     "lr_warmup": within(0, 1, "a fraction of the steps"), "grad_clip": above(0), "margin": above(0),
+    "scale": above(0, "1 / the softmax's temperature"),
     "hard_k": at_least(1), "val_fraction": within(0, 0.5, "the held-out share of training documents"),
     "bandit_lr": above(0), "bandit_sigma": above(0), "bandit_period": at_least(1),
     "bandit_val_labels": at_least(1), "lambda_label": at_least(0), "lambda_regularizer": at_least(0),
@@ -148,8 +149,9 @@ BOUNDS = {
     "embed_batch_size": at_least(1), "dropout": within(0, 1, "a probability"),
     "train_layers": at_least(1, "the number of top transformer layers trained"),
 }
-CHOICES = {"bandit_mode": ("validation", "paper"), "batching": ("cluster", "random"), "profile": PROFILES,
-           "recipe": tuple(RECIPES)}
+# "loss": ramen_edu.losses.LOSS_FORMS, spelled out so that reading a config never imports torch
+CHOICES = {"loss": ("triplet", "softmax"), "bandit_mode": ("validation", "paper"), "batching": ("cluster", "random"),
+           "profile": PROFILES, "recipe": tuple(RECIPES)}
 DEVICE = re.compile(r"cpu|cuda(:\d+)?")
 
 
@@ -166,13 +168,29 @@ class TrainConfig:
     weight_decay:     AdamW decay, 0.01 (torch's default; not stated in the paper).
     lr_warmup:        fraction of steps with linear warm-up, then linear decay to 0 (not stated).
     grad_clip:        max global gradient norm, 1.0 (not stated).
-    margin:           γ = 0.3 for every triplet term (Table 16 caption).
+    loss:             the form of every in-batch term (``ramen_edu.losses``): "triplet", the
+                      paper's margin hinge (§3; the default), or "softmax", ours: the in-batch
+                      softmax sentence-transformers trains with (MultipleNegativesRankingLoss),
+                      with the same false-negative masks — its gradient does not vanish once every
+                      negative is γ below the positive, which may suit a pre-trained encoder.
+    margin:           γ = 0.3 for every triplet term (Table 16 caption); unused by "softmax".
+    scale:            the softmax's 1 / temperature: 20 (= 0.05, sentence-transformers' default);
+                      unused by "triplet".
     hard_k:           None = every in-batch negative counts (§3, the loss sums over negatives);
                       k = only the k hardest in-batch negatives per row (NGAME-style mining).
     regularize:       False sets λ_x = λ_z = 0: the no-graph baseline, everything else identical.
     anchor_sets:      which anchor sets regularize (None = all of the dataset's).
     doc_graph:        use the document-side regularizers R_x^t ("No Doc graph" in the ablation
                       when False); label_graph: the label-side R_z^t ("No Label graph").
+    scramble_graph:   True shuffles the edges of every anchor graph before training
+                      (:func:`ramen_edu.graphs.scramble_edges`: every document, label and anchor
+                      keeps its degree, which anchors a node links to becomes chance), the
+                      document side and the label side each with its own seed, derived from
+                      ``seed`` and the anchor set's name by a stable hash (sha256, not Python's
+                      ``hash()``, which changes with every process). Pruning then starts from the
+                      scrambled graphs. A control, not the method: does the gain come from the
+                      edges, or only from the extra anchor texts? (Ours: the "Scrambled graph"
+                      row of ``ramen-edu ablate``.)
     val_fraction:     share of the training documents held out of training as a validation
                       slice (every method holds out the same slice, seeded by ``seed``, so
                       comparisons see the same training data). The validation bandit reads its
@@ -231,12 +249,15 @@ class TrainConfig:
     weight_decay: float = 0.01
     lr_warmup: float = 0.1
     grad_clip: float = 1.0
+    loss: str = "triplet"
     margin: float = 0.3
+    scale: float = 20.0
     hard_k: int | None = None
     regularize: bool = True
     anchor_sets: list[str] | None = None
     doc_graph: bool = True
     label_graph: bool = True
+    scramble_graph: bool = False
     val_fraction: float = 0.05
     bandit: bool = True
     bandit_mode: str = "validation"

@@ -51,9 +51,13 @@ def describe(config) -> str:
     else:
         shown = ", ".join(map(str, prunes[:6])) + (", …" if len(prunes) > 6 else "")
         graph = f"unpruned graphs for epochs 0–{prunes[0] - 1}, (re-)pruned at the start of epochs {shown}"
+    if config.regularize and config.scramble_graph:
+        graph = f"scrambled graphs (a control: edges shuffled, degrees kept); {graph}"
     batching = (f"cluster batches, re-clustered every {config.cluster_refresh} epochs, cluster size "
                 f"doubling every {config.cluster_doubling}" if config.batching == "cluster" else "random batches")
-    layers = ("" if getattr(config, "train_layers", None) is None
+    # the paper's hinge goes unsaid, as every other paper value; the softmax is ours, so it is named
+    loss = f"in-batch softmax loss (scale {config.scale:g}); " if config.loss == "softmax" else ""
+    layers = ("" if config.train_layers is None
               else f"; only the top {config.train_layers} layer(s) trained (the rest frozen, computed once)")
-    return (f"{config.epochs} epochs of batch {config.batch_size}; {graph}; {batching}; "
+    return (f"{config.epochs} epochs of batch {config.batch_size}; {loss}{graph}; {batching}; "
             f"lr {config.lr:g} with {config.lr_warmup:.0%} linear warm-up then linear decay{layers}")

@@ -7,7 +7,8 @@ One step (RAMEN §3):
 2. the encoder embeds all of it in a single forward pass (documents, labels, anchors);
 3. the losses: L (documents vs the batch's labels), R_x^t (documents vs the batch's document
    anchors), R_z^t (labels vs the batch's label anchors), each an in-batch triplet loss with
-   margin 0.3, weighted by the bandit's current λ;
+   margin 0.3 (or, with ``TrainConfig.loss="softmax"``, an in-batch softmax), weighted by the
+   bandit's current λ;
 4. backward, gradient clipping, AdamW, the LR schedule, and the bandit sees the step's objective
    and reward.
 
@@ -38,8 +39,8 @@ from tqdm.auto import tqdm
 from ramen_edu import precision
 from ramen_edu.bandits import LambdaBandit
 from ramen_edu.data.catalog import load_dataset
-from ramen_edu.graphs import prune_edges
-from ramen_edu.losses import ramen_objective, triplet_in_batch
+from ramen_edu.graphs import prune_edges, scramble_edges
+from ramen_edu.losses import in_batch_loss, ramen_objective
 from ramen_edu.runinfo import atomic_write_text, environment, json_default, lock_folder, remove_stale_tmp
 from ramen_edu.sampling import BatchSampler
 from ramen_edu.training import distributed as ddp
@@ -123,6 +124,15 @@ def dataset_fingerprint(dataset) -> dict:
             "label_fingerprint": label_fingerprint(dataset.label_texts), "train_fingerprint": train.hexdigest()}
 
 
+def scramble_seed(seed: int, anchor_set: str, side: str) -> int:
+    """The seed of one anchor graph's scrambling (``TrainConfig.scramble_graph``), side =
+    "doc_anchor" or "label_anchor": the first 8 bytes of sha256("seed/anchor_set/side"). A
+    stable hash, not Python's ``hash()`` (salted per process), so a resumed run and every DDP
+    rank scramble alike, and each graph gets its own seed."""
+    digest = hashlib.sha256(f"{seed}/{anchor_set}/{side}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
 def seed_everything(seed: int) -> None:
     """Seed torch, numpy's global generator and Python's ``random`` (determinism on the CPU)."""
     torch.manual_seed(seed)
@@ -176,6 +186,11 @@ class Trainer:
             raise ValueError(f"TrainConfig.anchor_sets: {err}") from None
         self.anchor_names = names if config.regularize else []
         self.raw_graphs = {n: (anchor_sets[n].doc_anchor, anchor_sets[n].label_anchor) for n in self.anchor_names}
+        if config.scramble_graph:  # the control: shuffled edges, the same degrees (graphs.scramble_edges);
+            # the raw graphs are what every pruning starts from, so pruning prunes the scrambled ones
+            self.raw_graphs = {n: tuple(scramble_edges(g, scramble_seed(config.seed, n, side))
+                                        for side, g in zip(("doc_anchor", "label_anchor"), graphs))
+                               for n, graphs in self.raw_graphs.items()}
         self.graphs = dict(self.raw_graphs)
 
         tok, length = self.encoder.tokenizer, config.max_length
@@ -315,6 +330,9 @@ class Trainer:
                                  "the dataset the run started with, or start a new run_dir")
         saved = state["config"]
         now = self.config.to_dict()
+        # a field the checkpoint lacks was added since it was written: the run trained with what
+        # is now its default (every new field defaults to the old behaviour, e.g. loss="triplet")
+        saved = {**TrainConfig().to_dict(), **saved}
         diff = sorted(k for k in set(saved) | set(now)
                       if saved.get(k) != now.get(k) and k not in RESUME_MAY_DIFFER)
         if diff:
@@ -445,8 +463,9 @@ class Trainer:
         # L(θ): documents against every label of the global batch
         labels_all = ddp.gather_rows(label_emb, info)
         label_mask = torch.from_numpy(batch.label_positive_mask).to(device)
-        losses["doc_label"] = triplet_in_batch(
-            query_emb, labels_all, positive, label_mask, cfg.margin, cfg.hard_k, reduction="sum",
+        form = dict(form=cfg.loss, margin=cfg.margin, scale=cfg.scale, hard_k=cfg.hard_k)
+        losses["doc_label"] = in_batch_loss(
+            query_emb, labels_all, positive, label_mask, **form, reduction="sum",
         ) * world / batch.row_normaliser("doc_label")
         for (term, valid), anchors in zip(anchor_parts, parts[2:]):
             if term not in lambdas:  # a side switched off (TrainConfig.doc_graph / label_graph)
@@ -458,8 +477,8 @@ class Trainer:
             candidates = ddp.gather_rows(slots, info)
             queries = doc_emb if side == "doc_anchor" else label_emb
             m = getattr(batch, f"{side}_mask")[n]
-            losses[term] = triplet_in_batch(
-                queries, candidates, positive, torch.from_numpy(m).to(device), cfg.margin, cfg.hard_k,
+            losses[term] = in_batch_loss(
+                queries, candidates, positive, torch.from_numpy(m).to(device), **form,
                 reduction="sum", row_valid=valid.to(device),
             ) * world / batch.row_normaliser(term)
         objective = ramen_objective(losses, lambdas)
