@@ -39,7 +39,7 @@ __all__ = [
     "personalized_pagerank",
     "prune_edges",
     "random_walk_with_restart",
-    "scramble_edges",
+    "shuffle_edges",
     "split_bipartite",
     "top_k_visited",
 ]
@@ -547,7 +547,7 @@ def walk_error_by_hops(adj, nodes, hop_grid, *, seed: int = 1) -> tuple[list[flo
 # --------------------------------------------------------------------------------------------
 # the scrambled-graph control
 # --------------------------------------------------------------------------------------------
-def scramble_edges(graph, seed) -> sp.csr_matrix:
+def shuffle_edges(graph, seed) -> sp.csr_matrix:
     """The same graph with its edges shuffled: every node and every anchor keeps its degree.
 
     The control of ``TrainConfig.scramble_graph``: does RAMEN's gain come from *which* anchors a

@@ -20,7 +20,7 @@ from ramen_edu.graphs import (
     personalized_pagerank,
     prune_edges,
     random_walk_with_restart,
-    scramble_edges,
+    shuffle_edges,
     split_bipartite,
     threshold_sweep,
     top_k_visited,
@@ -285,7 +285,7 @@ def test_scramble_keeps_every_degree_up_to_merged_duplicates(tiny_world):
     for name, aset in tiny_world.anchors.items():
         for side in ("doc_anchor", "label_anchor"):
             g = getattr(aset, side)
-            out = scramble_edges(g, seed=3)
+            out = shuffle_edges(g, seed=3)
             assert out.shape == g.shape and out.dtype == g.dtype == np.float32, (name, side)
             assert out.has_sorted_indices and (out.data == 1).all()
             rows, cols = _degrees(g)
@@ -306,7 +306,7 @@ def test_scramble_keeps_every_degree_up_to_merged_duplicates(tiny_world):
 def test_scramble_without_duplicates_keeps_degrees_exactly():
     # one edge per row: no row can draw an anchor twice, so both degree vectors are kept exactly
     g = sp.csr_matrix((np.full(50, 0.25, np.float32), (np.arange(50), np.arange(50) % 7)), shape=(50, 9))
-    out = scramble_edges(g, seed=0)
+    out = shuffle_edges(g, seed=0)
     assert out.nnz == 50
     for a, b in zip(_degrees(g), _degrees(out)):
         assert np.array_equal(a, b)
@@ -315,21 +315,21 @@ def test_scramble_without_duplicates_keeps_degrees_exactly():
 
 def test_scramble_is_deterministic_by_seed_and_changes_the_graph():
     g = random_bipartite(density=0.1)
-    a, b, c = scramble_edges(g, 1), scramble_edges(g, 1), scramble_edges(g, 2)
+    a, b, c = shuffle_edges(g, 1), shuffle_edges(g, 1), shuffle_edges(g, 2)
     assert (a != b).nnz == 0
     assert (a != c).nnz > 0 and (a != binary_pattern(g)).nnz > 0
-    assert (scramble_edges(g, [1, 5]) != scramble_edges(g, [1, 6])).nnz > 0  # seed sequences, too
+    assert (shuffle_edges(g, [1, 5]) != shuffle_edges(g, [1, 6])).nnz > 0  # seed sequences, too
 
 
 def test_scramble_empty_graphs_and_bad_arguments():
     for shape in ((0, 0), (4, 3)):
         empty = sp.csr_matrix(shape, dtype=np.float32)
-        out = scramble_edges(empty, 0)
+        out = shuffle_edges(empty, 0)
         assert out.shape == shape and out.nnz == 0 and out.dtype == np.float32
     with pytest.raises(TypeError, match=r"graph must be a scipy.sparse csr matrix.*scipy.sparse.csr_matrix\(graph\)"):
-        scramble_edges(np.ones((3, 2)), 0)
+        shuffle_edges(np.ones((3, 2)), 0)
     with pytest.raises(TypeError, match=r"graph.*tocsr"):
-        scramble_edges(sp.coo_matrix(np.ones((3, 2))), 0)
+        shuffle_edges(sp.coo_matrix(np.ones((3, 2))), 0)
 
 
 # --- neighbourhoods -------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def ablation_rows(anchor_sets: Sequence[str], *, bandit: bool = True,
     off, a grid of fixed λ whose *validation-slice* metrics (run.json "validation_metrics")
     choose the recipe's λ.
     The last two rows are controls: "Scrambled graph" (RAMEN on graphs whose edges are shuffled,
-    ``ramen_edu.graphs.scramble_edges``: the same anchor texts and degrees, chance pairings) and
+    ``ramen_edu.graphs.shuffle_edges``: the same anchor texts and degrees, chance pairings) and
     "No graph" (the baseline every row is compared with).
     """
     rows: dict[str, dict] = {

@@ -183,7 +183,7 @@ class TrainConfig:
     doc_graph:        use the document-side regularizers R_x^t ("No Doc graph" in the ablation
                       when False); label_graph: the label-side R_z^t ("No Label graph").
     scramble_graph:   True shuffles the edges of every anchor graph before training
-                      (:func:`ramen_edu.graphs.scramble_edges`: every document, label and anchor
+                      (:func:`ramen_edu.graphs.shuffle_edges`: every document, label and anchor
                       keeps its degree, which anchors a node links to becomes chance), the
                       document side and the label side each with its own seed, derived from
                       ``seed`` and the anchor set's name by a stable hash (sha256, not Python's

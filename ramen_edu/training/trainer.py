@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 from ramen_edu import precision
 from ramen_edu.bandits import LambdaBandit
 from ramen_edu.data.catalog import load_dataset
-from ramen_edu.graphs import prune_edges, scramble_edges
+from ramen_edu.graphs import prune_edges, shuffle_edges
 from ramen_edu.losses import in_batch_loss, ramen_objective
 from ramen_edu.runinfo import atomic_write_text, environment, json_default, lock_folder, remove_stale_tmp
 from ramen_edu.sampling import BatchSampler
@@ -186,9 +186,9 @@ class Trainer:
             raise ValueError(f"TrainConfig.anchor_sets: {err}") from None
         self.anchor_names = names if config.regularize else []
         self.raw_graphs = {n: (anchor_sets[n].doc_anchor, anchor_sets[n].label_anchor) for n in self.anchor_names}
-        if config.scramble_graph:  # the control: shuffled edges, the same degrees (graphs.scramble_edges);
+        if config.scramble_graph:  # the control: shuffled edges, the same degrees (graphs.shuffle_edges);
             # the raw graphs are what every pruning starts from, so pruning prunes the scrambled ones
-            self.raw_graphs = {n: tuple(scramble_edges(g, scramble_seed(config.seed, n, side))
+            self.raw_graphs = {n: tuple(shuffle_edges(g, scramble_seed(config.seed, n, side))
                                         for side, g in zip(("doc_anchor", "label_anchor"), graphs))
                                for n, graphs in self.raw_graphs.items()}
         self.graphs = dict(self.raw_graphs)
