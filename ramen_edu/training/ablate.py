@@ -376,6 +376,18 @@ def reference_model(row: str, dataset, config: TrainConfig, work: str | Path, *,
     return model, record
 
 
+def _require_extras(rows: Sequence[str]) -> None:
+    """Raise ImportError (the install hint) now when a chosen reference row needs a missing extra,
+    not after the rows before it have trained; rows that are not chosen need nothing."""
+    if ST_ROW in rows:
+        from ramen_edu.baselines.st_finetune import require_st
+
+        try:
+            require_st()
+        except ImportError as err:
+            raise ImportError(f"row {ST_ROW!r}: {err} (or leave the row out with --rows)") from None
+
+
 def _shared_untrained(row: str, config: TrainConfig) -> bool:
     """True when every seed of ``row`` scores the same model: the untrained pre-trained encoder
     (only the random tiny BERT depends on the seed)."""
@@ -478,13 +490,7 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
         except (TypeError, ValueError) as err:
             raise type(err)(f"ablation row {row!r} ({trained_rows.get(row, 'reference row')}): "
                             f"{err}") from None
-    if ST_ROW in chosen:  # a missing extra fails now, not after the rows before it have trained
-        from ramen_edu.baselines.st_finetune import require_st
-
-        try:
-            require_st()
-        except ImportError as err:
-            raise ImportError(f"ablation row {ST_ROW!r}: {err} (or leave the row out with --rows)") from None
+    _require_extras(chosen)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
