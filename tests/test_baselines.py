@@ -215,6 +215,9 @@ def test_tail_cases_need_the_graph_and_a_gain():
 # --------------------------------------------------------------------------------------------
 # ramen-edu baselines
 # --------------------------------------------------------------------------------------------
+TRAINED = ("RAMEN", "No graph", "AugGT", "GCN (learned linker)", "GCN (oracle linker)")
+
+
 def test_baselines_command_end_to_end_resumes_and_rejects_bad_rows(tiny_world, tmp_path, capsys):
     from ramen_edu.data.xc_format import write_xc_dataset
 
@@ -222,7 +225,8 @@ def test_baselines_command_end_to_end_resumes_and_rejects_bad_rows(tiny_world, t
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"dataset": str(world), "profile": "smoke", "encoder": "tiny-random", "epochs": 1}))
     out = tmp_path / "out"
-    args = ["baselines", "--config", str(config), "--seeds", "1", "--out", str(out), "--gcn-set", "concept", "--quiet"]
+    args = ["baselines", "--config", str(config), "--seeds", "1", "--out", str(out), "--gcn-set", "concept", "--quiet",
+            "--rows", *TRAINED]  # the reference rows: test_baselines_reference_rows_reuse_the_ablation_runner
     assert main(args) == 0
     summary = json.loads((out / "baselines.json").read_text())
     assert set(summary["rows"]) == {"RAMEN", "No graph", "AugGT", "GCN (learned linker)", "GCN (oracle linker)"}
@@ -252,3 +256,39 @@ def test_gain_reachability_compares_the_wins_with_the_base_rate():
     assert got["base_rate"] == pytest.approx(0.4)
     # seed 0 wins on (0,0), (1,2), (2,2): two of three reachable; seed 1 only on (0,0)
     assert got["per_seed"] == pytest.approx([2 / 3, 1.0]) and got["n_cases"] == [3, 1]
+
+
+def test_baselines_reference_rows_reuse_the_ablation_runner(tiny_world, tmp_path, monkeypatch):
+    """"Untrained" and "ST fine-tune" come first, made by ablate.reference_model, scored by
+    score_model like every row, compared both ways, and skipped when resumed."""
+    pytest.importorskip("sentence_transformers", reason="the [st] extra is not installed")
+    pytest.importorskip("datasets", reason="the [st] extra (datasets) is not installed")
+    from ramen_edu.baselines import compare
+    from ramen_edu.data.xc_format import write_xc_dataset
+    from ramen_edu.encoders import Encoder
+
+    world = write_xc_dataset(tiny_world, tmp_path / "tiny")
+    encoder = Encoder.tiny_random(seed=0).save(tmp_path / "tiny-bert")  # a model folder ST fine-tunes fast
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"dataset": str(world), "profile": "smoke", "encoder": str(encoder), "epochs": 1}))
+    out = tmp_path / "out"
+    args = ["baselines", "--config", str(config), "--seeds", "2", "--out", str(out), "--gcn-set", "concept",
+            "--quiet", "--rows", "No graph", "ST fine-tune", "untrained"]
+    assert main(args) == 0
+    summary = json.loads((out / "baselines.json").read_text())
+    assert list(summary["rows"]) == ["Untrained", "ST fine-tune", "No graph"]
+    st = json.loads((out / "runs" / "st-fine-tune" / "seed1" / "run.json").read_text())
+    assert st["kind"] == "sentence-transformers fine-tune" and st["st_config"]["model"] == str(encoder)
+    assert st["baseline"] == {"method": "ST fine-tune"} and set(st["analysis"]["fn_by_quantile"])
+    assert json.loads((out / "runs" / "untrained" / "seed1" / "run.json").read_text())["model_reused_from_seed"] == 0
+    for base in ("Untrained", "ST fine-tune"):
+        entry = summary["comparison"][f"vs {base}"]["methods"]["No graph"]["metrics"]["P@1"]
+        assert entry["seed_delta"]["n_pairs"] == 2 and "verdict" in entry["verdict"]
+    assert "## Against ST fine-tune" in (out / "baselines.md").read_text()
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a finished reference run was made again")
+
+    monkeypatch.setattr(compare, "reference_model", no_model)
+    assert main(args) == 0
+    assert json.loads((out / "baselines.json").read_text())["trained_this_invocation"] == 0

@@ -4,13 +4,16 @@
 
 Rows (every one on the config's recipe, same data, batches, budget and evaluation path):
 
+    Untrained              the recipe's encoder, not trained (``ramen-edu ablate``'s reference row)
+    ST fine-tune           sentence-transformers' own trainer, --st-epochs epochs (the same)
     RAMEN                  the recipe as it is (graphs regularize training only)
     No graph               regularize=False
     AugGT                  No graph trained on the augmented ground truth (augmented_truth.py)
     GCN (learned linker)   the two-stage GCN (two_stage.py): link by the trained encoder, aggregate
     GCN (oracle linker)    the same trained GCN, linked at test time by the documents' true anchors
 
-The two GCN rows come from the same training run per seed (only the first stage differs).
+The two GCN rows come from the same training run per seed (only the first stage differs). The
+first two rows are made by ``ramen_edu.training.ablate.reference_model``, as in the ablation.
 Each (row, seed) keeps, next to ``ramen-edu ablate``'s run.json and per_doc.npz:
 
     per_doc_zero_shot.npz  per-document P@k/nDCG@k/PSP@k of the zero-shot task (Table 12)
@@ -45,13 +48,15 @@ from ramen_edu.data.catalog import load_dataset
 from ramen_edu.evaluation import score_split
 from ramen_edu.metrics import label_quantiles
 from ramen_edu.runinfo import atomic_write_bytes, environment
-from ramen_edu.training.ablate import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, WORK_DIR, _hf_progress_bars, _slug,
-                                       _write_json, load_per_doc, match_rows, prepare_scratch, save_per_doc)
+from ramen_edu.training.ablate import (COMPARED, KS, PER_DOC_FILE, REFERENCE_ROWS, RUN_FILE, WORK_DIR,
+                                       _hf_progress_bars, _only, _require_extras, _shared_untrained, _slug, _write_json,
+                                       load_per_doc, match_rows, prepare_scratch, reference_model,
+                                       reference_settings, save_per_doc)
 from ramen_edu.training.cli import resolve_config
 
 __all__ = ["ROWS", "WATCH", "load_baselines", "run_baselines", "score_model"]
 
-ROWS = ("RAMEN", "No graph", "AugGT", "GCN (learned linker)", "GCN (oracle linker)")
+ROWS = (*REFERENCE_ROWS, "RAMEN", "No graph", "AugGT", "GCN (learned linker)", "GCN (oracle linker)")
 GCN_ROWS = {"GCN (learned linker)": "learned", "GCN (oracle linker)": "oracle"}
 ZERO_SHOT_FILE, RANKS_FILE = "per_doc_zero_shot.npz", "ranks.npz"
 #: (document text, label text) pairs whose rank every run records: the paper's Figure 2 / Table 13
@@ -66,13 +71,13 @@ def _spec(row: str, *, gcn_set: str, gcn_k: int, auggt: dict) -> dict:
                 "linker": GCN_ROWS[row]}
     if row == "AugGT":
         return {"method": "AugGT", **auggt}
-    return {"method": row}
+    return {"method": row}  # a reference row's settings are its run.json "config"
 
 
 def _row_config(row: str, config, seed: int, gcn_set: str):
     from ramen_edu.baselines.two_stage import gcn_overrides
 
-    if row == "RAMEN":
+    if row == "RAMEN" or row in REFERENCE_ROWS:  # a reference row reads the recipe (reference_settings)
         return dataclasses.replace(config, seed=seed)
     if row in ("No graph", "AugGT"):
         return dataclasses.replace(config, regularize=False, seed=seed)
@@ -126,13 +131,18 @@ def _save_run(run_dir: Path, record: dict, scored: dict) -> None:
     _write_json(run_dir / RUN_FILE, record)  # last: its presence marks the run finished
 
 
-def _finished(run_dir: Path, spec: dict, config) -> bool:
+def _expected_config(row: str, cfg, st_epochs: int) -> dict:
+    """The run.json "config" of (row, seed): the TrainConfig, or a reference row's settings."""
+    return reference_settings(row, cfg, st_epochs=st_epochs) if row in REFERENCE_ROWS else cfg.to_dict()
+
+
+def _finished(run_dir: Path, spec: dict, config: dict) -> bool:
     record_file = run_dir / RUN_FILE
     if not (record_file.is_file() and (run_dir / PER_DOC_FILE).is_file() and (run_dir / RANKS_FILE).is_file()):
         return False
     record = json.loads(record_file.read_text())
     same = record.get("baseline") == json.loads(json.dumps(spec)) and \
-        record.get("config") == json.loads(json.dumps(config.to_dict(), default=str))
+        record.get("config") == json.loads(json.dumps(config, default=str))
     if not same:
         raise ValueError(f"{run_dir} was trained with another recipe or baseline setting; write into "
                          "another --out, or delete that folder to retrain it")
@@ -158,12 +168,13 @@ def _train(row: str, dataset, cfg, work: Path, *, gcn_set: str, gcn_k: int, augg
 
 def run_baselines(dataset, config, *, seeds: int, out, rows=None, gcn_set: str = "category", gcn_k: int = 5,
                   auggt: dict | None = None, dataset_source: str | None = None, progress: bool = True,
-                  log=print, info: dict | None = None) -> dict:
+                  log=print, info: dict | None = None, st_epochs: int = 1) -> dict:
     """Train every missing (row, seed) of ``ROWS`` into ``out``, then write baselines.json/.md.
 
     config: the RAMEN recipe (regularize must be True). gcn_set/gcn_k: the GCN's linked anchor
     set and anchors per document. auggt: ``augmented_dataset`` options (default the paper's
-    reading through the label graph, at most 2 added labels per document). Resumable like
+    reading through the label graph, at most 2 added labels per document). st_epochs: epochs of
+    the "ST fine-tune" row (as ``ramen-edu ablate --st-epochs``). Resumable like
     ``ramen-edu ablate``. Returns the baselines.json content.
     """
     log = log or (lambda *a, **k: None)
@@ -172,10 +183,13 @@ def run_baselines(dataset, config, *, seeds: int, out, rows=None, gcn_set: str =
     if gcn_set not in dataset.anchors:
         raise ValueError(f"gcn_set={gcn_set!r}: dataset {dataset.name!r} has anchor sets {list(dataset.anchors)}")
     auggt = dict(auggt or {"anchor_set": None, "via": "labels", "max_added": 2})
+    if not isinstance(st_epochs, int) or isinstance(st_epochs, bool) or st_epochs < 1:
+        raise ValueError(f"st_epochs (--st-epochs) must be a positive integer, got {st_epochs!r}")
     chosen = list(ROWS) if rows is None else list(rows)
     unknown = [r for r in chosen if r not in ROWS]
     if unknown:
         raise ValueError(f"unknown row(s) {unknown}; valid rows: {', '.join(ROWS)}")
+    _require_extras(chosen)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started, n_trained = time.time(), 0
@@ -185,20 +199,33 @@ def run_baselines(dataset, config, *, seeds: int, out, rows=None, gcn_set: str =
     def folder(row, seed):
         return out / "runs" / _slug(row) / f"seed{seed}"
 
+    shared = {}  # the untrained pre-trained encoder: one model for every seed (its label embeddings kept)
+
     for seed in range(seeds):
         for row in chosen:
             if row == "GCN (oracle linker)" and "GCN (learned linker)" in chosen:
                 continue  # trained and scored with the learned-linker row
             group = [r for r in GCN_ROWS if r in chosen or r == row] if row in GCN_ROWS else [row]
             cfg = _row_config(row, config, seed, gcn_set)
-            if all(_finished(folder(r, seed), _spec(r, **opts), cfg) for r in group):
+            expected = _expected_config(row, cfg, st_epochs)
+            if all(_finished(folder(r, seed), _spec(r, **opts), expected) for r in group):
                 log(f"{' + '.join(group)} · seed {seed}: done earlier, skipped")
                 continue
             t0 = time.time()
-            log(f"{' + '.join(group)} · seed {seed}: training")
+            log(f"{' + '.join(group)} · seed {seed}: {'scoring' if row == 'Untrained' else 'training'}")
             work = out / WORK_DIR / _slug(row) / f"seed{seed}"
-            model, extra = _train(row, dataset, cfg, work, progress=progress, **opts)
-            record = json.loads((work / RUN_FILE).read_text())
+            if row in REFERENCE_ROWS:
+                if row in shared:
+                    model, record = shared[row][0], {**shared[row][1], "config": expected, "wall_time_s": 0.0,
+                                                     "model_reused_from_seed": shared[row][1]["config"]["seed"]}
+                else:
+                    model, record = reference_model(row, dataset, cfg, work, st_epochs=st_epochs, progress=progress)
+                    if _shared_untrained(row, cfg):
+                        shared[row] = (model, dict(record))
+                extra = {}
+            else:
+                model, extra = _train(row, dataset, cfg, work, progress=progress, **opts)
+                record = json.loads((work / RUN_FILE).read_text())
             record["dataset_source"] = dataset_source or dataset.name
             for r in group:
                 scored_model = model.with_linker(GCN_ROWS[r], dataset, seed=seed) if r in GCN_ROWS else model
@@ -207,7 +234,7 @@ def run_baselines(dataset, config, *, seeds: int, out, rows=None, gcn_set: str =
                 m = scored["per_doc"]
                 log(f"{r} · seed {seed}: P@1 {100 * m['P@1'].mean():.2f} · PSP@1 {100 * m['PSP@1'].mean():.2f}"
                     f" · {time.time() - t0:.0f} s")
-            shutil.rmtree(work)
+            shutil.rmtree(work, ignore_errors=True)
             n_trained += 1
     shutil.rmtree(out / WORK_DIR, ignore_errors=True)
     summary = summarize(out, dataset, config, seeds=seeds, **opts)
@@ -253,7 +280,7 @@ def summarize(out, dataset, config, *, seeds: int, gcn_set: str, gcn_k: int, aug
     rows = load_baselines(out)
     per_doc = {r: v["per_doc"] for r, v in rows.items()}
     comparisons = {f"vs {base}": compare_methods(per_doc, base, metrics=COMPARED)
-                   for base in ("No graph", "RAMEN") if base in per_doc}
+                   for base in ("No graph", "RAMEN", *REFERENCE_ROWS) if base in per_doc}
     zs = {r: v["zero_shot"] for r, v in rows.items() if v["zero_shot"]}
     zero_shot = compare_methods(zs, "No graph", metrics=("P@1", "P@3", "P@5", "PSP@1", "PSP@5")) \
         if "No graph" in zs else None
@@ -316,6 +343,12 @@ def _markdown(summary: dict) -> str:
     if "vs RAMEN" in comp:
         lines += ["## Against RAMEN", "", format_comparison(comp["vs RAMEN"], ("P@1", "P@5", "PSP@1", "PSP@5"),
                                                             ("P@1", "PSP@1"), method_header="row"), ""]
+    for base in REFERENCE_ROWS:  # RAMEN and No graph against what a user would run instead (all rows: the JSON)
+        shown = [r for r in (base, "RAMEN", "No graph") if f"vs {base}" in comp and r in comp[f"vs {base}"]["methods"]]
+        if len(shown) > 1:
+            lines += [f"## Against {base}", "", format_comparison(_only(comp[f"vs {base}"], shown),
+                                                                  ("P@1", "P@5", "PSP@1", "PSP@5"), ("P@1", "PSP@1"),
+                                                                  method_header="row"), ""]
     zs = summary["zero_shot"]
     if zs["comparison"]:
         lines += [f"## Zero-shot labels ({zs['labels']} labels without a training document)", "",
@@ -341,8 +374,9 @@ def _markdown(summary: dict) -> str:
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="ramen-edu baselines",
-        description="RAMEN against No graph, AugGT and a two-stage GCN (learned and oracle linker), seeds "
-                    "0..N-1, with quantile, FN@k, zero-shot and tail-case analyses. Resumable.")
+        description="RAMEN against the untrained encoder, a sentence-transformers fine-tune, No graph, AugGT and "
+                    "a two-stage GCN (learned and oracle linker), seeds 0..N-1, with quantile, FN@k, zero-shot "
+                    "and tail-case analyses. Resumable.")
     ap.add_argument("--config", help="JSON file of TrainConfig fields (may name dataset and profile): the RAMEN recipe")
     ap.add_argument("--seeds", type=int, default=3, help="train seeds 0..N-1 per row (default 3)")
     ap.add_argument("--rows", nargs="+", metavar="ROW", help=f"only these rows (default all: {', '.join(ROWS)})")
@@ -353,6 +387,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--gcn-k", type=int, default=5, help="anchors linked per document (default 5)")
     ap.add_argument("--auggt-max-added", type=int, default=2,
                     help="AugGT: at most this many labels added per document (default 2; -1 = no cap)")
+    ap.add_argument("--st-epochs", type=int, default=1, metavar="N",
+                    help="epochs of the 'ST fine-tune' row (default 1, ~4 min of all-MiniLM-L6-v2 on 2 CPU "
+                         "cores; as many as the recipe's epochs is the fair comparison where affordable)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars and no per-run lines")
     return ap
 
@@ -365,6 +402,8 @@ def cli_baselines(argv: list[str]) -> int:
         ap.error(f"--seeds must be ≥ 1, got {args.seeds}")
     if args.gcn_k < 1:
         ap.error(f"--gcn-k must be ≥ 1, got {args.gcn_k}")
+    if args.st_epochs < 1:
+        ap.error(f"--st-epochs must be ≥ 1, got {args.st_epochs}")
     rows = match_rows(ap, args.rows, ROWS) if args.rows else None
     config, dataset_name, profile_name = resolve_config(args.config, args.dataset, args.profile)
     dataset = load_dataset(dataset_name)
@@ -375,6 +414,7 @@ def cli_baselines(argv: list[str]) -> int:
     auggt = {"anchor_set": None, "via": "labels", "max_added": None if args.auggt_max_added < 0 else args.auggt_max_added}
     summary = run_baselines(dataset, config, seeds=args.seeds, out=out, rows=rows, gcn_set=args.gcn_set,
                             gcn_k=args.gcn_k, auggt=auggt, dataset_source=dataset_name, progress=not args.quiet,
+                            st_epochs=args.st_epochs,
                             log=None if args.quiet else print,
                             info={"config_file": args.config, "profile": profile_name,
                                   "argv": ["ramen-edu", "baselines", *argv]})

@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
-__all__ = ["STConfig", "st_finetune", "training_pairs"]
+__all__ = ["STConfig", "require_st", "st_finetune", "training_pairs"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,17 +81,12 @@ def training_pairs(dataset, *, val_fraction: float, seed: int) -> tuple[list[str
     return list(docs), list(labels)
 
 
-def st_finetune(dataset, out_dir, config: STConfig = STConfig(), *, seed: int = 0,
-                progress: bool = False):
-    """Fine-tune a sentence-transformers model on ``dataset``'s training pairs with
-    ``MultipleNegativesRankingLoss`` and return it as a :class:`~ramen_edu.training.RamenModel`
-    (label embeddings computed on first use). The model is saved to ``out_dir/model``.
+def require_st() -> SimpleNamespace:
+    """Import what the fine-tune needs (sentence-transformers, datasets, accelerate), or raise
+    ImportError naming the extra to install — callers check this before hours of other work
+    (``ramen-edu ablate`` does, when its "ST fine-tune" row is asked for).
 
-    dataset: an :class:`~ramen_edu.data.dataset.XCDataset`; config: :class:`STConfig`; seed:
-    the trainer's seed (order, dropout) and the validation slice's.
-    Raises ImportError naming the extra to install when sentence-transformers or datasets is
-    missing; ValueError when the training split has no (document, label) pair.
-    Taught in: book/04_training.ipynb
+    Returns the pieces ``st_finetune`` uses, by name.
     """
     try:
         import accelerate  # noqa: F401  (the Hugging Face Trainer under ST needs it)
@@ -109,6 +105,26 @@ def st_finetune(dataset, out_dir, config: STConfig = STConfig(), *, seed: int = 
         raise ImportError(f"the ST fine-tune baseline needs sentence-transformers, datasets and "
                           f"accelerate ({err.name} is missing): pip install 'ramen-edu[st]'"
                           ) from None
+    return SimpleNamespace(
+        transformers=transformers, Dataset=Dataset, SentenceTransformer=SentenceTransformer,
+        SentenceTransformerTrainer=SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments=SentenceTransformerTrainingArguments,
+        MultipleNegativesRankingLoss=MultipleNegativesRankingLoss, BatchSamplers=BatchSamplers)
+
+
+def st_finetune(dataset, out_dir, config: STConfig = STConfig(), *, seed: int = 0,
+                progress: bool = False):
+    """Fine-tune a sentence-transformers model on ``dataset``'s training pairs with
+    ``MultipleNegativesRankingLoss`` and return it as a :class:`~ramen_edu.training.RamenModel`
+    (label embeddings computed on first use). The model is saved to ``out_dir/model``.
+
+    dataset: an :class:`~ramen_edu.data.dataset.XCDataset`; config: :class:`STConfig`; seed:
+    the trainer's seed (order, dropout) and the validation slice's.
+    Raises ImportError naming the extra to install when sentence-transformers or datasets is
+    missing; ValueError when the training split has no (document, label) pair.
+    Taught in: book/04_training.ipynb
+    """
+    st = require_st()
 
     from ramen_edu.encoders import Encoder, bundled_model_dir
     from ramen_edu.training import RamenModel
@@ -119,21 +135,21 @@ def st_finetune(dataset, out_dir, config: STConfig = STConfig(), *, seed: int = 
     out_dir = Path(out_dir)
     model_dir = out_dir / "model"
     name = config.model or str(bundled_model_dir())
-    model = SentenceTransformer(name)  # it picks the GPU when there is one
+    model = st.SentenceTransformer(name)  # it picks the GPU when there is one
     model.max_seq_length = config.max_length
     # transformers 5 reads a float warmup_steps as the ratio and deprecates warmup_ratio
     warmup = ({"warmup_steps": float(config.warmup_ratio)}
-              if int(transformers.__version__.split(".")[0]) >= 5
+              if int(st.transformers.__version__.split(".")[0]) >= 5
               else {"warmup_ratio": config.warmup_ratio})
-    args = SentenceTransformerTrainingArguments(
+    args = st.SentenceTransformerTrainingArguments(
         output_dir=str(out_dir / "trainer"), num_train_epochs=config.epochs,
         per_device_train_batch_size=config.batch_size, learning_rate=config.lr,
         seed=seed, data_seed=seed, **warmup,
-        batch_sampler=BatchSamplers.NO_DUPLICATES, save_strategy="no", report_to="none",
+        batch_sampler=st.BatchSamplers.NO_DUPLICATES, save_strategy="no", report_to="none",
         logging_strategy="no", disable_tqdm=not progress, dataloader_num_workers=0)
-    trainer = SentenceTransformerTrainer(
-        model=model, args=args, loss=MultipleNegativesRankingLoss(model),
-        train_dataset=Dataset.from_dict({"anchor": docs, "positive": labels}))
+    trainer = st.SentenceTransformerTrainer(
+        model=model, args=args, loss=st.MultipleNegativesRankingLoss(model),
+        train_dataset=st.Dataset.from_dict({"anchor": docs, "positive": labels}))
     trainer.train()
     model.save(str(model_dir))
     encoder = Encoder.from_pretrained(model_dir, max_length=config.max_length)

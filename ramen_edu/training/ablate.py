@@ -3,7 +3,17 @@
     ramen-edu ablate --config configs/synthetic_smoke.json --seeds 3
     ramen-edu ablate --config configs/wiki_seealso_gpu.json --seeds 3 --rows RAMEN "No graph"
 
-Each row is a set of ``TrainConfig`` overrides on the config file's recipe (``ablation_rows``):
+The table opens with what a user would run instead of RAMEN (``REFERENCE_ROWS``, not recipe
+overrides; each has its own runner, ``reference_model``):
+
+    Untrained        the encoder the recipe starts from, not trained at all (for "tiny-random",
+                     a random tiny BERT seeded by the seed; for the bundled MiniLM, the same
+                     model for every seed: evaluated once, its per-document scores reused)
+    ST fine-tune     sentence-transformers' own trainer (MultipleNegativesRankingLoss,
+                     ``ramen_edu.baselines.st_finetune``), --st-epochs epochs (default 1) with
+                     the recipe's batch size, max_length and validation slice
+
+Every other row is a set of ``TrainConfig`` overrides on the config file's recipe (``ablation_rows``):
 
     RAMEN            the recipe as it is
     No Bandit        bandit=False: λ stay at their initial values (recipes that tune λ online), or
@@ -23,13 +33,15 @@ resumes from its last epoch's checkpoint), then keeps only what the comparison n
     OUT/runs/<row>/seed<s>/run.json      the run record + "test_metrics" (test split, filters applied)
     OUT/runs/<row>/seed<s>/per_doc.npz   per-test-document P@k (uint8 hit counts, exact),
                                          nDCG@k and PSP@k (float32), k = 1, 3, 5
-    OUT/ablation.json                    rows × seeds metrics, the comparisons against "No graph"
-                                         and against "RAMEN" (``ramen_edu.comparison``), configs,
+    OUT/ablation.json                    rows × seeds metrics, the comparisons of every row
+                                         against "No graph", "RAMEN", "Untrained" and "ST
+                                         fine-tune" (``ramen_edu.comparison``), configs,
                                          environment
     OUT/ablation.md                      the table (also printed)
 
 The command is resumable: a (row, seed) whose run.json and per_doc.npz exist is not trained again
-(its recorded config must match; a different recipe needs another --out).
+(its recorded config must match — for a reference row, its settings, ``reference_settings``; a
+different recipe needs another --out).
 
 Taught in: book/04_training.ipynb
 """
@@ -55,13 +67,21 @@ from ramen_edu.config import PROFILES, project_root
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.runinfo import atomic_write_bytes, atomic_write_text, environment
 from ramen_edu.training.cli import resolve_config
-from ramen_edu.training.config import TrainConfig
+from ramen_edu.training.config import TINY_ENCODER, TrainConfig
 
-__all__ = ["ablation_rows", "cli_ablate", "load_per_doc", "load_row", "run_ablation", "save_per_doc",
-           "BASELINE_ROW", "FULL_ROW"]
+__all__ = ["ablation_rows", "cli_ablate", "load_per_doc", "load_row", "reference_model",
+           "reference_settings", "run_ablation", "save_per_doc", "st_config_for",
+           "BASELINE_ROW", "FULL_ROW", "REFERENCE_ROWS", "ST_ROW", "UNTRAINED_ROW"]
 
 FULL_ROW = "RAMEN"
 BASELINE_ROW = "No graph"
+UNTRAINED_ROW = "Untrained"
+ST_ROW = "ST fine-tune"
+#: rows that are no TrainConfig override of the recipe but what a user would run instead of
+#: RAMEN; first in every table, each compared against like "No graph" and "RAMEN" are
+REFERENCE_ROWS = (UNTRAINED_ROW, ST_ROW)
+_REFERENCE_TEXT = {UNTRAINED_ROW: "the encoder they start from, untrained",
+                   ST_ROW: "a sentence-transformers fine-tune (MultipleNegativesRankingLoss)"}
 KS = (1, 3, 5)  # the cut-offs kept per document (Table 5 reports P@1, P@5, PSP@1, PSP@5)
 COMPARED = ("P@1", "P@3", "P@5", "PSP@1", "PSP@3", "PSP@5")
 TABLE_METRICS = ("P@1", "P@5", "PSP@1", "PSP@5")
@@ -238,11 +258,17 @@ def prepare_scratch(work: Path, config: TrainConfig) -> bool:
     if (work / "checkpoint.pt").is_file() and (work / RUN_FILE).is_file():
         recorded = json.loads((work / RUN_FILE).read_text()).get("config", {})
         resume = not _config_mismatch(recorded, config.to_dict())
-    if not resume and work.exists():
+    if not resume:
+        _fresh_scratch(work)
+    return resume
+
+
+def _fresh_scratch(work: Path) -> None:
+    """An empty ``work`` (OUT/.work/<row>/seed<s>), with the .gitignore in OUT/.work."""
+    if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
     (work.parent.parent / ".gitignore").write_text("*\n")
-    return resume
 
 
 def _train_one(dataset, dataset_source: str, config: TrainConfig, row: str, overrides: dict,
@@ -255,15 +281,148 @@ def _train_one(dataset, dataset_source: str, config: TrainConfig, row: str, over
         model = trainer_module.train(dataset, config, run_dir=work, resume=resume, progress=progress)
     per_doc = per_document_scores(model, dataset, ks=KS, k=config.eval_k)
     record = json.loads((work / RUN_FILE).read_text())
+    _keep_run(model, dataset, config, record, per_doc, run_dir, dataset_source,
+              {"row": row, "overrides": overrides, "seed": config.seed})
+    shutil.rmtree(work)  # the checkpoint and model weights are not kept
+
+
+def _keep_run(model, dataset, config: TrainConfig, record: dict, per_doc: dict[str, np.ndarray],
+              run_dir: Path, dataset_source: str, ablation: dict) -> None:
+    """Write what a finished (row, seed) keeps: per_doc.npz, then run.json with its scores."""
     record["validation_metrics"] = validation_scores(model, dataset, config)
     record["dataset_source"] = dataset_source
-    record["ablation"] = {"row": row, "overrides": overrides, "seed": config.seed}
+    record["ablation"] = ablation
     # each value is the mean of its per-document vector: exactly RamenModel.evaluate's numbers
     record["test_metrics"] = {m: float(v.mean()) for m, v in per_doc.items()}
     run_dir.mkdir(parents=True, exist_ok=True)
     save_per_doc(run_dir / PER_DOC_FILE, per_doc)
     _write_json(run_dir / RUN_FILE, record)  # last: its presence marks the run finished
-    shutil.rmtree(work)  # the checkpoint and model weights are not kept
+
+
+# --------------------------------------------------------------------------------------------
+# the reference rows: what a user would run instead of RAMEN
+# --------------------------------------------------------------------------------------------
+def st_config_for(config: TrainConfig, epochs: int = 1):
+    """The "ST fine-tune" row's ``STConfig`` (``ramen_edu.baselines.st_finetune``) from a recipe.
+
+    From the recipe: batch_size, max_length and val_fraction (so the same validation slice is
+    held out of training); lr and warmup are sentence-transformers' defaults as STConfig keeps
+    them; ``epochs`` is the row's own (``--st-epochs``). The model is the recipe's encoder when
+    that names a model (None: the bundled all-MiniLM-L6-v2). For "tiny-random" (tests, CI) it
+    is the bundled MiniLM all the same: the row is what a user would fine-tune instead of
+    training RAMEN, and nobody fine-tunes a random tiny BERT.
+    """
+    from ramen_edu.baselines.st_finetune import STConfig  # the module is light; st_finetune imports the rest
+
+    return STConfig(epochs=epochs, batch_size=config.batch_size, max_length=config.max_length,
+                    val_fraction=config.val_fraction,
+                    model=None if config.encoder == TINY_ENCODER else config.encoder)
+
+
+def reference_settings(row: str, config: TrainConfig, *, st_epochs: int = 1) -> dict:
+    """What defines one (reference row, seed) run: its run.json "config", compared field by field
+    when a command resumes (a finished run made with other settings is not reused).
+
+    row: one of ``REFERENCE_ROWS``. config: the recipe, with the run's seed.
+    Untrained: the encoder, max_length and seed. ST fine-tune: the ``STConfig`` as a dict and
+    the seed. Both: eval_k (labels retrieved per test document) and val_fraction (the slice
+    the validation metrics are taken on).
+    """
+    common = {"seed": config.seed, "eval_k": config.eval_k, "val_fraction": config.val_fraction}
+    if row == UNTRAINED_ROW:
+        return {"row_kind": "untrained", "encoder": config.encoder, "max_length": config.max_length,
+                **common}
+    if row == ST_ROW:
+        return {"row_kind": "st-finetune",
+                "st_config": dataclasses.asdict(st_config_for(config, st_epochs)), **common}
+    raise ValueError(f"row {row!r} is not a reference row; those are {', '.join(REFERENCE_ROWS)}")
+
+
+def reference_model(row: str, dataset, config: TrainConfig, work: str | Path, *, st_epochs: int = 1,
+                    progress: bool = False):
+    """The model of one (reference row, seed), made in the scratch folder ``work`` (emptied
+    first; nothing in it is needed afterwards). Returns (RamenModel, record).
+
+    Untrained: ``trainer.build_encoder(config, device)``, the very encoder RAMEN's training of
+    this seed starts from. ST fine-tune: ``st_finetune`` with ``st_config_for(config,
+    st_epochs)`` and config.seed. The record says what was run: "kind", "method", the
+    environment, "dataset", "config" (``reference_settings``), "st_config" for the fine-tune,
+    and "wall_time_s" (making the model; scoring it is not counted). The caller scores the model
+    by its own evaluation path, as it scores its trained rows (``ramen-edu ablate`` and
+    ``ramen-edu baselines`` both do).
+    Raises ImportError with the install hint for ST fine-tune without sentence-transformers.
+    """
+    started = time.time()
+    settings = reference_settings(row, config, st_epochs=st_epochs)
+    work = Path(work)
+    _fresh_scratch(work)
+    if row == UNTRAINED_ROW:
+        import torch  # lazy, like every torch import here: `ramen-edu ablate -h` stays light
+
+        from ramen_edu.encoders import default_device
+        from ramen_edu.training.model import RamenModel
+        from ramen_edu.training.trainer import build_encoder
+
+        device = torch.device(config.device) if config.device else default_device()
+        model = RamenModel(build_encoder(config, device), list(dataset.label_texts), config=config)
+        what = {"kind": "untrained encoder",
+                "method": "the encoder the recipe starts from, scored without any training"}
+    else:
+        from ramen_edu.baselines.st_finetune import st_finetune
+
+        st = st_config_for(config, st_epochs)
+        with _hf_progress_bars(progress):
+            model = st_finetune(dataset, work, st, seed=config.seed, progress=progress)
+        what = {"kind": "sentence-transformers fine-tune",
+                "method": "SentenceTransformerTrainer, MultipleNegativesRankingLoss "
+                          "(ramen_edu.baselines.st_finetune)",
+                "st_config": dataclasses.asdict(st)}
+    # "profile": the recipe's (its sizes), as the trainer records it, not the active one
+    record = {**what, **environment(), "profile": config.profile, "dataset": dataset.summary(),
+              "config": settings, "wall_time_s": round(time.time() - started, 1)}
+    return model, record
+
+
+def _require_extras(rows: Sequence[str]) -> None:
+    """Raise ImportError (the install hint) now when a chosen reference row needs a missing extra,
+    not after the rows before it have trained; rows that are not chosen need nothing."""
+    if ST_ROW in rows:
+        from ramen_edu.baselines.st_finetune import require_st
+
+        try:
+            require_st()
+        except ImportError as err:
+            raise ImportError(f"row {ST_ROW!r}: {err} (or leave the row out with --rows)") from None
+
+
+def _shared_untrained(row: str, config: TrainConfig) -> bool:
+    """True when every seed of ``row`` scores the same model: the untrained pre-trained encoder
+    (only the random tiny BERT depends on the seed)."""
+    return row == UNTRAINED_ROW and config.encoder != TINY_ENCODER
+
+
+def _reference_one(dataset, dataset_source: str, config: TrainConfig, row: str, run_dir: Path,
+                   work: Path, *, st_epochs: int, progress: bool, shared: dict) -> None:
+    """One (reference row, seed) into ``run_dir``, like ``_train_one`` does a trained row.
+
+    shared: {row: (model, per_doc, record, seed)} of this invocation. An untrained pre-trained
+    encoder is the same model for every seed, so it is made and scored once; later seeds reuse
+    its per-document scores (their record says "per_doc_reused_from_seed") and only take their
+    own validation metrics (each seed holds out its own slice).
+    """
+    if _shared_untrained(row, config) and row in shared:
+        model, per_doc, first_record, first_seed = shared[row]
+        # no model was made for this seed ("wall_time_s" counts making it, not scoring)
+        record = {**first_record, "config": reference_settings(row, config), "wall_time_s": 0.0,
+                  "per_doc_reused_from_seed": first_seed}
+    else:
+        model, record = reference_model(row, dataset, config, work, st_epochs=st_epochs, progress=progress)
+        per_doc = per_document_scores(model, dataset, ks=KS, k=config.eval_k)
+        if _shared_untrained(row, config):
+            shared[row] = (model, per_doc, dict(record), config.seed)
+    _keep_run(model, dataset, config, record, per_doc, run_dir, dataset_source,
+              {"row": row, "reference": record["config"]["row_kind"], "seed": config.seed})
+    shutil.rmtree(work, ignore_errors=True)  # the fine-tuned weights are not kept
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,15 +450,17 @@ def _validation_text(by_seed: dict) -> str:
 def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
                  rows: Sequence[str] | None = None, dataset_source: str | None = None,
                  progress: bool = True, log=print, info: dict | None = None,
-                 lambdas: Sequence[float] = ()) -> dict:
+                 lambdas: Sequence[float] = (), st_epochs: int = 1) -> dict:
     """Train every (row, seed) not yet in ``out``, then write ablation.json and ablation.md.
 
     dataset: an XCDataset. config: the RAMEN recipe the rows modify (regularize must be True).
-    seeds: N, the seeds 0..N−1 (each replaces config.seed). rows: row names of
-    ``ablation_rows(list(dataset.anchors))`` (default all). progress: the trainer's progress
-    output; log: where one status line per (row, seed) goes (None: nowhere). info: extra facts for
-    ablation.json (e.g. the config file). Returns the ablation.json content; its "table" is the
-    markdown table.
+    seeds: N, the seeds 0..N−1 (each replaces config.seed). rows: names among ``REFERENCE_ROWS``
+    and ``ablation_rows(list(dataset.anchors))`` (default all of both). progress: the trainer's
+    progress output; log: where one status line per (row, seed) goes (None: nowhere). info:
+    extra facts for ablation.json (e.g. the config file). st_epochs: epochs of the "ST
+    fine-tune" row (one epoch of all-MiniLM-L6-v2 takes ~4 min on 2 CPU cores; as many epochs as
+    the recipe is the fair comparison where affordable). Returns the ablation.json content; its
+    "table" is the markdown table.
     """
 
     log = log or (lambda *a, **k: None)
@@ -309,7 +470,10 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
                          "'No graph' row is added for you)")
     if not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds must be a positive integer (seeds 0..N-1), got {seeds!r}")
-    all_rows = ablation_rows(list(dataset.anchors), bandit=config.bandit, lambdas=lambdas)
+    if not isinstance(st_epochs, int) or isinstance(st_epochs, bool) or st_epochs < 1:
+        raise ValueError(f"st_epochs (--st-epochs) must be a positive integer, got {st_epochs!r}")
+    trained_rows = ablation_rows(list(dataset.anchors), bandit=config.bandit, lambdas=lambdas)
+    all_rows = [*REFERENCE_ROWS, *trained_rows]  # the table's order: the alternatives first
     chosen = list(all_rows) if rows is None else list(rows)
     unknown = [r for r in chosen if r not in all_rows]
     if unknown:
@@ -317,35 +481,51 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
                          f"{dataset.name!r}: {', '.join(all_rows)}")
 
     def run_config(row: str, seed: int) -> TrainConfig:
-        return dataclasses.replace(config, **all_rows[row], seed=seed)
+        return dataclasses.replace(config, **trained_rows.get(row, {}), seed=seed)
+
+    def expected(row: str, seed: int) -> dict:
+        """What the run.json of (row, seed) records as its "config"."""
+        if row in REFERENCE_ROWS:
+            return reference_settings(row, run_config(row, seed), st_epochs=st_epochs)
+        return run_config(row, seed).to_dict()
 
     # every row's config is checked before the first training, not when its turn comes (a bad
     # --lambdas value used to fail after all the rows before it had trained)
     for row in chosen:
         try:
-            run_config(row, seeds - 1)
+            expected(row, seeds - 1)
         except (TypeError, ValueError) as err:
-            raise type(err)(f"ablation row {row!r} ({all_rows[row]}): {err}") from None
+            raise type(err)(f"ablation row {row!r} ({trained_rows.get(row, 'reference row')}): "
+                            f"{err}") from None
+    _require_extras(chosen)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
 
     todo = [(r, s) for s in range(seeds) for r in chosen]  # seed-major: a partial run already compares every row
     n_trained = 0
+    shared: dict = {}  # the untrained pre-trained encoder, made and scored once (_reference_one)
     for i, (row, seed) in enumerate(todo, 1):
         cfg = run_config(row, seed)
         run_dir = out / "runs" / _slug(row) / f"seed{seed}"
-        if _finished(run_dir, cfg.to_dict()):
+        if _finished(run_dir, expected(row, seed)):
             log(f"[{i}/{len(todo)}] {row} · seed {seed}: done earlier, skipped")
             continue
         t0 = time.time()
-        log(f"[{i}/{len(todo)}] {row} · seed {seed}: training")
-        _train_one(dataset, dataset_source or dataset.name, cfg, row, all_rows[row], run_dir,
-                   out / WORK_DIR / _slug(row) / f"seed{seed}", progress)
+        work = out / WORK_DIR / _slug(row) / f"seed{seed}"
+        if row in REFERENCE_ROWS:
+            log(f"[{i}/{len(todo)}] {row} · seed {seed}: {'scoring' if row == UNTRAINED_ROW else 'fine-tuning'}")
+            _reference_one(dataset, dataset_source or dataset.name, cfg, row, run_dir, work,
+                           st_epochs=st_epochs, progress=progress, shared=shared)
+        else:
+            log(f"[{i}/{len(todo)}] {row} · seed {seed}: training")
+            _train_one(dataset, dataset_source or dataset.name, cfg, row, trained_rows[row], run_dir,
+                       work, progress)
         n_trained += 1
         m = json.loads((run_dir / RUN_FILE).read_text())["test_metrics"]
         log(f"[{i}/{len(todo)}] {row} · seed {seed}: P@1 {100 * m['P@1']:.2f} · "
             f"PSP@1 {100 * m['PSP@1']:.2f} · {time.time() - t0:.0f} s")
+    shared.clear()
     shutil.rmtree(out / WORK_DIR, ignore_errors=True)
 
     # the summary covers every row with finished seeds in 0..N−1, also those of earlier
@@ -354,7 +534,7 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
     per_doc: dict[str, list] = {}
     for row in all_rows:
         done = [s for s in range(seeds)
-                if _finished(out / "runs" / _slug(row) / f"seed{s}", run_config(row, s).to_dict())]
+                if _finished(out / "runs" / _slug(row) / f"seed{s}", expected(row, s))]
         if not done:
             continue
         records = {s: json.loads((out / "runs" / _slug(row) / f"seed{s}" / RUN_FILE).read_text())
@@ -363,17 +543,21 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
         lambdas = [r.get("final_lambda") or {} for r in records.values()]
         terms = [t for t in lambdas[0] if all(t in lam for lam in lambdas)] if lambdas else []
         results[row] = {
-            "overrides": all_rows[row],
+            # a reference row has no overrides: its "config_seed0" is its reference_settings
+            **({"reference": records[done[0]]["config"]["row_kind"]} if row in REFERENCE_ROWS
+               else {"overrides": trained_rows[row]}),
             "seeds": done,
             "test_metrics": {str(s): r["test_metrics"] for s, r in records.items()},
             "validation_metrics": {str(s): r.get("validation_metrics") for s, r in records.items()},
             "final_lambda": {str(s): r.get("final_lambda") for s, r in records.items()},
             "final_lambda_mean": {t: float(np.mean([lam[t] for lam in lambdas])) for t in terms},
             "wall_time_s": {str(s): r.get("wall_time_s") for s, r in records.items()},
-            "config_seed0": run_config(row, 0).to_dict(),
+            "config_seed0": expected(row, 0),
         }
+    # every row against the no-graph baseline, against RAMEN, and against each alternative a user
+    # would pick instead (so "RAMEN vs ST fine-tune" is comparison["vs ST fine-tune"]["methods"]["RAMEN"])
     comparisons = {}
-    for base in (BASELINE_ROW, FULL_ROW):
+    for base in (BASELINE_ROW, FULL_ROW, *REFERENCE_ROWS):
         if base in per_doc:
             comparisons[f"vs {base}"] = compare_methods(per_doc, base, metrics=COMPARED)
     lam = {row: {"val P@1": _validation_text(r["validation_metrics"]),
@@ -389,6 +573,12 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
         if f"vs {FULL_ROW}" in comparisons:
             tables["vs RAMEN"] = format_comparison(comparisons[f"vs {FULL_ROW}"], TABLE_METRICS,
                                                    TABLE_DELTAS, method_header="row")
+        for base in REFERENCE_ROWS:
+            # RAMEN and No graph against the alternative; every row is in ablation.json
+            shown = [r for r in (base, FULL_ROW, BASELINE_ROW) if r in per_doc]
+            if f"vs {base}" in comparisons and len(shown) > 1:
+                tables[f"vs {base}"] = format_comparison(_only(comparisons[f"vs {base}"], shown),
+                                                         TABLE_METRICS, TABLE_DELTAS, method_header="row")
     env = environment()
     summary = {
         "kind": "ramen-edu ablation (RAMEN Table 5)",
@@ -398,7 +588,9 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
         "rows": results,
         "comparison": comparisons,
         "base_config": config.to_dict(),
-        "row_overrides": all_rows,
+        "row_overrides": trained_rows,
+        "reference_rows": {r: expected(r, 0) for r in REFERENCE_ROWS},
+        "st_epochs": st_epochs,
         "environment": env,
         "trained_this_invocation": n_trained,
         "wall_time_s": round(time.time() - started, 1),
@@ -408,6 +600,11 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
     _write_json(out / "ablation.json", summary)
     (out / "ablation.md").write_text(_markdown(summary, tables))
     return summary
+
+
+def _only(result: dict, methods: Sequence[str]) -> dict:
+    """A ``compare_methods`` result with only ``methods`` (in that order), for a focused table."""
+    return {**result, "methods": {m: result["methods"][m] for m in methods}}
 
 
 def _markdown(summary: dict, tables: dict[str, str]) -> str:
@@ -432,7 +629,13 @@ def _markdown(summary: dict, tables: dict[str, str]) -> str:
     ]
     if "vs RAMEN" in tables:
         lines += ["", "## Against RAMEN", "", tables["vs RAMEN"], "",
-                  "Δ vs RAMEN: what removing each component costs (negative: the component helps)."]
+                  "Δ vs RAMEN: what removing each component costs (negative: the component helps); "
+                  "for Untrained and ST fine-tune, what running them instead of RAMEN costs."]
+    for base in REFERENCE_ROWS:
+        if f"vs {base}" in tables:
+            lines += ["", f"## Against {base}", "", tables[f"vs {base}"], "",
+                      f"Δ vs {base}: what RAMEN and No graph gain over {_REFERENCE_TEXT[base]} "
+                      "(every row's comparison is in ablation.json)."]
     return "\n".join(lines) + "\n"
 
 
@@ -442,21 +645,28 @@ def _markdown(summary: dict, tables: dict[str, str]) -> str:
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="ramen-edu ablate",
-        description="RAMEN's ablation (Table 5): every row trained with seeds 0..N-1, compared "
-                    "against 'No graph' and 'RAMEN' (mean ± std over seeds, paired interval over "
-                    "test documents). Resumable: finished (row, seed) runs are skipped.")
+        description="RAMEN's ablation (Table 5): every row trained with seeds 0..N-1, beside what a "
+                    "user would run instead ('Untrained', 'ST fine-tune'), compared against "
+                    "'No graph', 'RAMEN' and those two (mean ± std over seeds, paired intervals "
+                    "over test documents and over seeds). Resumable: finished (row, seed) runs "
+                    "are skipped.")
     ap.add_argument("--config", help="JSON file of TrainConfig fields (may name dataset and profile): "
                                      "the RAMEN recipe the rows modify")
     ap.add_argument("--seeds", type=int, default=3, help="train seeds 0..N-1 per row (default 3)")
     ap.add_argument("--rows", nargs="+", metavar="ROW",
-                    help="only these rows, e.g. --rows RAMEN 'No graph' (default: all; the "
-                         "summary still includes rows finished earlier in --out)")
+                    help="only these rows, e.g. --rows RAMEN 'No graph' Untrained (default: all, "
+                         "'Untrained' and 'ST fine-tune' included; the summary still includes rows "
+                         "finished earlier in --out)")
     ap.add_argument("--out", help="output folder (default: book/results/ablation-<dataset>-<profile>)")
     ap.add_argument("--dataset", help="catalog name (synthetic-default, wiki-seealso) or a dataset folder")
     ap.add_argument("--profile", choices=PROFILES, help="sizes to train at (default: active)")
     ap.add_argument("--lambdas", nargs="+", type=float, metavar="λ",
                     help="add rows 'λ <value>' starting every λ_x, λ_z at these values (a fixed-λ "
                          "grid when the recipe's bandit is off; chosen on validation metrics)")
+    ap.add_argument("--st-epochs", type=int, default=1, metavar="N",
+                    help="epochs of the 'ST fine-tune' row (default 1: one epoch of all-MiniLM-L6-v2 "
+                         "takes ~4 min on 2 CPU cores; as many as the recipe's epochs is the fair "
+                         "comparison where affordable)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars and no per-run lines")
     return ap
 
@@ -477,17 +687,21 @@ def cli_ablate(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     if args.seeds < 1:
         ap.error(f"--seeds must be ≥ 1, got {args.seeds}")
+    if args.st_epochs < 1:
+        ap.error(f"--st-epochs must be ≥ 1, got {args.st_epochs}")
 
     config, dataset_name, profile_name = resolve_config(args.config, args.dataset, args.profile)
     dataset = load_dataset(dataset_name)
-    valid = ablation_rows(list(dataset.anchors), bandit=config.bandit, lambdas=args.lambdas or ())
+    valid = [*REFERENCE_ROWS, *ablation_rows(list(dataset.anchors), bandit=config.bandit,
+                                             lambdas=args.lambdas or ())]
     rows = match_rows(ap, args.rows, valid, f" for {dataset.name}") if args.rows else None
     stem = Path(dataset_name).name
     out = Path(args.out) if args.out else project_root() / "book" / "results" / f"ablation-{stem}-{profile_name}"
     info = {"config_file": args.config, "profile": profile_name, "argv": ["ramen-edu", "ablate", *argv]}
     summary = run_ablation(dataset, config, seeds=args.seeds, out=out, rows=rows,
                            dataset_source=dataset_name, progress=not args.quiet,
-                           log=None if args.quiet else print, info=info, lambdas=args.lambdas or ())
+                           log=None if args.quiet else print, info=info, lambdas=args.lambdas or (),
+                           st_epochs=args.st_epochs)
     print(f"\n{dataset.name}: ablation over seeds 0..{args.seeds - 1} "
           f"({summary['trained_this_invocation']} run(s) trained now)")
     print(summary["table"])
