@@ -80,7 +80,7 @@ def test_book_recipe_departs_from_the_paper_only_where_documented():
 def test_every_recipe_is_one_table_and_every_run_names_its_recipe():
     from ramen_edu.training.config import RECIPES
 
-    assert set(RECIPES) == {"default", "book", "demo", "synthetic"}
+    assert set(RECIPES) == {"default", "book", "minilm", "demo", "synthetic"}
     for recipe, by_profile in RECIPES.items():
         assert set(by_profile) == {"smoke", "cpu", "gpu"}, recipe
         for name in by_profile:

@@ -41,6 +41,12 @@ from ramen_edu.config import find_data_file, project_root
 __all__ = ["STEPS", "Step", "main", "run_steps"]
 
 CPU = "configs/wiki_seealso_cpu.json"
+MINILM = "configs/wiki_seealso_cpu_minilm.json"
+# the no-graph MiniLM recipes tried (loss_lr_epochs_layers; "layersnull" = full fine-tuning) and the λ grid
+MINILM_SWEEP = ("softmax_lr5e-05_ep10_layers2", "softmax_lr0.0002_ep10_layers2", "triplet_lr0.0002_ep10_layers2",
+                "softmax_lr5e-05_ep3_layers2", "softmax_lr5e-05_ep3_layersnull", "softmax_lr0.0002_ep1_layers2")
+MINILM_GRID = ("0.01", "0.1")
+MINILM_ROWS = ("Untrained", "ST fine-tune", "No graph", "RAMEN", "Scrambled graph", "category only")
 RESULTS = Path("book/results")
 STATE = RESULTS / "rebuild.json"
 LOGS = RESULTS / "rebuild-logs"
@@ -86,6 +92,21 @@ STEPS: tuple[Step, ...] = (
                              "--seeds", "3", "--rows", "RAMEN", "No graph", "--quiet", "--out",
                              "book/results/hardneg5-wiki-seealso-cpu"),
          ("book/results/hardneg5-wiki-seealso-cpu",)),
+    # chapter 4's pre-trained encoder: the no-graph recipe chosen on the validation slice, the λ ×
+    # anchor-set grid on it, then the seeded table (configs/minilm/, configs/wiki_seealso_cpu_minilm.json)
+    *(Step(f"minilm-sweep-{name}", _CLI + ("ablate", "--config", f"configs/minilm/sweep_{name}.json",
+                                            "--seeds", "1", "--rows", "No graph", "--quiet", "--out",
+                                            f"book/results/minilm-sweep/sweep_{name}"),
+           (f"book/results/minilm-sweep/sweep_{name}",))
+      for name in MINILM_SWEEP),
+    *(Step(f"minilm-grid-{lam}", _CLI + ("ablate", "--config", f"configs/minilm/grid_lambda{lam}.json",
+                                          "--seeds", "1", "--rows", "RAMEN", "category only", "--quiet",
+                                          "--out", f"book/results/minilm-grid/lambda{lam}"),
+           (f"book/results/minilm-grid/lambda{lam}",))
+      for lam in MINILM_GRID),
+    Step("minilm", _CLI + ("ablate", "--config", MINILM, "--seeds", "3", "--rows", *MINILM_ROWS,
+                           "--quiet", "--out", "book/results/minilm-wiki-seealso-cpu"),
+         ("book/results/minilm-wiki-seealso-cpu",)),
     Step("inference", ("{python}", "benchmarks/bench_inference.py", "--paper-scale", "--out",
                        "book/results/inference_cost_cpu.json"),
          ("book/results/inference_cost_cpu.json",)),

@@ -54,6 +54,20 @@ RECIPES: dict[str, dict[str, dict]] = {
                     cluster_refresh=5, cluster_doubling=20, bandit=False, bandit_period=10,
                     eval_docs=0, embed_batch_size=512),
     },
+    # the pre-trained encoder fine-tuned (chapter 4's headline table, configs/wiki_seealso_cpu_minilm.json):
+    # the book recipe's schedule with all-MiniLM-L6-v2, the in-batch softmax and the lr chosen on the
+    # validation slice (book/results/minilm-sweep), its top 2 layers trained on the CPU profiles
+    "minilm": {
+        "smoke": dict(encoder=None, train_layers=2, loss="softmax", scale=20.0, lr=2e-4, batch_size=64,
+                      epochs=1, prune_warmup=1, prune_every=1, cluster_refresh=1, cluster_doubling=1,
+                      bandit=False, bandit_period=10, eval_docs=0, embed_batch_size=512),
+        "cpu": dict(encoder=None, train_layers=2, loss="softmax", scale=20.0, lr=2e-4, batch_size=64,
+                    epochs=10, prune_warmup=3, prune_every=3, cluster_refresh=3, cluster_doubling=10,
+                    bandit=False, bandit_period=10, eval_docs=0, embed_batch_size=512),
+        "gpu": dict(encoder=None, loss="softmax", scale=20.0, lr=5e-5, batch_size=256, epochs=20,
+                    prune_warmup=5, prune_every=5, cluster_refresh=5, cluster_doubling=20, bandit=False,
+                    bandit_period=10, eval_docs=0, embed_batch_size=512),
+    },
     # `ramen-edu demo`'s trained rows (the encoder is the demo's own argument)
     "demo": {
         "smoke": dict(lr=2e-3, batch_size=64, epochs=2, prune_warmup=1, prune_every=1,
