@@ -149,6 +149,8 @@ _LABELS = {
     "ablation-wiki-seealso-cpu": "the paper's ablation (Table 5), Wikipedia, tiny BERT from scratch, 3 seeds a row",
     "hardneg5-wiki-seealso-cpu": "hard negatives (the 5 hardest in-batch), Wikipedia, 3 seeds",
     "baselines-wiki-seealso-cpu": "baselines (Tables 2, 5 AugGT, 8, 12), Wikipedia, tiny BERT from scratch, 3 seeds",
+    "minilm-wiki-seealso-cpu": "RAMEN on all-MiniLM-L6-v2 (chapter 4's `minilm` recipe: top 2 layers, softmax), "
+                               "Wikipedia, 3 seeds a row",
     "auggt-cap5-wiki-seealso-cpu": "AugGT with ≤ 5 labels added per document (chapter 5, ex5-auggt-cap)",
     "auggt-uncapped-wiki-seealso-cpu": "AugGT with no cap (chapter 5, ex5-auggt-cap)",
 }
