@@ -155,3 +155,16 @@ def test_load_row_reads_finished_seeds_in_order(tmp_path):
     assert [r["P@1"].tolist() for r in rows] == [[1.0, 1.0], [0.0, 1.0]]
     with pytest.raises(FileNotFoundError, match="no finished seed of row 'RAMEN'"):
         load_row(tmp_path, "RAMEN")
+
+
+def test_a_finished_invocation_leaves_another_invocations_scratch_alone(config_file, tmp_path):
+    # two `ablate` processes with different --rows may share an OUT; the one that ends first used
+    # to delete OUT/.work whole, the other's checkpoints included
+    out = tmp_path / "abl"
+    other = out / ablate.WORK_DIR / "scrambled-graph" / "seed1"
+    other.mkdir(parents=True)
+    (other / "checkpoint.pt").write_bytes(b"another process's epoch")
+    assert main(["ablate", "--config", str(config_file), "--seeds", "1", "--out", str(out), "--quiet",
+                 "--rows", "No graph"]) == 0
+    assert (other / "checkpoint.pt").read_bytes() == b"another process's epoch"
+    assert not (out / ablate.WORK_DIR / "no-graph").exists()  # its own scratch is gone

@@ -526,7 +526,16 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
         log(f"[{i}/{len(todo)}] {row} · seed {seed}: P@1 {100 * m['P@1']:.2f} · "
             f"PSP@1 {100 * m['PSP@1']:.2f} · {time.time() - t0:.0f} s")
     shared.clear()
-    shutil.rmtree(out / WORK_DIR, ignore_errors=True)
+    # only this invocation's scratch folders go: another invocation with other --rows may be
+    # training into the same OUT right now, and its checkpoints are what it resumes from
+    for row, seed in todo:
+        shutil.rmtree(out / WORK_DIR / _slug(row) / f"seed{seed}", ignore_errors=True)
+    for row in dict.fromkeys(r for r, _ in todo):
+        with contextlib.suppress(OSError):  # not empty: another invocation's seeds of this row
+            (out / WORK_DIR / _slug(row)).rmdir()
+    scratch = out / WORK_DIR
+    if scratch.is_dir() and not any(p.is_dir() and any(p.iterdir()) for p in scratch.iterdir()):
+        shutil.rmtree(scratch, ignore_errors=True)  # nothing of anybody's left: no empty folders
 
     # the summary covers every row with finished seeds in 0..N−1, also those of earlier
     # invocations with other --rows, so ablating in pieces ends with the full table
