@@ -96,8 +96,14 @@ def test_stored_encoders_are_small_fp16_and_load(folder, regularize):
     assert {a.dtype for a in load_file(weights).values()} == {np.dtype("float16")}
     manifest = json.loads((ENCODERS / "manifest.json").read_text())
     run = manifest["runs"][folder]
-    want = TrainConfig.book_recipe("cpu", regularize=regularize).to_dict()
-    assert run["record"]["config"] == json.loads(json.dumps(want))
+    want = json.loads(json.dumps(TrainConfig.book_recipe("cpu", regularize=regularize).to_dict()))
+    recorded = run["record"]["config"]
+    # fields added to TrainConfig after these encoders were trained: the record predates them, and
+    # the recipe keeps them at the defaults those runs trained with
+    added = set(want) - set(recorded)
+    assert added <= {"loss", "scale", "scramble_graph", "train_layers"}
+    assert all(want[k] == getattr(TrainConfig(), k) for k in added)
+    assert recorded == {k: v for k, v in want.items() if k not in added}
     assert run["largest_relative_difference_from_chapter_4_record"] == 0.0   # chapter 4's very runs
     model = RamenModel.load(ENCODERS / folder)
     assert model.encoder.dim == 32 and model.n_labels == 6817  # the book's benchmark (builder v6)
