@@ -99,7 +99,7 @@ class HiddenCache:
 
     def __init__(self, pool: TokenPool, split: LayerSplit, *, batch_size: int = 512,
                  device: torch.device | str = "cpu") -> None:
-        self.lengths = pool.lengths.clone()
+        self.lengths = pool.lengths  # the pool's own (N,) vector: never written, so not copied
         self.offsets = torch.zeros(len(pool) + 1, dtype=torch.int64)
         torch.cumsum(self.lengths, 0, out=self.offsets[1:])
         dim = int(split.model.config.hidden_size)
