@@ -44,8 +44,9 @@ CPU = "configs/wiki_seealso_cpu.json"
 MINILM = "configs/wiki_seealso_cpu_minilm.json"
 # the no-graph MiniLM recipes tried (loss_lr_epochs_layers; "layersnull" = full fine-tuning) and the λ grid
 MINILM_SWEEP = ("softmax_lr5e-05_ep10_layers2", "softmax_lr0.0002_ep10_layers2", "triplet_lr0.0002_ep10_layers2",
-                "softmax_lr5e-05_ep3_layers2", "softmax_lr5e-05_ep3_layersnull", "softmax_lr0.0002_ep1_layers2")
-MINILM_GRID = ("0.01", "0.1")
+                "softmax_lr5e-05_ep3_layers2", "softmax_lr5e-05_ep3_layers3", "softmax_lr5e-05_ep3_layers4",
+                "softmax_lr5e-05_ep3_layersnull", "softmax_lr0.0002_ep1_layers2")
+MINILM_GRID = ("0.003", "0.01", "0.03", "0.1")
 MINILM_ROWS = ("Untrained", "ST fine-tune", "No graph", "RAMEN", "Scrambled graph", "category only")
 RESULTS = Path("book/results")
 STATE = RESULTS / "rebuild.json"
