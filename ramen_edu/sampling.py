@@ -361,6 +361,7 @@ class BatchSampler:
         self._cluster_epoch = -1
         self._cluster_size = 0
         self._resumed = False
+        self._started = False  # has set_epoch begun self.epoch? (a fresh sampler: not yet)
         self._order = self._epoch_order()
 
     @property
@@ -398,6 +399,7 @@ class BatchSampler:
             self._resumed = False
             return
         self._resumed = False
+        self._started = True
         due = self.needs_embeddings(epoch)
         self.epoch = int(epoch)
         self.position = 0
@@ -474,7 +476,8 @@ class BatchSampler:
         return {"epoch": self.epoch, "position": self.position, "seed": self.seed,
                 "n_docs": self.n_docs, "batch_size": self.batch_size,
                 "clusters": None if self._clusters is None else self._clusters.copy(),
-                "cluster_epoch": self._cluster_epoch, "cluster_size": self._cluster_size}
+                "cluster_epoch": self._cluster_epoch, "cluster_size": self._cluster_size,
+                "started": self._started}
 
     def load_state_dict(self, state: dict) -> None:
         """Restore :meth:`state_dict`; the next batches are exactly those the saved run had next."""
@@ -487,4 +490,8 @@ class BatchSampler:
         self._clusters = None if state["clusters"] is None else np.asarray(state["clusters"], np.int64)
         self._cluster_epoch, self._cluster_size = int(state["cluster_epoch"]), int(state["cluster_size"])
         self._order = self._epoch_order()
-        self._resumed = True
+        # a state saved before its epoch began (a fresh sampler: the snapshot successive halving
+        # starts every arm from) is no epoch to continue; states written before "started" was
+        # recorded always came from a begun epoch
+        self._started = bool(state.get("started", True))
+        self._resumed = self._started

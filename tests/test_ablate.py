@@ -13,7 +13,7 @@ from ramen_edu.training import ablate
 
 torch.set_num_threads(1)
 
-ROWS = ["RAMEN", "No Bandit", "No Pruning", "No Doc graph", "No Label graph", "topic only",
+ROWS = ["RAMEN", "No Bandit", "Halving bandit", "No Pruning", "No Doc graph", "No Label graph", "topic only",
         "concept only", "Scrambled graph", "No graph"]
 
 
@@ -63,7 +63,7 @@ def test_ablate_resume_and_errors(config_file, tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert main([*base, "--rows", *ROWS]) == 0  # the trained rows; Untrained, ST: test_ablate_reference.py
     printed = capsys.readouterr().out
-    assert "(14 run(s) trained now)" in printed and "Δ P@1 vs No graph" in printed
+    assert "(16 run(s) trained now)" in printed and "Δ P@1 vs No graph" in printed
     assert (out / "runs" / "ramen" / "seed0" / "run.json").stat().st_mtime_ns == stamp
 
     summary = json.loads((out / "ablation.json").read_text())

@@ -71,7 +71,7 @@ from ramen_edu.training.config import TINY_ENCODER, TrainConfig
 
 __all__ = ["ablation_rows", "cli_ablate", "load_per_doc", "load_row", "reference_model",
            "reference_settings", "run_ablation", "save_per_doc", "st_config_for",
-           "BASELINE_ROW", "FULL_ROW", "REFERENCE_ROWS", "ST_ROW", "UNTRAINED_ROW"]
+           "BASELINE_ROW", "FULL_ROW", "HALVING_ROW", "REFERENCE_ROWS", "ST_ROW", "UNTRAINED_ROW"]
 
 FULL_ROW = "RAMEN"
 BASELINE_ROW = "No graph"
@@ -80,6 +80,7 @@ ST_ROW = "ST fine-tune"
 #: rows that are no TrainConfig override of the recipe but what a user would run instead of
 #: RAMEN; first in every table, each compared against like "No graph" and "RAMEN" are
 REFERENCE_ROWS = (UNTRAINED_ROW, ST_ROW)
+HALVING_ROW = "Halving bandit"
 _REFERENCE_TEXT = {UNTRAINED_ROW: "the encoder they start from, untrained",
                    ST_ROW: "a sentence-transformers fine-tune (MultipleNegativesRankingLoss)"}
 KS = (1, 3, 5)  # the cut-offs kept per document (Table 5 reports P@1, P@5, PSP@1, PSP@5)
@@ -101,6 +102,7 @@ def ablation_rows(anchor_sets: Sequence[str], *, bandit: bool = True,
     bandit: whether the recipe tunes λ with the bandit. If it does, the second row is "No Bandit"
     (fixed λ, Table 5); if it does not (the book recipe: validated fixed λ), it is "With Bandit"
     (the paper's online tuning added back), so the bandit is always measured against fixed λ.
+    "Halving bandit" tunes λ by successive halving over a grid instead (``bandits.LambdaHalving``).
     lambdas: extra rows "λ <value>" that start every λ_x, λ_z at that value — with the bandit
     off, a grid of fixed λ whose *validation-slice* metrics (run.json "validation_metrics")
     choose the recipe's λ.
@@ -111,6 +113,7 @@ def ablation_rows(anchor_sets: Sequence[str], *, bandit: bool = True,
     rows: dict[str, dict] = {
         FULL_ROW: {},
         **({"No Bandit": {"bandit": False}} if bandit else {"With Bandit": {"bandit": True}}),
+        HALVING_ROW: {"bandit": True, "bandit_mode": "halving"},
         "No Pruning": {"prune": False},
         "No Doc graph": {"doc_graph": False},
         "No Label graph": {"label_graph": False},

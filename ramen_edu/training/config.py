@@ -158,7 +158,7 @@ BOUNDS = {
     "lr_warmup": within(0, 1, "a fraction of the steps"), "grad_clip": above(0), "margin": above(0),
     "scale": above(0, "1 / the softmax's temperature"),
     "hard_k": at_least(1), "val_fraction": within(0, 0.5, "the held-out share of training documents"),
-    "bandit_lr": above(0), "bandit_sigma": above(0), "bandit_period": at_least(1),
+    "bandit_lr": above(0), "bandit_sigma": above(0), "bandit_period": at_least(1), "bandit_rung_epochs": at_least(1),
     "bandit_val_labels": at_least(1), "lambda_label": at_least(0), "lambda_regularizer": at_least(0),
     "prune_warmup": at_least(0), "prune_every": at_least(1),
     "prune_threshold": within(-1, 1, "a cosine; 1 or more would cut every edge"),
@@ -168,7 +168,7 @@ BOUNDS = {
     "train_layers": at_least(1, "the number of top transformer layers trained"),
 }
 # "loss": ramen_edu.losses.LOSS_FORMS, spelled out so that reading a config never imports torch
-CHOICES = {"loss": ("triplet", "softmax"), "bandit_mode": ("validation", "paper"), "batching": ("cluster", "random"),
+CHOICES = {"loss": ("triplet", "softmax"), "bandit_mode": ("validation", "paper", "halving"), "batching": ("cluster", "random"),
            "profile": PROFILES, "recipe": tuple(RECIPES)}
 DEVICE = re.compile(r"cpu|cuda(:\d+)?")
 
@@ -217,12 +217,17 @@ class TrainConfig:
     bandit:           tune λ online (§3); False keeps the initial λ ("No Bandits", Table 5).
     bandit_mode:      "validation" (default: antithetic log-λ perturbation pairs rewarded by the
                       improvement of the validation slice's top-1 margin, book/04) or "paper"
-                      (the λ-weighted mini-batch objective as written in §3; it collapses).
+                      (the λ-weighted mini-batch objective as written in §3; it collapses), or
+                      "halving": successive halving over ``bandit_grid`` scored by validation P@1
+                      after whole epochs (``ramen_edu.bandits.LambdaHalving``; ours).
     bandit_lr:        η; None = the mode's default: 0.01 per constant in "paper" mode (App. B);
                       0.2 in "validation" mode, the typical step of log λ per pair (±20 %).
     bandit_sigma:     perturbation size; None = the mode's default: σ of z = 0.1 in "paper" mode
                       (App. B), the log-λ perturbation ±0.5 in "validation" mode (λ × or ÷ 1.65).
     bandit_period:    perturb and update every 30 iterations (§3).
+    bandit_grid:      "halving" mode's arms: the λ every regularizer term takes (None = the
+                      mode's default 0.01, 0.03, 0.1, 0.3); lambda_regularizer is then unused.
+    bandit_rung_epochs: "halving" mode: epochs of the first rung (doubling after each halving).
     bandit_val_labels: label candidates of the validation reward: the slice's own labels plus
                       random labels up to this many (all labels when fewer).
     lambda_label:     λ_l starts at 1; lambda_regularizer: every λ_x, λ_z starts at 0.1 (§3).
@@ -283,6 +288,8 @@ class TrainConfig:
     bandit_sigma: float | None = None
     bandit_period: int = 30
     bandit_val_labels: int = 2000
+    bandit_grid: list[float] | None = None
+    bandit_rung_epochs: int = 1
     lambda_label: float = 1.0
     lambda_regularizer: float = 0.1
     prune: bool = True
@@ -325,9 +332,13 @@ class TrainConfig:
         if self.device is not None and not DEVICE.fullmatch(self.device):
             raise ValueError(f"TrainConfig.device must be None (CUDA when available), 'cpu', 'cuda' or "
                              f"'cuda:N', got {self.device!r}")
-        if self.bandit and self.regularize and self.bandit_mode == "validation" and self.val_fraction == 0:
-            raise ValueError("TrainConfig.bandit_mode='validation' needs a validation slice: set "
+        if self.bandit and self.regularize and self.bandit_mode != "paper" and self.val_fraction == 0:
+            raise ValueError(f"TrainConfig.bandit_mode={self.bandit_mode!r} needs a validation slice: set "
                              "val_fraction > 0 (e.g. 0.05), or bandit=False, or bandit_mode='paper'")
+        if self.bandit_grid is not None and (len(self.bandit_grid) < 2 or min(self.bandit_grid) <= 0
+                                             or len(set(self.bandit_grid)) != len(self.bandit_grid)):
+            raise ValueError(f"TrainConfig.bandit_grid must list at least two distinct λ values > 0 "
+                             f"(e.g. [0.01, 0.03, 0.1, 0.3]), got {self.bandit_grid!r}")
         if self.regularize and not (self.doc_graph or self.label_graph):
             raise ValueError("TrainConfig.doc_graph and label_graph are both False: no regularizer is "
                              "left; use regularize=False for the no-graph baseline")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ramen_edu.bandits import HALVING_GRID
+
 
 def lr_scheduler(optimizer, total_steps: int, warmup_fraction: float):
     """Linear warm-up for ``warmup_fraction`` of ``total_steps``, then linear decay to 0."""
@@ -59,5 +61,9 @@ def describe(config) -> str:
     loss = f"in-batch softmax loss (scale {config.scale:g}); " if config.loss == "softmax" else ""
     layers = ("" if config.train_layers is None
               else f"; only the top {config.train_layers} layer(s) trained (the rest frozen, computed once)")
+    if config.regularize and config.bandit and config.bandit_mode == "halving":
+        grid = "/".join(f"{v:g}" for v in (config.bandit_grid or HALVING_GRID))
+        graph = (f"{graph}; λ chosen by successive halving over {grid} (validation P@1, "
+                 f"rungs of {config.bandit_rung_epochs} epoch(s), doubling)")
     return (f"{config.epochs} epochs of batch {config.batch_size}; {loss}{graph}; {batching}; "
             f"lr {config.lr:g} with {config.lr_warmup:.0%} linear warm-up then linear decay{layers}")
