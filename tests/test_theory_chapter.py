@@ -73,7 +73,7 @@ def test_corrected_claims_are_stated():
     text = _markdown()
     assert "least-squares" in text and "Frobenius" in text           # what the "best kernel" is
     assert r"H \equiv \varphi(0)" in text                            # the vacuity baseline, explicit
-    assert "column span" in text and r"N \le P" in text              # when no bias is needed
+    assert "column span" in text and r"n \le P" in text              # when no bias is needed
     assert "type coordinate" in text                                  # the block counterexample
     assert "distributivity" in text                                  # what the sympy check proves
 
