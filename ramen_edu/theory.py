@@ -1,11 +1,11 @@
 """RAMEN's Theorem 1 (§3, App. E), made checkable: a GCN layer is approximated by a non-GCN network.
 
-Setting (App. E, symbols as in /docs/RAMEN.md). X ∈ R^{N×D} holds node features x_i as rows,
-W ∈ R^{D×D'} a GCN weight, A ∈ R^{N×N} an adjacency, φ a β-Lipschitz activation applied
+Setting (App. E, symbols as in /docs/RAMEN.md). X ∈ R^{n×D} holds node features x_i as rows,
+W ∈ R^{D×D'} a GCN weight, A ∈ R^{n×n} an adjacency, φ a β-Lipschitz activation applied
 coordinate-wise. A GCN layer computes φ(AXW); its row i is φ(Wᵀ Σ_j a_ij x_j)ᵀ.
 
-An edge predictor F maps every node to the unit sphere S^{P-1}; stack Φ = [F(x_1); …; F(x_N)]
-(N × P). It predicts the adjacency
+An edge predictor F maps every node to the unit sphere 𝕊^{P-1}; stack Φ = [F(x_1); …; F(x_n)]
+(n × P). It predicts the adjacency
 
     Â = ½(1 1ᵀ + Φ Φᵀ),      â_ij = (1 + F(x_i)ᵀF(x_j)) / 2.
 
@@ -15,32 +15,36 @@ The proof builds the non-GCN network H(x) = φ(T F(x) + c) with
 
 and the identity T F(x_i) + c = Wᵀ Σ_j â_ij x_j — in matrix form ΦTᵀ + 1cᵀ = ÂXW, which is
 distributivity (checked symbolically by :func:`symbolic_check`) — gives H(X) = φ(ÂXW) *exactly*.
-The Lipschitz property and ‖MXW‖_F ≤ ‖M‖₂ ‖X‖_F ‖W‖₂ with ‖X‖_F ≤ √N R then give
+The Lipschitz property and ‖UXW‖_F ≤ ‖U‖₂ ‖X‖_F ‖W‖₂ (any matrix U) with ‖X‖_F ≤ √n R then give
 
-    (1/√N) ‖φ(AXW) − H(X)‖_F  ≤  β · R · ‖W‖₂ · ‖A − Â‖₂,     R = max_i ‖x_i‖₂.
+    (1/√n) ‖φ(AXW) − H(X)‖_F  ≤  β · R · ‖W‖₂ · ‖A − Â‖₂,     R = max_i ‖x_i‖₂.
 
 The paper's last line uses ‖X‖₂ where ‖X‖_F is needed: ‖(A − Â)XW‖_F ≤ ‖A − Â‖₂‖X‖₂‖W‖₂ is false
-(:func:`paper_step_sides`; :func:`sharp_instance` makes it fail by √N while the theorem holds with
+(:func:`paper_step_sides`; :func:`sharp_instance` makes it fail by √n while the theorem holds with
 equality). The bias c is needed *for this T*: a bias-free head φ(T′F(x)) reproduces ÂXW exactly
-iff 1 lies in the column span of Φ (always when N ≤ P and Φ has full row rank) or c = 0
+iff 1 lies in the column span of Φ (always when n ≤ P and Φ has full row rank) or c = 0
 (:func:`bias_free_head`, :func:`symbolic_bias_free_check`).
 
 The bound is informative only when ‖A − Â‖₂ < ‖A‖₂: the constant network H ≡ φ(0) (T = 0, c = 0,
 i.e. Â = 0; ``kernel="zero"`` in :func:`theorem1_parts`) already satisfies it with ‖A‖₂.
 
 Nothing in the proof needs φ(0) = 0, A ∈ [0,1], symmetry, or a square A: for a rectangular
-A (N_out × N_in, e.g. documents × anchors) the same proof holds with X the N_in input rows,
-Φ_out/Φ_in the predictor on each side, and 1/√N_in in front. The two-layer extension (App. E.2)
+A (n_out × n_in, e.g. documents × anchors) the same proof holds with X the n_in input rows,
+Φ_out/Φ_in the predictor on each side, and 1/√n_in in front. The two-layer extension (App. E.2)
 is :func:`two_layer`.
 
-On a square 0/1 graph with one F, ‖A − Â‖₂ ≥ 1ᵀ(Â − A)1/N ≥ N/2 − d̄ for every F (d̄ the average
+On a square 0/1 graph with one F, ‖A − Â‖₂ ≥ 1ᵀ(Â − A)1/n ≥ n/2 − d̄ for every F (d̄ the average
 degree). On a rectangular block that bound is *not* F-free: :func:`add_type_coordinate` gives
 documents and anchors an extra coordinate ±α, which keeps every document's ranking of the anchors
-and scales Â by 1 − α², so ‖E − Â‖₂ falls to ‖E‖₂ (α → 1) and below.
+and scales Â by 1 − α², so ‖E_XA − Â‖₂ falls to ‖E_XA‖₂ (α → 1) and below.
 
 Everything is float64 numpy: the point is to check inequalities, not to be fast. Nothing here
-forms an N × N matrix unless asked to: H(X) is computed from T and c, and ‖A − Â‖₂ from a
+forms an n × n matrix unless asked to: H(X) is computed from T and c, and ‖A − Â‖₂ from a
 matrix-free operator (Â is rank P + 1).
+
+Symbols follow book/notation.md: n nodes (N is reserved for documents, M for anchors), E_XA
+the document → anchor block, Ω a kernel's (P+1) × (P+1) core, Δ = diag(A1) a degree matrix, Ξ a
+noise matrix, κ = 1 − α² the type coordinate's scale, 𝕊^{P−1} the unit sphere.
 
 Taught in: book/03_theorem1.ipynb
 """
@@ -62,7 +66,8 @@ __all__ = [
     "theorem1", "theorem1_parts", "REL_TOL", "ABS_TOL", "bound_holds", "bound_ratio", "check_unit_rows",
     "TwoLayerResult", "two_layer", "slack_factors", "random_instance", "symbolic_check",
     "symbolic_check_matrix", "bipartite_adjacency", "edge_recall_at_k", "premise_report",
-    "kernel_basis", "best_kernel_gap", "eckart_young_floor", "noise_sweep", "sweep_summary",
+    "AGGREGATIONS", "aggregation_premise", "kernel_basis", "best_kernel_gap", "eckart_young_floor",
+    "noise_sweep", "sweep_summary",
     "looseness_sweep", "median_ratio", "two_layer_sweep", "fixed_direction_sides", "premise_table",
     "format_rows", "paper_step_sides", "sharp_instance", "bias_free_head", "symbolic_bias_free_check",
     "add_type_coordinate", "type_coordinate_sweep", "square_lower_bound",
@@ -130,15 +135,15 @@ def _matrix(x, what: str) -> np.ndarray:
 def check_unit_rows(F, what: str = "F", tol: float = 1e-4) -> np.ndarray:
     """F as a float64 array, or a ValueError naming the first row off the unit sphere.
 
-    Theorem 1's premise is F: X -> S^(P-1), so a non-unit row is a caller's mistake, reported and
+    Theorem 1's premise is F: X -> 𝕊^(P-1), so a non-unit row is a caller's mistake, reported and
     never silently fixed. (Contrast ``ramen_edu.graphs._normalized_rows``, which renormalises for
-    :func:`ramen_edu.graphs.edge_cosines`: a cosine ignores scale.) F (N, P) -> (N, P).
+    :func:`ramen_edu.graphs.edge_cosines`: a cosine ignores scale.) F (n, P) -> (n, P).
     """
     F = _matrix(F, what)
     norms = np.linalg.norm(F, axis=1)
     bad = np.flatnonzero(np.abs(norms - 1.0) > tol)
     if bad.size:
-        raise ValueError(f"{what} must have unit-norm rows (F maps to the unit sphere S^(P-1)); row "
+        raise ValueError(f"{what} must have unit-norm rows (F maps to the unit sphere 𝕊^(P-1)); row "
                          f"{bad[0]} has norm {norms[bad[0]]:.6f}. L2-normalise it: "
                          "F / np.linalg.norm(F, axis=1, keepdims=True)")
     return F
@@ -162,7 +167,7 @@ def _check_xw(X: np.ndarray, W: np.ndarray) -> None:
 
 # --- the objects of the proof --------------------------------------------------------------------
 def predicted_adjacency(F_out, F_in=None) -> np.ndarray:
-    """Â = ½(1 1ᵀ + Φ_out Φ_inᵀ): (N_out, P), (N_in, P) -> dense (N_out, N_in). F_in defaults to F_out.
+    """Â = ½(1 1ᵀ + Φ_out Φ_inᵀ): (n_out, P), (n_in, P) -> dense (n_out, n_in). F_in defaults to F_out.
 
     Dense: for small cases and pictures; the rest of this module never forms it.
     Taught in: book/03_theorem1.ipynb
@@ -173,7 +178,7 @@ def predicted_adjacency(F_out, F_in=None) -> np.ndarray:
 
 
 def gcn_layer(A, X, W, phi: str | Activation = "relu") -> np.ndarray:
-    """One GCN layer φ(AXW): A (N_out, N_in) dense or sparse, X (N_in, D), W (D, D') -> (N_out, D').
+    """One GCN layer φ(AXW): A (n_out, n_in) dense or sparse, X (n_in, D), W (D, D') -> (n_out, D').
     Taught in: book/03_theorem1.ipynb
     """
     X, W = _matrix(X, "X"), _matrix(W, "W")
@@ -205,7 +210,7 @@ class NonGCN:
 def construct_H(X, W, F_in, phi: str | Activation = "relu") -> NonGCN:
     """The proof's H for one layer: T = ½ Wᵀ Xᵀ Φ_in, c = ½ Wᵀ Xᵀ 1.
 
-    X (N_in, D), W (D, D'), F_in (N_in, P) unit rows -> :class:`NonGCN` with T (D', P), c (D',).
+    X (n_in, D), W (D, D'), F_in (n_in, P) unit rows -> :class:`NonGCN` with T (D', P), c (D',).
     Then H(F_out) = φ(Â X W) exactly, for Â = ½(1 1ᵀ + Φ_out Φ_inᵀ).
     Taught in: book/03_theorem1.ipynb
     """
@@ -221,7 +226,7 @@ def construct_H(X, W, F_in, phi: str | Activation = "relu") -> NonGCN:
 def construct_K(H_X, W2, F, phi: str | Activation = "relu") -> NonGCN:
     """App. E.2's second layer K(x) = φ(T̃ F(x) + c̃), T̃ = ½ W̃ᵀ Σ_j H(x_j) F(x_j)ᵀ, c̃ = ½ W̃ᵀ Σ_j H(x_j).
 
-    H_X (N, D') = H(X) from the first layer, W2 (D', D''), F (N, P) -> :class:`NonGCN`; K(F) = φ(Â H(X) W2).
+    H_X (n, D') = H(X) from the first layer, W2 (D', D''), F (n, P) -> :class:`NonGCN`; K(F) = φ(Â H(X) W2).
     """
     return construct_H(H_X, W2, F, phi)
 
@@ -232,12 +237,12 @@ def bias_free_head(X, W, F_in, F_out=None) -> dict:
     T′ solves min ‖Φ_out T′ᵀ − Â X W‖_F (least squares). Because
     Â X W = Φ_out Tᵀ + 1 cᵀ (T, c the proof's), the residual is exactly
     ‖(I − Π) 1‖₂ · ‖c‖₂ with Π the projection onto the column span of Φ_out: zero iff 1 lies in
-    that span (e.g. N_out ≤ P with Φ_out of full row rank, or a coordinate of F constant over the
+    that span (e.g. n_out ≤ P with Φ_out of full row rank, or a coordinate of F constant over the
     nodes) or c = ½ Wᵀ Xᵀ 1 = 0. So "a bias is required" holds only within the proof's T.
 
-    X (N_in, D), W (D, D'), F_in (N_in, P), F_out (N_out, P) unit rows (default F_in). Returns
+    X (n_in, D), W (D, D'), F_in (n_in, P), F_out (n_out, P) unit rows (default F_in). Returns
     dict(T=T′ (D', P), residual=‖Φ_out T′ᵀ − ÂXW‖_F, predicted=‖(I − Π)1‖·‖c‖,
-    ones_distance=‖(I − Π)1‖₂ / √N_out (0 when 1 is in the span), c_norm=‖c‖₂).
+    ones_distance=‖(I − Π)1‖₂ / √n_out (0 when 1 is in the span), c_norm=‖c‖₂).
     Taught in: book/03_theorem1.ipynb
     """
     H = construct_H(X, W, F_in)
@@ -253,8 +258,8 @@ def bias_free_head(X, W, F_in, F_out=None) -> dict:
 
 
 # --- spectral norms ------------------------------------------------------------------------------
-def spectral_norm(M, *, method: str = "auto") -> float:
-    """‖M‖₂ = largest singular value of a dense array, sparse matrix or ``LinearOperator``.
+def spectral_norm(mat, *, method: str = "auto") -> float:
+    """‖mat‖₂ = largest singular value of a dense array, sparse matrix or ``LinearOperator``.
 
     method: ``"dense"`` (LAPACK SVD, scipy.linalg.svdvals), ``"svds"`` (ARPACK, matrix-free) or
     ``"auto"`` (dense when the matrix is explicit and holds ≤ 4M entries).
@@ -262,45 +267,80 @@ def spectral_norm(M, *, method: str = "auto") -> float:
     """
     if method not in ("auto", "dense", "svds"):
         raise ValueError(f"method must be 'auto', 'dense' or 'svds', got {method!r}")
-    explicit = not isinstance(M, spla.LinearOperator)
-    n, m = M.shape
+    explicit = not isinstance(mat, spla.LinearOperator)
+    n, m = mat.shape
     if min(n, m) == 0:
         return 0.0
     if method == "dense" or (method == "auto" and explicit and n * m <= _DENSE_LIMIT) or min(n, m) < 3:
-        dense = M.toarray() if sp.issparse(M) else (M @ np.eye(m) if not explicit else np.asarray(M))
+        dense = mat.toarray() if sp.issparse(mat) else (mat @ np.eye(m) if not explicit else np.asarray(mat))
         return float(scipy.linalg.svdvals(np.asarray(dense, dtype=np.float64))[0])
-    op = spla.aslinearoperator(M)
+    op = spla.aslinearoperator(mat)
     # ARPACK's start vector is random; fix it so results are reproducible.
     v0 = np.random.default_rng(0).standard_normal(min(n, m))
     s = spla.svds(op, k=1, return_singular_vectors=False, v0=v0, tol=1e-10)
     return float(s[0])
 
 
-def gap_operator(A, F_out, F_in=None) -> spla.LinearOperator:
-    """A − Â as a matrix-free operator: A (N_out, N_in) sparse or dense, F_out (N_out, P), F_in (N_in, P).
+AGGREGATIONS = ("sum", "mean")
+
+
+def _row_scales(A, F_out: np.ndarray, F_in: np.ndarray, aggregation: str):
+    """Per output row, the factors that turn A and Â into the layer's aggregation matrices.
+
+    ``"sum"``: (None, None), A and Â as they are. ``"mean"``: (1/Δ, 1/Δ̂) as (n_out,) arrays,
+    Δ = A1 the row sums of A and Δ̂ = Â1 = ½(n_in + Φ_out Σ_j F_in(j)) those of Â — each a function
+    of its own row's F alone, so the averaged network is still a non-GCN network.
+    """
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
+    if aggregation == "sum":
+        return None, None
+    deg = np.asarray(A.sum(axis=1), dtype=np.float64).ravel()
+    bad = np.flatnonzero(deg <= 0)
+    if bad.size:
+        raise ValueError(f"mean aggregation divides row i of A by its sum, and {bad.size} rows sum to "
+                         f"≤ 0 (first: row {bad[0]}, sum {deg[bad[0]]:g}); drop the nodes without edges "
+                         "(e.g. ramen_edu.data.anchors.documents_with_anchors) or use aggregation='sum'")
+    deg_hat = 0.5 * (F_in.shape[0] + F_out @ F_in.sum(axis=0))
+    bad = np.flatnonzero(deg_hat <= 1e-12 * F_in.shape[0])
+    if bad.size:
+        raise ValueError(f"row {bad[0]} of Â sums to {deg_hat[bad[0]]:g}: F_out[{bad[0]}] is antipodal to "
+                         "every F_in row, so the averaged kernel is undefined; use aggregation='sum'")
+    return 1.0 / deg, 1.0 / deg_hat
+
+
+def gap_operator(A, F_out, F_in=None, *, aggregation: str = "sum") -> spla.LinearOperator:
+    """A − Â as a matrix-free operator: A (n_out, n_in) sparse or dense, F_out (n_out, P), F_in (n_in, P).
 
     Â = ½(1 1ᵀ + Φ_out Φ_inᵀ) has rank ≤ P + 1, so (A − Â)v = Av − ½(1·Σv + Φ_out(Φ_inᵀ v)) costs
-    O(nnz(A) + (N_out + N_in)P) — never an N_out × N_in array.
+    O(nnz(A) + (n_out + n_in)P) — never an n_out × n_in array. aggregation ``"mean"`` gives
+    Δ⁻¹A − Δ̂⁻¹Â instead (Δ = diag(A1), Δ̂ = diag(Â1): a layer that averages over neighbours).
     Taught in: book/03_theorem1.ipynb
     """
     F_out = _matrix(F_out, "F_out")
     F_in = F_out if F_in is None else _matrix(F_in, "F_in")
     A = _adjacency(A, (F_out.shape[0], F_in.shape[0]))
+    scale_a, scale_hat = _row_scales(A, F_out, F_in, aggregation)
+    # "sum" multiplies by 1; a (n_out, 1) column scales each output row for "mean"
+    row_a = 1.0 if scale_a is None else scale_a[:, None]
+    row_hat = 1.0 if scale_hat is None else scale_hat[:, None]
 
     def matvec(v):
         v = np.asarray(v, dtype=np.float64).reshape(F_in.shape[0], -1)
-        return np.asarray(A @ v) - 0.5 * (v.sum(axis=0, keepdims=True) + F_out @ (F_in.T @ v))
+        return row_a * np.asarray(A @ v) - row_hat * 0.5 * (v.sum(axis=0, keepdims=True) + F_out @ (F_in.T @ v))
 
     def rmatvec(u):
         u = np.asarray(u, dtype=np.float64).reshape(F_out.shape[0], -1)
-        return np.asarray(A.T @ u) - 0.5 * (u.sum(axis=0, keepdims=True) + F_in @ (F_out.T @ u))
+        ua, uh = row_a * u, row_hat * u
+        return np.asarray(A.T @ ua) - 0.5 * (uh.sum(axis=0, keepdims=True) + F_in @ (F_out.T @ uh))
 
     return spla.LinearOperator(A.shape, matvec=matvec, rmatvec=rmatvec, matmat=matvec,
                                rmatmat=rmatvec, dtype=np.float64)
 
 
-def gap_norm(A, F_out, F_in=None, *, method: str = "auto") -> float:
-    """‖A − Â‖₂ (spectral), dense SVD for small cases, svds on :func:`gap_operator` otherwise.
+def gap_norm(A, F_out, F_in=None, *, method: str = "auto", aggregation: str = "sum") -> float:
+    """‖A − Â‖₂ (spectral), dense SVD for small cases, svds on :func:`gap_operator` otherwise;
+    ‖Δ⁻¹A − Δ̂⁻¹Â‖₂ with aggregation ``"mean"``.
     Taught in: book/03_theorem1.ipynb
     """
     F_out = _matrix(F_out, "F_out")
@@ -308,9 +348,46 @@ def gap_norm(A, F_out, F_in=None, *, method: str = "auto") -> float:
     n_out, n_in = F_out.shape[0], F_in.shape[0]
     if method == "dense" or (method == "auto" and n_out * n_in <= _DENSE_LIMIT):
         A = _adjacency(A, (n_out, n_in))
-        dense = (A.toarray() if sp.issparse(A) else A) - predicted_adjacency(F_out, F_in)
-        return spectral_norm(dense, method="dense")
-    return spectral_norm(gap_operator(A, F_out, F_in), method="svds")
+        scale_a, scale_hat = _row_scales(A, F_out, F_in, aggregation)
+        A_dense, A_hat = (A.toarray() if sp.issparse(A) else A), predicted_adjacency(F_out, F_in)
+        if scale_a is not None:
+            A_dense, A_hat = A_dense * scale_a[:, None], A_hat * scale_hat[:, None]
+        return spectral_norm(A_dense - A_hat, method="dense")
+    return spectral_norm(gap_operator(A, F_out, F_in, aggregation=aggregation), method="svds")
+
+
+def aggregation_premise(A, F_out, F_in=None, *, aggregations=AGGREGATIONS, method: str = "auto") -> list[dict]:
+    """How far the premise is from holding when the layer sums over neighbours and when it averages.
+
+    The theorem holds for any matrices, so a layer that averages, φ(Δ⁻¹AXW) with Δ = diag(A1), is
+    imitated by H_mean(X) = φ(Δ̂⁻¹ÂXW), Δ̂ = diag(Â1) — still a non-GCN network, since row i of Â sums
+    to ½(n_in + F(x_i)ᵀ Σ_j F(x_j)) (chapter 3's exercise ex3-mean) — and the bound reads with Δ⁻¹A
+    and Δ̂⁻¹Â in place of A and Â. Each aggregation is measured against its own constant network
+    H ≡ φ(0), whose gap is the norm of the layer's matrix (A or Δ⁻¹A). On a sparse graph the paper's
+    Â puts about ½ on every pair, so under sum aggregation the gap is many times ‖A‖₂; averaging
+    rescales both matrices to rows that sum to 1 and that all-ones excess disappears.
+
+    A (n_out, n_in) dense or sparse, every row with a positive sum for ``"mean"``; F_out (n_out, P),
+    F_in (n_in, P) unit rows (F_in defaults to F_out). One row per aggregation: dict(aggregation=,
+    layer= "A" | "Δ⁻¹A", kernel= "Â" | "Δ̂⁻¹Â", "‖layer‖₂"= the constant network's gap,
+    "‖layer−kernel‖₂"= the paper's kernel's gap, ratio= their quotient; above 1 the theorem says
+    less about the paper's H than about H ≡ φ(0)).
+    Taught in: book/03_theorem1.ipynb
+    """
+    F_out = check_unit_rows(F_out, "F_out", tol=1e-3)
+    F_in = F_out if F_in is None else check_unit_rows(F_in, "F_in", tol=1e-3)
+    A = _adjacency(A, (F_out.shape[0], F_in.shape[0]))
+    names = {"sum": ("A", "Â"), "mean": ("Δ⁻¹A", "Δ̂⁻¹Â")}
+    rows = []
+    for aggregation in aggregations:
+        scale_a, _ = _row_scales(A, F_out, F_in, aggregation)  # validates the name and the row sums
+        layer = A if scale_a is None else (sp.diags(scale_a) @ A if sp.issparse(A) else A * scale_a[:, None])
+        norm = spectral_norm(layer, method=method)
+        gap = gap_norm(A, F_out, F_in, method=method, aggregation=aggregation)
+        rows.append({"aggregation": aggregation, "layer": names[aggregation][0],
+                     "kernel": names[aggregation][1], "‖layer‖₂": norm, "‖layer−kernel‖₂": gap,
+                     "ratio": gap / norm if norm else float("inf")})
+    return rows
 
 
 # --- Theorem 1 -----------------------------------------------------------------------------------
@@ -350,7 +427,7 @@ class _Sides:
 class BoundResult(_Sides):
     """Both sides of Theorem 1 and the factors of the right side.
 
-    lhs = (1/√N_in)‖φ(AXW) − H(X)‖_F, rhs = beta · R · w_norm · gap.
+    lhs = (1/√n_in)‖φ(AXW) − H(X)‖_F, rhs = beta · R · w_norm · gap.
     """
 
     beta: float
@@ -378,15 +455,15 @@ def theorem1_parts(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
                    gap: float | None = None) -> tuple[BoundResult, dict]:
     """Both sides of Theorem 1 for one instance, and the outputs they compare.
 
-    X (N, D) node features, W (D, D'), F (N, P) unit rows = F(x_j) for the input nodes, A (N_out, N)
-    dense or scipy.sparse (square N × N in the paper; rectangular allowed, then give F_out (N_out, P)
+    X (n, D) node features, W (D, D'), F (n, P) unit rows = F(x_j) for the input nodes, A (n_out, n)
+    dense or scipy.sparse (square n × n in the paper; rectangular allowed, then give F_out (n_out, P)
     for the output nodes). Builds Â = ½(1 1ᵀ + Φ_out Φᵀ) implicitly, T, c and H as in the proof and
-    returns (:class:`BoundResult`, parts) with parts a dict: ``gcn`` = φ(AXW) (N_out, D'),
-    ``H_X`` = H(F_out) (N_out, D'), ``H`` the :class:`NonGCN`.
+    returns (:class:`BoundResult`, parts) with parts a dict: ``gcn`` = φ(AXW) (n_out, D'),
+    ``H_X`` = H(F_out) (n_out, D'), ``H`` the :class:`NonGCN`.
     method: how ‖A − Â‖₂ is computed (see :func:`spectral_norm`).
     kernel: ``"paper"`` (Â = ½(1 1ᵀ + Φ_out Φᵀ)), ``"best"`` (the least-squares — Frobenius-optimal,
     not spectral-optimal — Â in the span of [1, F], :func:`best_kernel_gap`; the proof is unchanged,
-    H(x) = φ(Wᵀ Xᵀ [1,Φ] Mᵀ [1; F(x)]); then ``parts["H"]`` is None and ``H_X`` is computed as
+    H(x) = φ(Wᵀ Xᵀ [1,Φ] Ωᵀ [1; F(x)]); then ``parts["H"]`` is None and ``H_X`` is computed as
     φ(Â X W) through the low-rank factors) or ``"zero"`` (Â = 0: the constant network H ≡ φ(0),
     T = 0, c = 0, and gap = ‖A‖₂ — the bound any claim of the theorem must beat).
     gap: a ‖A − Â‖₂ computed before for the same A, F and kernel (it is the slow part at scale).
@@ -427,8 +504,8 @@ def theorem1_parts(X, W, F, A, phi: str | Activation = "relu", *, F_out=None,
 def slack_factors(X, W, F, A, phi: str | Activation = "relu") -> dict[str, float]:
     """Where the bound loses: rhs/lhs is the product of four factors ≥ 1, one per inequality.
 
-    lipschitz = β‖ΔZ‖_F / ‖φ(Z) − φ(Ẑ)‖_F (Z = AXW, Ẑ = ÂXW), spectral = ‖A−Â‖₂‖XW‖_F / ‖(A−Â)XW‖_F,
-    weight = ‖W‖₂‖X‖_F / ‖XW‖_F, rows = √N·R / ‖X‖_F. Dense; for small cases.
+    lipschitz = β‖Z − Ẑ‖_F / ‖φ(Z) − φ(Ẑ)‖_F (Z = AXW, Ẑ = ÂXW), spectral = ‖A−Â‖₂‖XW‖_F / ‖(A−Â)XW‖_F,
+    weight = ‖W‖₂‖X‖_F / ‖XW‖_F, rows = √n·R / ‖X‖_F. Dense; for small cases.
     Taught in: book/03_theorem1.ipynb
     """
     X, W = _matrix(X, "X"), _matrix(W, "W")
@@ -456,7 +533,7 @@ def paper_step_sides(X, W, F, A) -> dict[str, float]:
 
     lhs = ‖(A − Â)XW‖_F; paper = ‖A − Â‖₂ ‖X‖₂ ‖W‖₂ (App. E's last line: spectral norms only — not
     a bound); corrected = ‖A − Â‖₂ ‖X‖_F ‖W‖₂ (a bound). Returns dict(lhs=, paper=, corrected=,
-    paper_holds=, corrected_holds=). X (N, D), W (D, D'), F (N, P) unit rows, A (N, N). Dense.
+    paper_holds=, corrected_holds=). X (n, D), W (D, D'), F (n, P) unit rows, A (n, n). Dense.
     Taught in: book/03_theorem1.ipynb
     """
     X, W = _matrix(X, "X"), _matrix(W, "W")
@@ -516,10 +593,10 @@ class TwoLayerResult(_Sides):
 def two_layer(X, W1, W2, F, A, phi: str | Activation = "relu", *, method: str = "auto") -> TwoLayerResult:
     """App. E.2: the two-layer GCN φ(A φ(AXW₁) W₂) against K(x) = φ(T̃ F(x) + c̃) built on H.
 
-    X (N, D), W1 (D, D'), W2 (D', D''), F (N, P) unit rows, A (N, N). Proof of the bound:
+    X (n, D), W1 (D, D'), W2 (D', D''), F (n, P) unit rows, A (n, n). Proof of the bound:
     A G − Â H = A(G − H) + (A − Â)H with G = φ(AXW₁), H = H(X) = φ(ÂXW₁), so
     ‖φ(AGW₂) − φ(ÂHW₂)‖_F ≤ β‖W₂‖₂(‖A‖₂‖G − H‖_F + ‖A − Â‖₂‖H‖_F), then Theorem 1 for ‖G − H‖_F and
-    ‖H‖_F ≤ √N R_H.
+    ‖H‖_F ≤ √n R_H.
     """
     act = get_activation(phi)
     first, parts = theorem1_parts(X, W1, F, A, act, method=method)
@@ -541,7 +618,7 @@ def random_instance(rng: np.random.Generator | int, n: int = 20, d: int = 8, p: 
                     noise: float = 0.0, binary: bool = False) -> dict[str, np.ndarray]:
     """A random instance: X (n, d) Gaussian, W (d, d) Gaussian/√d, F (n, p) unit rows, A.
 
-    A = Â + noise·E with E Gaussian/√n (so ‖E‖₂ ≈ 2 whatever n); noise=0 gives A = Â exactly.
+    A = Â + noise·Ξ with Ξ Gaussian/√n (so ‖Ξ‖₂ ≈ 2 whatever n); noise=0 gives A = Â exactly.
     binary=True instead draws A_ij ~ Bernoulli(â_ij) — a graph whose edges F predicts in law.
     Returns dict(X=, W=, F=, A=, A_hat=).
     Taught in: book/03_theorem1.ipynb
@@ -591,17 +668,17 @@ def symbolic_check(n: int = 3, d: int = 2, p: int = 2, d_out: int | None = None,
 
 def symbolic_check_matrix():
     """The same identity for symbolic sizes, as matrix algebra: Φ Tᵀ + 1 cᵀ − Â X W with
-    Tᵀ = ½ Φᵀ X W, cᵀ = ½ 1ᵀ X W, Â = ½(1 1ᵀ + Φ Φᵀ); N, D, P are sympy symbols.
+    Tᵀ = ½ Φᵀ X W, cᵀ = ½ 1ᵀ X W, Â = ½(1 1ᵀ + Φ Φᵀ); n, D, P are sympy symbols.
     Returns the expanded sympy matrix expression (ZeroMatrix when the identity holds).
     Taught in: book/03_theorem1.ipynb
     """
     import sympy  # lazy: sympy is slow to import and only the symbolic checks use it
 
-    N, D, P = sympy.symbols("N D P", integer=True, positive=True)
-    X = sympy.MatrixSymbol("X", N, D)
-    Phi = sympy.MatrixSymbol("Phi", N, P)
+    n, D, P = sympy.symbols("n D P", integer=True, positive=True)
+    X = sympy.MatrixSymbol("X", n, D)
+    Phi = sympy.MatrixSymbol("Phi", n, P)
     W = sympy.MatrixSymbol("W", D, D)
-    one = sympy.OneMatrix(N, 1)
+    one = sympy.OneMatrix(n, 1)
     half = sympy.Rational(1, 2)
     T_t = half * Phi.T * X * W
     c_t = half * one.T * X * W
@@ -638,7 +715,7 @@ def symbolic_bias_free_check(n: int = 2, d: int = 1, d_out: int = 1, *, b=None):
 def bipartite_adjacency(doc_anchor) -> sp.csr_matrix:
     """The square adjacency of a bipartite graph over documents ∪ anchors.
 
-    doc_anchor csr (N, M), E_XA -> csr (N+M, N+M) [[0, E], [Eᵀ, 0]], binary float64: documents first,
+    doc_anchor csr (N, M), E_XA -> csr (N+M, N+M) [[0, E_XA], [E_XAᵀ, 0]], binary float64: documents first,
     then anchors. A GCN layer on it sends anchor features to documents and document features to
     anchors — what a graph-augmented XC model (OAK-style) does at inference.
     Taught in: book/03_theorem1.ipynb
@@ -673,11 +750,11 @@ def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str
     doc_emb (N, P), anchor_emb (M, P) unit rows (the encoder's embeddings are both X and F),
     doc_anchor csr (N, M). Returns a dict with recall@k, and for two adjacencies — the doc × anchor
     block (rectangular) and the square bipartite graph over documents ∪ anchors — ‖A‖₂, ‖Â‖₂,
-    ‖A − Â‖₂, the relative gap ‖A − Â‖₂/‖A‖₂, ``lower_bound`` = 1ᵀ(Â − A)1/√(N_out N_in) ≤ ‖A − Â‖₂
-    (a lower bound for *this* F), ``every_F_bound`` = N/2 − d̄ (:func:`square_lower_bound`) for the
+    ‖A − Â‖₂, the relative gap ‖A − Â‖₂/‖A‖₂, ``lower_bound`` = 1ᵀ(Â − A)1/√(n_out n_in) ≤ ‖A − Â‖₂
+    (a lower bound for *this* F), ``every_F_bound`` = n/2 − d̄ (n = N + M nodes, :func:`square_lower_bound`) for the
     square graph only — there no F can beat it, since 1ᵀΦΦᵀ1 ≥ 0 — and NaN for the block, where no
     such F-free bound exists (:func:`add_type_coordinate` keeps every ranking and brings the gap to
-    ‖E‖₂ or below), ``best_kernel_gap`` (the gap of the least-squares — Frobenius-optimal, not
+    ‖E_XA‖₂ or below), ``best_kernel_gap`` (the gap of the least-squares — Frobenius-optimal, not
     spectral-optimal — Â in the span of [1, F], :func:`best_kernel_gap`; it can exceed ‖A‖₂, the gap
     of Â = 0) and, with ``floor=True``, the Eckart–Young floor σ_{P+2}(A) that no P-dimensional F
     beats (:func:`eckart_young_floor`; slower).
@@ -716,9 +793,9 @@ def premise_report(doc_emb, anchor_emb, doc_anchor, *, k: int = 100, method: str
 
 
 def square_lower_bound(A) -> float:
-    """N/2 − d̄ for a square A (N × N) with d̄ = 1ᵀA1/N: a lower bound on ‖A − Â‖₂ for the paper's
+    """n/2 − d̄ for a square A (n × n) with d̄ = 1ᵀA1/n: a lower bound on ‖A − Â‖₂ for the paper's
     Â = ½(11ᵀ + ΦΦᵀ) with **one** F on both sides, whatever F is —
-    ‖A − Â‖₂ ≥ 1ᵀ(Â − A)1/N = (½(N² + ‖Σ_j F(x_j)‖²) − 1ᵀA1)/N ≥ N/2 − d̄.
+    ‖A − Â‖₂ ≥ 1ᵀ(Â − A)1/n = (½(n² + ‖Σ_j F(x_j)‖²) − 1ᵀA1)/n ≥ n/2 − d̄.
     It needs the square, single-F setting: on a rectangular block with F_out ≠ F_in the term
     (Σ F_out)ᵀ(Σ F_in) can be negative (:func:`add_type_coordinate`). A dense or sparse -> float.
     Taught in: book/03_theorem1.ipynb
@@ -736,13 +813,13 @@ def add_type_coordinate(F_out, F_in, alpha: float) -> tuple[np.ndarray, np.ndarr
     F_out′ = [√(1−α²) F_out, +α], F_in′ = [√(1−α²) F_in, −α] (unit rows again), so
     F_out′ F_in′ᵀ = (1−α²) F_out F_inᵀ − α² and Â′ = ½(11ᵀ + F_out′F_in′ᵀ) = (1 − α²) Â: for α < 1
     each output node ranks the input nodes exactly as before (a positive scale and a shift of every
-    cosine), yet Â′ → 0 as α → 1, so ‖E − Â′‖₂ → ‖E‖₂ — and, since ‖E − tÂ‖₂ is convex in t and
-    decreasing at t = 0 when E, Â ≥ 0, a little below it. This is the counterexample to "no F can
+    cosine), yet Â′ → 0 as α → 1, so ‖E_XA − Â′‖₂ → ‖E_XA‖₂ — and, since ‖E_XA − κÂ‖₂ is convex in
+    κ = 1 − α² and decreasing at κ = 0 when E_XA, Â ≥ 0, a little below it. This is the counterexample to "no F can
     remove the all-ones part" on a document × anchor block (an encoder may embed documents and
     anchors differently: they are different kinds of text). On the square graph over
     documents ∪ anchors with one F, the same coordinate gives document–document pairs
-    ½(1 + (1−α²)cos + α²) and the bound N/2 − d̄ (:func:`square_lower_bound`) stands.
-    F_out (N_out, P), F_in (N_in, P), 0 ≤ alpha ≤ 1 -> ((N_out, P+1), (N_in, P+1)).
+    ½(1 + (1−α²)cos + α²) and the bound n/2 − d̄ (:func:`square_lower_bound`) stands.
+    F_out (n_out, P), F_in (n_in, P), 0 ≤ alpha ≤ 1 -> ((n_out, P+1), (n_in, P+1)).
     Taught in: book/03_theorem1.ipynb
     """
     if not 0.0 <= alpha <= 1.0:
@@ -755,15 +832,15 @@ def add_type_coordinate(F_out, F_in, alpha: float) -> tuple[np.ndarray, np.ndarr
 
 def type_coordinate_sweep(doc_anchor, doc_emb, anchor_emb, alphas=(0.0, 0.5, 0.9, 0.99), *,
                           k: int = 100, best: bool = True) -> list[dict]:
-    """‖E − Â′‖₂ and recall@k as the type coordinate of :func:`add_type_coordinate` grows.
+    """‖E_XA − Â′‖₂ and recall@k as the type coordinate of :func:`add_type_coordinate` grows.
 
-    doc_anchor csr (N, M) = E, doc_emb (N, P), anchor_emb (M, P) unit rows. One row per alpha:
-    dict(α=, "1−α²"=, "R@k %"=, "‖E−Â′‖₂"=, "‖E‖₂"=, "lower bd"= 1ᵀ(Â′ − E)1/√(NM)); with
+    doc_anchor csr (N, M) = E_XA, doc_emb (N, P), anchor_emb (M, P) unit rows. One row per alpha:
+    dict(α=, "1−α²"=, "R@k %"=, "‖E_XA−Â′‖₂"=, "‖E_XA‖₂"=, "lower bd"= 1ᵀ(Â′ − E_XA)1/√(NM)); with
     ``best=True`` a last row at the α that minimises the gap (a bounded scalar search: the gap is
-    convex in t = 1 − α²). Recall is the same in every row up to float32 ties: the ranking is.
-    Since Â′ = tÂ, ‖E − tÂ‖₂² is the top eigenvalue of the n × n matrix
-    EEᵀ − t(EÂᵀ + ÂEᵀ) + t²ÂÂᵀ (n = min(N, M), formed once from low-rank factors), so each α costs
-    one small symmetric eigenvalue problem, not an SVD of E − tÂ.
+    convex in κ = 1 − α²). Recall is the same in every row up to float32 ties: the ranking is.
+    Since Â′ = κÂ, ‖E_XA − κÂ‖₂² is the top eigenvalue of the m × m matrix (m = min(N, M))
+    E_XA E_XAᵀ − κ(E_XA Âᵀ + Â E_XAᵀ) + κ²ÂÂᵀ (on the smaller side, formed once from low-rank
+    factors), so each α costs one small symmetric eigenvalue problem, not an SVD of E_XA − κÂ.
     Taught in: book/03_theorem1.ipynb
     """
     import scipy.optimize
@@ -783,8 +860,8 @@ def type_coordinate_sweep(doc_anchor, doc_emb, anchor_emb, alphas=(0.0, 0.5, 0.9
     cross = BR @ L.T                                            # E Âᵀ
     quad = L @ (R.T @ R) @ L.T                                  # Â Âᵀ
 
-    def gap(t):
-        K = gram - t * (cross + cross.T) + (t * t) * quad
+    def gap(kappa):
+        K = gram - kappa * (cross + cross.T) + (kappa * kappa) * quad
         if K.shape[0] <= 2000:
             top = scipy.linalg.eigvalsh(K, subset_by_index=[K.shape[0] - 1, K.shape[0] - 1])[0]
         else:
@@ -798,8 +875,8 @@ def type_coordinate_sweep(doc_anchor, doc_emb, anchor_emb, alphas=(0.0, 0.5, 0.9
         Fo, Fi = add_type_coordinate(doc_emb, anchor_emb, alpha)
         ones_hat = 0.5 * (n * m + Fo.sum(0) @ Fi.sum(0))
         return {"α": float(alpha), "1−α²": 1.0 - alpha * alpha,
-                f"R@{k} %": 100 * edge_recall_at_k(Fo, Fi, E, k), "‖E−Â′‖₂": gap(1.0 - alpha * alpha),
-                "‖E‖₂": e_norm, "lower bd": (ones_hat - E.sum()) / np.sqrt(n * m)}
+                f"R@{k} %": 100 * edge_recall_at_k(Fo, Fi, E, k), "‖E_XA−Â′‖₂": gap(1.0 - alpha * alpha),
+                "‖E_XA‖₂": e_norm, "lower bd": (ones_hat - E.sum()) / np.sqrt(n * m)}
 
     rows = [row(a) for a in alphas]
     if best:
@@ -810,7 +887,7 @@ def type_coordinate_sweep(doc_anchor, doc_emb, anchor_emb, alphas=(0.0, 0.5, 0.9
 
 # --- beyond the paper's Â: other kernels of F (least squares, Eckart–Young) ----------------------
 def kernel_basis(F) -> np.ndarray:
-    """Orthonormal basis Q (N, ≤ P+1) of the columns of [1, Φ]: every Â = [1, Φ] M [1, Φ]ᵀ lives here.
+    """Orthonormal basis Q (n, ≤ P+1) of the columns of [1, Φ]: every Â = [1, Φ] Ω [1, Φ]ᵀ lives here.
     """
     F = _matrix(F, "F")
     # pivoted (rank-revealing) QR: encoder embeddings share a strong mean direction, so [1, Φ]
@@ -821,14 +898,14 @@ def kernel_basis(F) -> np.ndarray:
 
 
 def best_kernel_gap(A, F_out, F_in=None, *, method: str = "auto") -> float:
-    """‖A − Q_out Q_outᵀ A Q_in Q_inᵀ‖₂: the gap of the least-squares Â = [1,Φ_out] M [1,Φ_in]ᵀ.
+    """‖A − Q_out Q_outᵀ A Q_in Q_inᵀ‖₂: the gap of the least-squares Â = [1,Φ_out] Ω [1,Φ_in]ᵀ.
 
-    The proof of Theorem 1 never needs M = ½ I: for any (P+1) × (P+1) matrix M the network
-    H(x) = φ(Wᵀ Xᵀ [1,Φ_in] Mᵀ [1; F(x)]) equals φ(ÂXW), so the bound holds with this Â. This is the
-    Frobenius-optimal M for the given F (a projection of A onto the span of [1, Φ]) — *not* the best
-    M in spectral norm, which the bound uses: M = 0 (Â = 0, gap ‖A‖₂) is in the class too, and the
+    The proof of Theorem 1 never needs Ω = ½ I: for any (P+1) × (P+1) matrix Ω the network
+    H(x) = φ(Wᵀ Xᵀ [1,Φ_in] Ωᵀ [1; F(x)]) equals φ(ÂXW), so the bound holds with this Â. This is the
+    Frobenius-optimal Ω for the given F (a projection of A onto the span of [1, Φ]) — *not* the best
+    Ω in spectral norm, which the bound uses: Ω = 0 (Â = 0, gap ‖A‖₂) is in the class too, and the
     least-squares gap can exceed ‖A‖₂ (chapter 3: mentions, square graph).
-    A (N_out, N_in) sparse or dense, F_out (N_out, P), F_in (N_in, P) -> float.
+    A (n_out, n_in) sparse or dense, F_out (n_out, P), F_in (n_in, P) -> float.
     Taught in: book/03_theorem1.ipynb
     """
     F_out = _matrix(F_out, "F_out")
@@ -836,7 +913,7 @@ def best_kernel_gap(A, F_out, F_in=None, *, method: str = "auto") -> float:
     A = _adjacency(A, (F_out.shape[0], F_in.shape[0]))
     Qo = kernel_basis(F_out)
     Qi = Qo if F_in is F_out else kernel_basis(F_in)
-    core = np.asarray(Qo.T @ (A @ Qi))  # (r_out, r_in), the least-squares M in the Q basis
+    core = np.asarray(Qo.T @ (A @ Qi))  # (r_out, r_in), the least-squares Ω in the Q basis
     if method == "dense" or (method == "auto" and A.shape[0] * A.shape[1] <= _DENSE_LIMIT):
         dense = (A.toarray() if sp.issparse(A) else A) - (Qo @ core) @ Qi.T
         return spectral_norm(dense, method="dense")
@@ -875,7 +952,7 @@ def noise_sweep(levels, trials: int, activations, *, n: int = 25, d: int = 6, p:
                 seed: int = 0) -> list[dict]:
     """Both sides of Theorem 1 on random instances at growing distance from the premise.
 
-    For each noise level (A = Â + level·E, :func:`random_instance`) and each of ``trials`` instances,
+    For each noise level (A = Â + level·Ξ, :func:`random_instance`) and each of ``trials`` instances,
     one row per activation: dict(noise=, phi=, beta=, lhs=, rhs=, holds=, paper_step_holds=) — the
     last says whether the paper's (false) intermediate inequality ‖(A−Â)XW‖_F ≤ ‖A−Â‖₂‖X‖₂‖W‖₂
     happens to hold on the instance (:func:`paper_step_sides`; it does not depend on φ). All
@@ -919,11 +996,11 @@ def sweep_summary(rows) -> list[dict]:
 
 def looseness_sweep(sizes, n_seeds: int, *, d: int = 8, p: int = 4, noise: float = 0.5,
                     phi: str | Activation = "relu") -> list[dict]:
-    """How loose the bound is as N grows, on two kinds of graphs near the premise.
+    """How loose the bound is as n grows, on two kinds of graphs near the premise.
 
-    For each N in ``sizes`` and seeds 0 … n_seeds − 1: a Gaussian perturbation of Â (noise ``noise``)
+    For each n in ``sizes`` and seeds 0 … n_seeds − 1: a Gaussian perturbation of Â (noise ``noise``)
     and a 0/1 graph drawn edge by edge with Pr[a_ij = 1] = â_ij. One row per instance:
-    dict(N=, graph="gaussian" | "bernoulli", ratio=, lhs=, rhs=).
+    dict(n=, graph="gaussian" | "bernoulli", ratio=, lhs=, rhs=).
     Taught in: book/03_theorem1.ipynb
     """
     rows = []
@@ -932,18 +1009,18 @@ def looseness_sweep(sizes, n_seeds: int, *, d: int = 8, p: int = 4, noise: float
             for kind in ("gaussian", "bernoulli"):
                 inst = random_instance(seed, n=n, d=d, p=p, noise=noise, binary=kind == "bernoulli")
                 r = theorem1(inst["X"], inst["W"], inst["F"], inst["A"], phi)
-                rows.append({"N": n, "graph": kind, "ratio": r.ratio, "lhs": r.lhs, "rhs": r.rhs})
+                rows.append({"n": n, "graph": kind, "ratio": r.ratio, "lhs": r.lhs, "rhs": r.rhs})
     return rows
 
 
 def median_ratio(rows) -> dict[tuple[str, int], float]:
-    """{(graph, N): median rhs/lhs} over the :func:`looseness_sweep` rows with lhs > 0.
+    """{(graph, n): median rhs/lhs} over the :func:`looseness_sweep` rows with lhs > 0.
     Taught in: book/03_theorem1.ipynb
     """
     groups: dict[tuple[str, int], list[float]] = {}
     for r in rows:
         if r["lhs"] > 0:
-            groups.setdefault((r["graph"], r["N"]), []).append(r["ratio"])
+            groups.setdefault((r["graph"], r["n"]), []).append(r["ratio"])
     return {key: float(np.median(ratios)) for key, ratios in groups.items()}
 
 
@@ -970,7 +1047,7 @@ def two_layer_sweep(trials: int, activations, *, n: int = 20, d: int = 5, p: int
 
 
 def fixed_direction_sides(instances, directions, sigma: float, phi: str | Activation = "relu"):
-    """Both sides for A = Â + σ·E_s on fixed instances and fixed perturbation directions E_s.
+    """Both sides for A = Â + σ·Ξ_s on fixed instances and fixed perturbation directions Ξ_s.
 
     instances: :func:`random_instance` dicts, directions: one (n, n) array per instance. Moving σ
     alone (the chapter's slider) then changes nothing else. Returns (lhs, rhs), two float arrays.
@@ -987,9 +1064,9 @@ def premise_table(encoder, dataset, doc_ids, *, k: int = 100) -> tuple[list[dict
     (:class:`ramen_edu.encoders.Encoder`); dataset: an ``XCDataset``; doc_ids: training documents.
     Each anchor set is restricted to the anchors these documents touch. Returns (rows, embedded):
     two rows per anchor set (graph "bipartite" and "block") with the report's numbers ("lower bd" is
-    ``lower_bound``, for this encoder; "any-F bd" is ``every_F_bound``, N/2 − d̄ on the square graph
+    ``lower_bound``, for this encoder; "any-F bd" is ``every_F_bound``, n/2 − d̄ on the square graph
     and NaN on the block; "LS kernel" is ``best_kernel_gap``, the least-squares kernel's gap), and
-    embedded = {anchor set: (docs (n, P), anchors (m, P), E csr (n, m))} for further checks.
+    embedded = {anchor set: (docs (N, P), anchors (M, P), E_XA csr (N, M))} for further checks.
     Taught in: book/03_theorem1.ipynb
     """
     docs = encoder.embed([dataset.train_texts[i] for i in doc_ids], progress=False)

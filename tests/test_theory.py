@@ -425,7 +425,7 @@ def test_looseness_sweep_and_median_ratio_match_the_chapter():
     assert list(median) == [("gaussian", 10), ("bernoulli", 10), ("gaussian", 20), ("bernoulli", 20)]
     # chapter 3's cpu table: N = 10: 6.49 / 7.37, N = 20: 6.97 / 7.05
     assert [round(median[k], 2) for k in median] == [6.49, 7.37, 6.97, 7.05]
-    manual = np.median([r["ratio"] for r in rows if r["graph"] == "gaussian" and r["N"] == 10])
+    manual = np.median([r["ratio"] for r in rows if r["graph"] == "gaussian" and r["n"] == 10])
     assert median["gaussian", 10] == manual
 
 
@@ -556,8 +556,8 @@ def test_type_coordinate_keeps_rankings_and_breaks_the_block_lower_bound(seed):
     Fo, Fi = th.add_type_coordinate(docs, anchors, 1.0)
     assert th.gap_norm(E, Fo, Fi) == pytest.approx(e_norm, rel=1e-12)
     rows = th.type_coordinate_sweep(E, docs, anchors, alphas=(0.0, 0.9), k=5)
-    assert rows[0]["‖E−Â′‖₂"] == pytest.approx(gap0, rel=1e-9)
-    assert rows[-1]["‖E−Â′‖₂"] < e_norm and len({r["R@5 %"] for r in rows}) == 1
+    assert rows[0]["‖E_XA−Â′‖₂"] == pytest.approx(gap0, rel=1e-9)
+    assert rows[-1]["‖E_XA−Â′‖₂"] < e_norm and len({r["R@5 %"] for r in rows}) == 1
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -637,3 +637,59 @@ def test_bias_free_exercise_check():
         ex.check_bias_free_head(X, W, _unit(rng, n, 3), np.zeros((2, 3)))
     with pytest.raises(AssertionError, match="too easy"):
         ex.check_bias_free_head(X, W, _unit(rng, n, 6), np.zeros((2, 6)))
+
+
+# --- sum vs mean aggregation ------------------------------------------------------------------------
+def _sparse_block(seed, n=200, m=500, p=8, density=0.01):
+    """A sparse 0/1 documents × anchors block, every document with at least one anchor."""
+    rng = np.random.default_rng(seed)
+    E = sp.random(n, m, density=density, random_state=seed, format="csr")
+    E.data[:] = 1.0
+    E = E[np.asarray(E.sum(axis=1)).ravel() > 0]
+    return E, _unit(rng, E.shape[0], p), _unit(rng, m, p)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_mean_aggregation_removes_the_premise_penalty_of_sum_on_a_sparse_graph(seed):
+    E, docs, anchors = _sparse_block(seed)
+    rows = {r["aggregation"]: r for r in th.aggregation_premise(E, docs, anchors)}
+    # sum: the paper's Â puts about ½ on every pair, tens of times the sparse block's own norm
+    assert rows["sum"]["ratio"] > 20
+    assert rows["sum"]["‖layer‖₂"] == pytest.approx(th.spectral_norm(E))
+    # mean: rows of both matrices sum to 1, and the paper's kernel is as good as H ≡ φ(0), no better
+    assert rows["mean"]["ratio"] == pytest.approx(1.0, abs=0.05)
+    assert rows["mean"]["‖layer‖₂"] >= 1 - 1e-12       # Δ⁻¹A 1 = 1
+    # both against a dense computation written out here, and the matrix-free path against both
+    deg = np.asarray(E.sum(axis=1)).ravel()
+    A_hat = th.predicted_adjacency(docs, anchors)
+    dense_mean = E.toarray() / deg[:, None] - A_hat / A_hat.sum(axis=1, keepdims=True)
+    assert rows["mean"]["‖layer−kernel‖₂"] == pytest.approx(np.linalg.norm(dense_mean, 2), rel=1e-10)
+    assert rows["sum"]["‖layer−kernel‖₂"] == pytest.approx(np.linalg.norm(E.toarray() - A_hat, 2), rel=1e-10)
+    for r in th.aggregation_premise(E, docs, anchors, method="svds"):
+        assert r["‖layer−kernel‖₂"] == pytest.approx(rows[r["aggregation"]]["‖layer−kernel‖₂"], rel=1e-8)
+
+
+def test_mean_gap_operator_transpose_and_square_graph():
+    E, docs, anchors = _sparse_block(3, n=40, m=60, density=0.08)
+    op = th.gap_operator(E, docs, anchors, aggregation="mean")
+    dense = op @ np.eye(E.shape[1])
+    rng = np.random.default_rng(0)
+    u = rng.standard_normal(E.shape[0])
+    np.testing.assert_allclose(op.rmatvec(u), dense.T @ u, atol=1e-12)
+    # on the square bipartite graph too (anchors with no document in the block are dropped)
+    keep = np.unique(E.indices)
+    S = th.bipartite_adjacency(E[:, keep])
+    both = np.vstack([docs, anchors[keep]])
+    rows = {r["aggregation"]: r for r in th.aggregation_premise(S, both)}
+    assert rows["mean"]["ratio"] < 1.05 < 5 < rows["sum"]["ratio"]
+
+
+def test_mean_aggregation_names_empty_rows_and_bad_names():
+    E, docs, anchors = _block(0)
+    empty = np.flatnonzero(np.asarray(E.sum(axis=1)).ravel() == 0)
+    assert empty.size                                    # the fixture has documents without anchors
+    with pytest.raises(ValueError, match=f"first: row {empty[0]}.*documents_with_anchors"):
+        th.aggregation_premise(E, docs, anchors)
+    assert [r["aggregation"] for r in th.aggregation_premise(E, docs, anchors, aggregations=("sum",))] == ["sum"]
+    with pytest.raises(ValueError, match="aggregation must be one of"):
+        th.gap_norm(E, docs, anchors, aggregation="max")

@@ -73,7 +73,7 @@ def test_corrected_claims_are_stated():
     text = _markdown()
     assert "least-squares" in text and "Frobenius" in text           # what the "best kernel" is
     assert r"H \equiv \varphi(0)" in text                            # the vacuity baseline, explicit
-    assert "column span" in text and r"N \le P" in text              # when no bias is needed
+    assert "column span" in text and r"n \le P" in text              # when no bias is needed
     assert "type coordinate" in text                                  # the block counterexample
     assert "distributivity" in text                                  # what the sympy check proves
 
@@ -109,3 +109,24 @@ def test_stored_encoders_are_small_fp16_and_load(folder, regularize):
     assert model.encoder.dim == 32 and model.n_labels == 6817  # the book's benchmark (builder v6)
     emb = model.encoder.embed(["Cladistics", "Crown group"], progress=False)
     assert emb.dtype == np.float32 and np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
+
+
+# --- lesson and referee part (issue 21) --------------------------------------------------------------
+def test_lesson_then_optional_referee_part_after_the_exercises():
+    cells = _cells()
+    heads = [_source(c).splitlines()[0] for c in cells if c["cell_type"] == "markdown" and _source(c)]
+    assert heads.index("## Exercises") < heads.index("## For the referee")
+    referee = next(i for i, c in enumerate(cells) if _source(c).startswith("## For the referee"))
+    lesson = "\n".join(_source(c) for c in cells[:referee])
+    later = "\n".join(_source(c) for c in cells[referee:])
+    # the lesson measures the premise under both aggregations; the audits sit in the referee part
+    assert "## Sum or mean aggregation?" in lesson and "th.aggregation_premise" in lesson
+    for audit in ("th.sharp_instance", "th.bias_free_head", "th.slack_factors", "th.type_coordinate_sweep"):
+        assert audit in later and audit not in lesson.split("## Exercises")[0], audit
+
+
+def test_no_stale_or_hard_coded_claims_of_earlier_runs():
+    text = _markdown()
+    for stale in ("29–38", "105–118", "half a percent", "about the average degree", "ReLU costs ≈ 1.5",
+                  "committed run"):
+        assert stale not in text, stale
