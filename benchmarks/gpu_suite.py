@@ -703,9 +703,9 @@ def part_settling(ctx: dict, deadline: Deadline, out: dict) -> dict:
 
 def _finished_run(folder: Path, arm: str, seed: int) -> bool:
     """Whether the ablation folder holds a finished run record of (arm, seed)."""
-    from ramen_edu.training.ablate import _slug
+    from ramen_edu.experiments.runner import RUN_FILE, run_dir
 
-    return (folder / "runs" / _slug(arm) / f"seed{seed}" / "run.json").is_file()
+    return (run_dir(folder, arm, seed) / RUN_FILE).is_file()
 
 
 # --------------------------------------------------------------------------------------------

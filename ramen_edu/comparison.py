@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy import stats
 
+from ramen_edu.data.validation import validation_split
 from ramen_edu.evaluation import evaluate_retrieval
 
 __all__ = ["DEFAULT_METRICS", "Z_95", "compare_methods", "format_comparison", "per_document_scores",
@@ -391,8 +392,6 @@ def validation_scores(model, dataset, config) -> dict[str, float]:
     the numbers a recipe may be *chosen* on — the test split is only ever reported.
     Returns ``metrics.all_metrics``' dict ({} when the config holds out no slice).
     """
-    from ramen_edu.training.trainer import validation_split  # lazy: trainer imports torch; comparing scores never needs it
-
     rows, _ = validation_split(dataset.train_y, config.val_fraction, config.seed)
     if not len(rows):
         return {}

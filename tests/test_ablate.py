@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from ramen_edu.cli import main
+from ramen_edu.experiments.runner import slug
 from ramen_edu.training import ablate
 
 torch.set_num_threads(1)
@@ -73,14 +74,14 @@ def test_ablate_resume_and_errors(config_file, tmp_path, monkeypatch, capsys):
         assert summary["rows"][row]["seeds"] == [0, 1], row
         assert row in printed and row in (out / "ablation.md").read_text()
         for seed in (0, 1):
-            run = out / "runs" / ablate._slug(row) / f"seed{seed}"
+            run = out / "runs" / slug(row) / f"seed{seed}"
             record = json.loads((run / "run.json").read_text())
             assert record["config"]["seed"] == seed and record["ablation"]["row"] == row
             per = ablate.load_per_doc(run / "per_doc.npz")
             assert per["P@1"].shape == (100,)
             assert per["P@1"].mean() == record["test_metrics"]["P@1"]  # stored exactly
             assert per["PSP@1"].mean() == pytest.approx(record["test_metrics"]["PSP@1"], rel=1e-6)
-    cfg = {r: json.loads((out / "runs" / ablate._slug(r) / "seed1" / "run.json").read_text())["config"]
+    cfg = {r: json.loads((out / "runs" / slug(r) / "seed1" / "run.json").read_text())["config"]
            for r in ROWS}
     assert cfg["No Bandit"]["bandit"] is False and cfg["No Pruning"]["prune"] is False
     assert cfg["No Doc graph"]["doc_graph"] is False and cfg["No Label graph"]["label_graph"] is False

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from ramen_edu.cli import main
+from ramen_edu.experiments.runner import slug, write_json
 from ramen_edu.training import ablate
 from ramen_edu.training.config import TrainConfig
 
@@ -35,7 +36,7 @@ def _config(folder, world, **fields):
 
 
 def _record(out, row, seed):
-    return json.loads((out / "runs" / ablate._slug(row) / f"seed{seed}" / "run.json").read_text())
+    return json.loads((out / "runs" / slug(row) / f"seed{seed}" / "run.json").read_text())
 
 
 def test_st_settings_come_from_the_recipe():
@@ -151,7 +152,7 @@ def test_default_rows_open_with_the_alternatives(tiny_world, tmp_path, monkeypat
         per.update({f"PSP@{k}": rng.random(tiny_world.n_test) for k in ablate.KS})
         run_dir.mkdir(parents=True)
         ablate.save_per_doc(run_dir / "per_doc.npz", per)
-        ablate._write_json(run_dir / "run.json", {**record, "test_metrics": {
+        write_json(run_dir / "run.json", {**record, "test_metrics": {
             m: float(v.mean()) for m, v in ablate.load_per_doc(run_dir / "per_doc.npz").items()}})
 
     def fake_train(dataset, source, cfg, row, overrides, run_dir, work, progress):

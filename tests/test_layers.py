@@ -2,8 +2,11 @@
 evaluation path (retrieval returns ``(ids, scores)``; nobody flips a ``(scores, ids)`` pair).
 
 Layers, bottom up: data, metrics, graphs, retrieval (arrays and datasets) < evaluation
-(datasets × metrics) < training, comparison, demo < viz (may import anything). An upward import
-would make, e.g., reading a dataset load torch or plotly, and hides a cycle until it bites.
+(datasets × metrics) < comparison (scores of finished runs: never the trainer) < training, demo
+< viz (may import anything). The experiment runner (``experiments.runner``) sits below the
+commands that use it (``ramen-edu ablate``, ``ramen-edu baselines``): of training it knows only
+``TrainConfig``. An upward import would make, e.g., reading a dataset load torch or plotly, and
+hides a cycle until it bites.
 """
 from __future__ import annotations
 
@@ -24,6 +27,10 @@ RULES = {
     **{low: UPPER + ("ramen_edu.evaluation",) for low in LOWER},
     "ramen_edu.graphs": UPPER + ("ramen_edu.evaluation", "ramen_edu.data"),
     "ramen_edu.evaluation": UPPER,
+    "ramen_edu.comparison": ("ramen_edu.training", "ramen_edu.demo"),
+    # the commands above it import the runner; the runner must not import them back
+    "ramen_edu.experiments.runner": ("ramen_edu.training.trainer", "ramen_edu.training.ablate",
+                                     "ramen_edu.baselines", "ramen_edu.viz", "ramen_edu.comparison"),
 }
 
 

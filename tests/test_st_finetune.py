@@ -9,7 +9,7 @@ from ramen_edu.baselines.st_finetune import STConfig, st_finetune, training_pair
 
 
 def test_pairs_are_every_training_positive_but_the_validation_slice(tiny_world):
-    from ramen_edu.training.trainer import validation_split
+    from ramen_edu.data.validation import validation_split
 
     docs, labels = training_pairs(tiny_world, val_fraction=0.1, seed=3)
     rows, kept = validation_split(tiny_world.train_y, 0.1, 3)

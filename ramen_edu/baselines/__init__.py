@@ -4,7 +4,8 @@ Modules, one concept each: ``two_stage`` (the OAK-like GCN that links a document
 aggregates them at inference; learned, oracle and random linkers), ``augmented_truth`` (AugGT:
 the graph folded into the ground truth), ``analysis`` (label ranks, zero-shot labels, FN@k per
 quantile, tail cases found by program), ``compare`` (``ramen-edu baselines``: every row × seeds,
-the comparison tables). RAMEN and the no-graph baseline come from ``ramen_edu.training``.
+the comparison tables, on ``ramen_edu.experiments.runner`` as ``ramen-edu ablate``). RAMEN and
+the no-graph baseline come from ``ramen_edu.training``.
 
 Taught in: book/05_baselines_and_tail.ipynb
 """

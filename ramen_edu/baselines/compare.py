@@ -25,13 +25,18 @@ Each (row, seed) keeps, next to ``ramen-edu ablate``'s run.json and per_doc.npz:
 and OUT/baselines.json + baselines.md hold the comparisons (mean ± std over seeds, paired
 intervals over test documents), the quantile and FN tables and the tail cases.
 
+The rows × seeds loop, the run folders, scratch folders and the "finished" rule are
+``ramen_edu.experiments.runner``'s, as for ``ramen-edu ablate``: a (row, seed) is finished when
+run.json (with "test_metrics"), per_doc.npz and ranks.npz exist, the recorded config equals the
+row's (``ablate.expected_config``; a field an older record lacks counts as its default) and its
+"baseline" settings are this invocation's; one made with other settings raises.
+
 Taught in: book/05_baselines_and_tail.ipynb
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import shutil
 import sys
 import time
@@ -47,11 +52,12 @@ from ramen_edu.config import PROFILES, project_root
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.evaluation import score_split
 from ramen_edu.metrics import label_quantiles
+from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, finished, finished_seeds,
+                                         hf_progress_bars, load_per_doc, match_rows, only_methods, prepare_scratch,
+                                         read_record, run_dir, run_jobs, save_per_doc, write_json, write_markdown)
 from ramen_edu.runinfo import atomic_write_bytes, environment
-from ramen_edu.training.ablate import (COMPARED, KS, PER_DOC_FILE, REFERENCE_ROWS, RUN_FILE, WORK_DIR,
-                                       _hf_progress_bars, _only, _require_extras, _shared_untrained, _slug, _write_json,
-                                       load_per_doc, match_rows, prepare_scratch, reference_model,
-                                       reference_settings, save_per_doc)
+from ramen_edu.training.ablate import (REFERENCE_ROWS, expected_config, record_defaults, reference_model,
+                                       require_extras, shared_untrained)
 from ramen_edu.training.cli import resolve_config
 
 __all__ = ["ROWS", "WATCH", "load_baselines", "run_baselines", "score_model"]
@@ -128,25 +134,7 @@ def _save_run(run_dir: Path, record: dict, scored: dict) -> None:
     atomic_write_bytes(run_dir / RANKS_FILE, buffer.getvalue())
     record = {**record, "test_metrics": {m: float(v.mean()) for m, v in scored["per_doc"].items()},
               "analysis": scored["analysis"]}
-    _write_json(run_dir / RUN_FILE, record)  # last: its presence marks the run finished
-
-
-def _expected_config(row: str, cfg, st_epochs: int) -> dict:
-    """The run.json "config" of (row, seed): the TrainConfig, or a reference row's settings."""
-    return reference_settings(row, cfg, st_epochs=st_epochs) if row in REFERENCE_ROWS else cfg.to_dict()
-
-
-def _finished(run_dir: Path, spec: dict, config: dict) -> bool:
-    record_file = run_dir / RUN_FILE
-    if not (record_file.is_file() and (run_dir / PER_DOC_FILE).is_file() and (run_dir / RANKS_FILE).is_file()):
-        return False
-    record = json.loads(record_file.read_text())
-    same = record.get("baseline") == json.loads(json.dumps(spec)) and \
-        record.get("config") == json.loads(json.dumps(config, default=str))
-    if not same:
-        raise ValueError(f"{run_dir} was trained with another recipe or baseline setting; write into "
-                         "another --out, or delete that folder to retrain it")
-    return "test_metrics" in record
+    write_json(run_dir / RUN_FILE, record)  # last: its presence marks the run finished
 
 
 def _train(row: str, dataset, cfg, work: Path, *, gcn_set: str, gcn_k: int, auggt: dict, progress: bool):
@@ -155,7 +143,7 @@ def _train(row: str, dataset, cfg, work: Path, *, gcn_set: str, gcn_k: int, augg
     from ramen_edu.training import trainer as trainer_module
 
     resume = prepare_scratch(work, cfg)
-    with _hf_progress_bars(progress):
+    with hf_progress_bars(progress):
         if row in GCN_ROWS:
             return train_two_stage(dataset, cfg, anchor_set=gcn_set, k=gcn_k, run_dir=work, resume=resume,
                                    progress=progress), {}
@@ -189,59 +177,63 @@ def run_baselines(dataset, config, *, seeds: int, out, rows=None, gcn_set: str =
     unknown = [r for r in chosen if r not in ROWS]
     if unknown:
         raise ValueError(f"unknown row(s) {unknown}; valid rows: {', '.join(ROWS)}")
-    _require_extras(chosen)
+    require_extras(chosen)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    started, n_trained = time.time(), 0
+    started = time.time()
     bins = label_quantiles(dataset.label_frequency(), 5)
     opts = dict(gcn_set=gcn_set, gcn_k=gcn_k, auggt=auggt)
+    defaults = record_defaults()
 
-    def folder(row, seed):
-        return out / "runs" / _slug(row) / f"seed{seed}"
+    def expected(row: str, seed: int) -> dict:
+        return expected_config(row, _row_config(row, config, seed, gcn_set), st_epochs=st_epochs)
+
+    def done(row: str, seed: int) -> bool:
+        """The runner's one "finished" rule, with this command's files and baseline settings."""
+        return finished(run_dir(out, row, seed), expected(row, seed), files=(PER_DOC_FILE, RANKS_FILE),
+                        identity={"baseline": _spec(row, **opts)}, defaults=defaults)
 
     shared = {}  # the untrained pre-trained encoder: one model for every seed (its label embeddings kept)
 
+    def make(row: str, group, seed: int, work: Path, prefix: str) -> None:
+        t0, cfg = time.time(), _row_config(row, config, seed, gcn_set)
+        log(f"{prefix} {' + '.join(group)} · seed {seed}: {'scoring' if row == 'Untrained' else 'training'}")
+        if row in REFERENCE_ROWS:
+            if row in shared:
+                model, record = shared[row][0], {**shared[row][1], "config": expected(row, seed), "wall_time_s": 0.0,
+                                                 "model_reused_from_seed": shared[row][1]["config"]["seed"]}
+            else:
+                model, record = reference_model(row, dataset, cfg, work, st_epochs=st_epochs, progress=progress)
+                if shared_untrained(row, cfg):
+                    shared[row] = (model, dict(record))
+            extra = {}
+        else:
+            model, extra = _train(row, dataset, cfg, work, progress=progress, **opts)
+            record = read_record(work / RUN_FILE)
+        record["dataset_source"] = dataset_source or dataset.name
+        for r in group:
+            scored_model = model.with_linker(GCN_ROWS[r], dataset, seed=seed) if r in GCN_ROWS else model
+            scored = score_model(scored_model, dataset, bins)
+            _save_run(run_dir(out, r, seed), {**record, **extra, "baseline": _spec(r, **opts), "row": r}, scored)
+            m = scored["per_doc"]
+            log(f"{prefix} {r} · seed {seed}: P@1 {100 * m['P@1'].mean():.2f} · "
+                f"PSP@1 {100 * m['PSP@1'].mean():.2f} · {time.time() - t0:.0f} s")
+        shutil.rmtree(work, ignore_errors=True)  # the weights are not kept
+
+    jobs = []  # seed-major, as ramen-edu ablate
     for seed in range(seeds):
         for row in chosen:
             if row == "GCN (oracle linker)" and "GCN (learned linker)" in chosen:
                 continue  # trained and scored with the learned-linker row
             group = [r for r in GCN_ROWS if r in chosen or r == row] if row in GCN_ROWS else [row]
-            cfg = _row_config(row, config, seed, gcn_set)
-            expected = _expected_config(row, cfg, st_epochs)
-            if all(_finished(folder(r, seed), _spec(r, **opts), expected) for r in group):
-                log(f"{' + '.join(group)} · seed {seed}: done earlier, skipped")
-                continue
-            t0 = time.time()
-            log(f"{' + '.join(group)} · seed {seed}: {'scoring' if row == 'Untrained' else 'training'}")
-            work = out / WORK_DIR / _slug(row) / f"seed{seed}"
-            if row in REFERENCE_ROWS:
-                if row in shared:
-                    model, record = shared[row][0], {**shared[row][1], "config": expected, "wall_time_s": 0.0,
-                                                     "model_reused_from_seed": shared[row][1]["config"]["seed"]}
-                else:
-                    model, record = reference_model(row, dataset, cfg, work, st_epochs=st_epochs, progress=progress)
-                    if _shared_untrained(row, cfg):
-                        shared[row] = (model, dict(record))
-                extra = {}
-            else:
-                model, extra = _train(row, dataset, cfg, work, progress=progress, **opts)
-                record = json.loads((work / RUN_FILE).read_text())
-            record["dataset_source"] = dataset_source or dataset.name
-            for r in group:
-                scored_model = model.with_linker(GCN_ROWS[r], dataset, seed=seed) if r in GCN_ROWS else model
-                scored = score_model(scored_model, dataset, bins)
-                _save_run(folder(r, seed), {**record, **extra, "baseline": _spec(r, **opts), "row": r}, scored)
-                m = scored["per_doc"]
-                log(f"{r} · seed {seed}: P@1 {100 * m['P@1'].mean():.2f} · PSP@1 {100 * m['PSP@1'].mean():.2f}"
-                    f" · {time.time() - t0:.0f} s")
-            shutil.rmtree(work, ignore_errors=True)
-            n_trained += 1
-    shutil.rmtree(out / WORK_DIR, ignore_errors=True)
+            jobs.append((tuple(group), seed))
+    n_trained = run_jobs(out, jobs, done=done, make=make, log=log)
+    shared.clear()
     summary = summarize(out, dataset, config, seeds=seeds, **opts)
     summary.update({"trained_this_invocation": n_trained, "wall_time_s": round(time.time() - started, 1),
                     "dataset": dataset_source or dataset.name, **({"info": info} if info else {})})
-    _write_json(out / "baselines.json", summary)
-    (out / "baselines.md").write_text(_markdown(summary))
+    write_json(out / "baselines.json", summary)
+    write_markdown(out / "baselines.md", _markdown(summary))
     return summary
 
 
@@ -253,8 +245,7 @@ def load_baselines(out) -> dict:
     out = Path(out)
     rows = {}
     for row in ROWS:
-        dirs = sorted((out / "runs" / _slug(row)).glob("seed*"), key=lambda d: int(d.name[4:]))
-        dirs = [d for d in dirs if (d / RUN_FILE).is_file() and (d / RANKS_FILE).is_file()]
+        dirs = finished_seeds(out, row, files=(PER_DOC_FILE, RANKS_FILE))
         if not dirs:
             continue
         with_zs = [d for d in dirs if (d / ZERO_SHOT_FILE).is_file()]
@@ -263,7 +254,7 @@ def load_baselines(out) -> dict:
             with np.load(d / RANKS_FILE) as z:
                 ranks.append(z["ranks"].astype(np.int64))
         rows[row] = {"seeds": [int(d.name[4:]) for d in dirs],
-                     "records": [json.loads((d / RUN_FILE).read_text()) for d in dirs],
+                     "records": [read_record(d / RUN_FILE) for d in dirs],
                      "per_doc": [load_per_doc(d / PER_DOC_FILE) for d in dirs],
                      "zero_shot": [load_per_doc(d / ZERO_SHOT_FILE) for d in with_zs],
                      "ranks": np.stack(ranks)}
@@ -346,7 +337,7 @@ def _markdown(summary: dict) -> str:
     for base in REFERENCE_ROWS:  # RAMEN and No graph against what a user would run instead (all rows: the JSON)
         shown = [r for r in (base, "RAMEN", "No graph") if f"vs {base}" in comp and r in comp[f"vs {base}"]["methods"]]
         if len(shown) > 1:
-            lines += [f"## Against {base}", "", format_comparison(_only(comp[f"vs {base}"], shown),
+            lines += [f"## Against {base}", "", format_comparison(only_methods(comp[f"vs {base}"], shown),
                                                                   ("P@1", "P@5", "PSP@1", "PSP@5"), ("P@1", "PSP@1"),
                                                                   method_header="row"), ""]
     zs = summary["zero_shot"]

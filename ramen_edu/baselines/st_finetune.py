@@ -33,6 +33,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ramen_edu.data.validation import validation_split
+
 __all__ = ["STConfig", "require_st", "st_finetune", "training_pairs"]
 
 
@@ -70,8 +72,6 @@ class STConfig:
 def training_pairs(dataset, *, val_fraction: float, seed: int) -> tuple[list[str], list[str]]:
     """(documents, labels): one text pair per positive (document, label) of the training split,
     validation slice left out. Vectorised over the sparse label matrix: (P,) lists of str."""
-    from ramen_edu.training.trainer import validation_split
-
     _, train_y = validation_split(dataset.train_y, val_fraction, seed)
     coo = train_y.tocoo()
     order = np.lexsort((coo.col, coo.row))  # document-major, as the label file lists them

@@ -7,7 +7,8 @@ Modules, one concept each: ``config`` (TrainConfig, the paper's values), ``sched
 pruning/cluster epochs), ``tokens`` (texts tokenized once), ``distributed`` (DDP helpers),
 ``checkpoint`` (exact resume, weights_only loading), ``trainer`` (the loop), ``model``
 (RamenModel: predict / evaluate / save / load), ``cli`` (``ramen-edu train|evaluate|predict``),
-``ablate`` (``ramen-edu ablate``: Table 5 rows × seeds, compared with ``ramen_edu.comparison``).
+``ablate`` (``ramen-edu ablate``: Table 5 rows × seeds on ``ramen_edu.experiments.runner``,
+compared with ``ramen_edu.comparison``). The validation slice is ``ramen_edu.data.validation``'s.
 
 Taught in: book/04_training.ipynb
 """

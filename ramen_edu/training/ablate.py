@@ -27,8 +27,10 @@ Every other row is a set of ``TrainConfig`` overrides on the config file's recip
                      a control — does the gain come from the edges or only from the anchor texts?)
     No graph         regularize=False: the no-graph baseline
 
-Every (row, seed) trains in a scratch folder (``OUT/.work/``, ignored by git; an interrupted run
-resumes from its last epoch's checkpoint), then keeps only what the comparison needs::
+The rows × seeds loop, the run folders and the scratch folders are those of
+``ramen_edu.experiments.runner`` (shared with ``ramen-edu baselines``). Every (row, seed) trains in
+a scratch folder (``OUT/.work/``, ignored by git; an interrupted run resumes from its last epoch's
+checkpoint), then keeps only what the comparison needs::
 
     OUT/runs/<row>/seed<s>/run.json      the run record + "test_metrics" (test split, filters applied)
     OUT/runs/<row>/seed<s>/per_doc.npz   per-test-document P@k (uint8 hit counts, exact),
@@ -39,21 +41,18 @@ resumes from its last epoch's checkpoint), then keeps only what the comparison n
                                          environment
     OUT/ablation.md                      the table (also printed)
 
-The command is resumable: a (row, seed) whose run.json and per_doc.npz exist is not trained again
-(its recorded config must match — for a reference row, its settings, ``reference_settings``; a
-different recipe needs another --out).
+The command is resumable: a finished (row, seed) is not trained again. Finished is the runner's
+one rule (``experiments.runner.finished``): run.json with "test_metrics" and per_doc.npz exist,
+and the recorded config equals the wanted one (``expected_config``: the row's TrainConfig, or a
+reference row's ``reference_settings``), a field an older record lacks counting as its default
+(``record_defaults``). A run made with another recipe raises: that needs another --out.
 
 Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import io
-import json
-import math
-import re
 import shutil
 import sys
 import time
@@ -65,12 +64,18 @@ import numpy as np
 from ramen_edu.comparison import compare_methods, format_comparison, per_document_scores, validation_scores
 from ramen_edu.config import PROFILES, project_root
 from ramen_edu.data.catalog import load_dataset
-from ramen_edu.runinfo import atomic_write_bytes, atomic_write_text, environment
+from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, WORK_DIR, declared_defaults,
+                                         finished, finished_seeds, fresh_scratch, hf_progress_bars, load_per_doc,
+                                         match_rows, only_methods, prepare_scratch, read_record, run_dir, run_jobs,
+                                         save_per_doc, write_json, write_markdown)
+from ramen_edu.runinfo import environment
 from ramen_edu.training.cli import resolve_config
 from ramen_edu.training.config import TINY_ENCODER, TrainConfig
 
-__all__ = ["ablation_rows", "cli_ablate", "load_per_doc", "load_row", "reference_model",
-           "reference_settings", "run_ablation", "save_per_doc", "st_config_for",
+# load_per_doc, save_per_doc, match_rows, KS, COMPARED, RUN_FILE, PER_DOC_FILE and WORK_DIR are
+# ramen_edu.experiments.runner's, importable from here as chapters and older scripts do
+__all__ = ["ablation_rows", "cli_ablate", "expected_config", "load_per_doc", "load_row", "reference_model",
+           "reference_settings", "require_extras", "run_ablation", "save_per_doc", "shared_untrained", "st_config_for",
            "BASELINE_ROW", "FULL_ROW", "HALVING_ROW", "REFERENCE_ROWS", "ST_ROW", "UNTRAINED_ROW"]
 
 FULL_ROW = "RAMEN"
@@ -83,11 +88,8 @@ REFERENCE_ROWS = (UNTRAINED_ROW, ST_ROW)
 HALVING_ROW = "Halving bandit"
 _REFERENCE_TEXT = {UNTRAINED_ROW: "the encoder they start from, untrained",
                    ST_ROW: "a sentence-transformers fine-tune (MultipleNegativesRankingLoss)"}
-KS = (1, 3, 5)  # the cut-offs kept per document (Table 5 reports P@1, P@5, PSP@1, PSP@5)
-COMPARED = ("P@1", "P@3", "P@5", "PSP@1", "PSP@3", "PSP@5")
 TABLE_METRICS = ("P@1", "P@5", "PSP@1", "PSP@5")
 TABLE_DELTAS = ("P@1", "PSP@1")
-RUN_FILE, PER_DOC_FILE, WORK_DIR = "run.json", "per_doc.npz", ".work"
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,49 +130,6 @@ def ablation_rows(anchor_sets: Sequence[str], *, bandit: bool = True,
     return rows
 
 
-def _slug(row: str) -> str:
-    """A folder name for a row: "No Doc graph" -> "no-doc-graph"."""
-    return re.sub(r"[^a-z0-9]+", "-", row.lower()).strip("-") or "row"
-
-
-# --------------------------------------------------------------------------------------------
-# compact per-document scores
-# --------------------------------------------------------------------------------------------
-def save_per_doc(path: str | Path, per_doc: dict[str, np.ndarray], ks: Sequence[int] = KS) -> Path:
-    """Write the per-document P@k, nDCG@k, PSP@k of one run as a compressed .npz (written atomically).
-
-    P@k is stored as uint8 hit counts (P@k · k, exact); nDCG@k and PSP@k as float32 (relative
-    error ≤ 6e-8, far below the 0.01 % the tables print). ``load_per_doc`` reads it back.
-    """
-    path = Path(path)
-    arrays: dict[str, np.ndarray] = {"ks": np.asarray(ks, dtype=np.int64)}
-    for k in ks:
-        if not 1 <= k <= 255:
-            raise ValueError(f"k={k}: hit counts are stored as uint8, so k must be in 1..255")
-        hits = np.rint(np.asarray(per_doc[f"P@{k}"]) * k)
-        arrays[f"P@{k}"] = hits.astype(np.uint8)
-        for family in ("nDCG", "PSP"):
-            if f"{family}@{k}" in per_doc:
-                arrays[f"{family}@{k}"] = np.asarray(per_doc[f"{family}@{k}"], dtype=np.float32)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return atomic_write_bytes(path, buffer.getvalue())  # never a half-written file that looks finished
-
-
-def load_per_doc(path: str | Path) -> dict[str, np.ndarray]:
-    """{metric: float64 (n_docs,)} from a file written by ``save_per_doc`` (P@k exactly as scored)."""
-    with np.load(Path(path)) as z:
-        ks = [int(k) for k in z["ks"]]
-        out = {}
-        for family in ("P", "nDCG", "PSP"):
-            for k in ks:
-                key = f"{family}@{k}"
-                if key in z.files:
-                    v = z[key].astype(np.float64)
-                    out[key] = v / k if family == "P" else v  # the same division metrics does
-    return out
-
-
 def load_row(out: str | Path, row: str) -> list[dict[str, np.ndarray]]:
     """Per-document scores of every finished seed of one row of an ablation folder, seed order:
     the input ``comparison.compare_methods`` takes, also across two ablation folders (e.g. a
@@ -178,112 +137,26 @@ def load_row(out: str | Path, row: str) -> list[dict[str, np.ndarray]]:
     Raises FileNotFoundError naming the folder when the row has no finished seed.
     Taught in: book/04_training.ipynb
     """
-    folder = Path(out) / "runs" / _slug(row)
-    files = sorted(folder.glob(f"seed*/{PER_DOC_FILE}"), key=lambda f: int(f.parent.name[4:]))
-    files = [f for f in files if (f.parent / RUN_FILE).is_file()]
-    if not files:
-        raise FileNotFoundError(f"{folder}: no finished seed of row {row!r} (run `ramen-edu ablate` "
-                                f"with --out {out} --rows {row!r})")
-    return [load_per_doc(f) for f in files]
+    folders = finished_seeds(out, row)
+    if not folders:
+        raise FileNotFoundError(f"{run_dir(out, row, 0).parent}: no finished seed of row {row!r} (run "
+                                f"`ramen-edu ablate` with --out {out} --rows {row!r})")
+    return [load_per_doc(f / PER_DOC_FILE) for f in folders]
 
 
 # --------------------------------------------------------------------------------------------
 # one (row, seed)
 # --------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _hf_progress_bars(enabled: bool):
-    """Silence transformers' own bars (saving the model prints one) when progress is off."""
-    try:  # lazy: transformers is heavy and `ramen-edu ablate -h` must not import it
-        from transformers.utils import logging as hf_logging
-    except ImportError:  # pragma: no cover - transformers is a dependency of training
-        yield
-        return
-    was = hf_logging.is_progress_bar_enabled()
-    if not enabled:
-        hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was and not enabled:
-            hf_logging.enable_progress_bar()
-
-
-def _json_safe(obj):
-    """NaN/inf -> None and numpy scalars -> Python, so ablation.json is strict JSON."""
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def _write_json(path: Path, data) -> None:
-    atomic_write_text(path, json.dumps(_json_safe(data), indent=1, ensure_ascii=False, default=str))
-
-
-def _comparable(config: dict) -> dict:
-    return json.loads(json.dumps(config, default=str))
-
-
-def _config_mismatch(recorded: dict, expected: dict) -> list[str]:
-    """Fields whose recorded value differs (fields the older record lacks are not counted)."""
-    expected = _comparable(expected)
-    return sorted(k for k in expected if k in recorded and recorded[k] != expected[k])
-
-
-def _finished(run_dir: Path, expected: dict) -> bool:
-    """True when (row, seed) is done; raises when it was done with another recipe."""
-    record_file = run_dir / RUN_FILE
-    if not (record_file.is_file() and (run_dir / PER_DOC_FILE).is_file()):
-        return False
-    record = json.loads(record_file.read_text())
-    if "test_metrics" not in record:
-        return False
-    diff = _config_mismatch(record.get("config", {}), expected)
-    if diff:
-        raise ValueError(f"{run_dir} was trained with a different config (fields {diff}); "
-                         "ablate into another --out, or delete that folder to retrain it")
-    return True
-
-
-def prepare_scratch(work: Path, config: TrainConfig) -> bool:
-    """Make ``work`` (OUT/.work/<row>/seed<s>) ready for a training run; True = resume there.
-
-    An interrupted run left its checkpoint in the scratch folder: continue it, unless it was
-    started with another recipe (then its checkpoint is useless and goes). ``OUT/.work`` gets a
-    .gitignore, so scratch checkpoints never get committed.
-    """
-    resume = False
-    if (work / "checkpoint.pt").is_file() and (work / RUN_FILE).is_file():
-        recorded = json.loads((work / RUN_FILE).read_text()).get("config", {})
-        resume = not _config_mismatch(recorded, config.to_dict())
-    if not resume:
-        _fresh_scratch(work)
-    return resume
-
-
-def _fresh_scratch(work: Path) -> None:
-    """An empty ``work`` (OUT/.work/<row>/seed<s>), with the .gitignore in OUT/.work."""
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True, exist_ok=True)
-    (work.parent.parent / ".gitignore").write_text("*\n")
-
-
 def _train_one(dataset, dataset_source: str, config: TrainConfig, row: str, overrides: dict,
                run_dir: Path, work: Path, progress: bool) -> None:
     from ramen_edu.training import trainer as trainer_module  # lazy: torch; keeps `ramen-edu ablate -h` light
 
     resume = prepare_scratch(work, config)
     # looked up on the module at call time, so a test can count the runs it trains
-    with _hf_progress_bars(progress):
+    with hf_progress_bars(progress):
         model = trainer_module.train(dataset, config, run_dir=work, resume=resume, progress=progress)
     per_doc = per_document_scores(model, dataset, ks=KS, k=config.eval_k)
-    record = json.loads((work / RUN_FILE).read_text())
+    record = read_record(work / RUN_FILE)
     _keep_run(model, dataset, config, record, per_doc, run_dir, dataset_source,
               {"row": row, "overrides": overrides, "seed": config.seed})
     shutil.rmtree(work)  # the checkpoint and model weights are not kept
@@ -299,7 +172,7 @@ def _keep_run(model, dataset, config: TrainConfig, record: dict, per_doc: dict[s
     record["test_metrics"] = {m: float(v.mean()) for m, v in per_doc.items()}
     run_dir.mkdir(parents=True, exist_ok=True)
     save_per_doc(run_dir / PER_DOC_FILE, per_doc)
-    _write_json(run_dir / RUN_FILE, record)  # last: its presence marks the run finished
+    write_json(run_dir / RUN_FILE, record)  # last: its presence marks the run finished
 
 
 # --------------------------------------------------------------------------------------------
@@ -341,6 +214,22 @@ def reference_settings(row: str, config: TrainConfig, *, st_epochs: int = 1) -> 
     raise ValueError(f"row {row!r} is not a reference row; those are {', '.join(REFERENCE_ROWS)}")
 
 
+def expected_config(row: str, config: TrainConfig, *, st_epochs: int = 1) -> dict:
+    """What the run.json of (row, seed) must record as its "config" to count as finished: a
+    reference row's ``reference_settings``, or the row's ``TrainConfig`` (config: the row's
+    recipe with the run's seed) as a dict. Shared by ``ramen-edu ablate`` and ``ramen-edu baselines``.
+    """
+    return reference_settings(row, config, st_epochs=st_epochs) if row in REFERENCE_ROWS else config.to_dict()
+
+
+def record_defaults() -> dict:
+    """What a field an older run record lacks counts as (``experiments.runner.finished``):
+    ``TrainConfig``'s declared defaults, and for a reference row's "st_config" ``STConfig``'s."""
+    from ramen_edu.baselines.st_finetune import STConfig  # the module is light; st_finetune imports the rest
+
+    return {**declared_defaults(TrainConfig), "st_config": declared_defaults(STConfig)}
+
+
 def reference_model(row: str, dataset, config: TrainConfig, work: str | Path, *, st_epochs: int = 1,
                     progress: bool = False):
     """The model of one (reference row, seed), made in the scratch folder ``work`` (emptied
@@ -358,7 +247,7 @@ def reference_model(row: str, dataset, config: TrainConfig, work: str | Path, *,
     started = time.time()
     settings = reference_settings(row, config, st_epochs=st_epochs)
     work = Path(work)
-    _fresh_scratch(work)
+    fresh_scratch(work)
     if row == UNTRAINED_ROW:
         import torch  # lazy, like every torch import here: `ramen-edu ablate -h` stays light
 
@@ -374,7 +263,7 @@ def reference_model(row: str, dataset, config: TrainConfig, work: str | Path, *,
         from ramen_edu.baselines.st_finetune import st_finetune
 
         st = st_config_for(config, st_epochs)
-        with _hf_progress_bars(progress):
+        with hf_progress_bars(progress):
             model = st_finetune(dataset, work, st, seed=config.seed, progress=progress)
         what = {"kind": "sentence-transformers fine-tune",
                 "method": "SentenceTransformerTrainer, MultipleNegativesRankingLoss "
@@ -386,7 +275,7 @@ def reference_model(row: str, dataset, config: TrainConfig, work: str | Path, *,
     return model, record
 
 
-def _require_extras(rows: Sequence[str]) -> None:
+def require_extras(rows: Sequence[str]) -> None:
     """Raise ImportError (the install hint) now when a chosen reference row needs a missing extra,
     not after the rows before it have trained; rows that are not chosen need nothing."""
     if ST_ROW in rows:
@@ -398,7 +287,7 @@ def _require_extras(rows: Sequence[str]) -> None:
             raise ImportError(f"row {ST_ROW!r}: {err} (or leave the row out with --rows)") from None
 
 
-def _shared_untrained(row: str, config: TrainConfig) -> bool:
+def shared_untrained(row: str, config: TrainConfig) -> bool:
     """True when every seed of ``row`` scores the same model: the untrained pre-trained encoder
     (only the random tiny BERT depends on the seed)."""
     return row == UNTRAINED_ROW and config.encoder != TINY_ENCODER
@@ -413,7 +302,7 @@ def _reference_one(dataset, dataset_source: str, config: TrainConfig, row: str, 
     its per-document scores (their record says "per_doc_reused_from_seed") and only take their
     own validation metrics (each seed holds out its own slice).
     """
-    if _shared_untrained(row, config) and row in shared:
+    if shared_untrained(row, config) and row in shared:
         model, per_doc, first_record, first_seed = shared[row]
         # no model was made for this seed ("wall_time_s" counts making it, not scoring)
         record = {**first_record, "config": reference_settings(row, config), "wall_time_s": 0.0,
@@ -421,7 +310,7 @@ def _reference_one(dataset, dataset_source: str, config: TrainConfig, row: str, 
     else:
         model, record = reference_model(row, dataset, config, work, st_epochs=st_epochs, progress=progress)
         per_doc = per_document_scores(model, dataset, ks=KS, k=config.eval_k)
-        if _shared_untrained(row, config):
+        if shared_untrained(row, config):
             shared[row] = (model, per_doc, dict(record), config.seed)
     _keep_run(model, dataset, config, record, per_doc, run_dir, dataset_source,
               {"row": row, "reference": record["config"]["row_kind"], "seed": config.seed})
@@ -487,10 +376,13 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
         return dataclasses.replace(config, **trained_rows.get(row, {}), seed=seed)
 
     def expected(row: str, seed: int) -> dict:
-        """What the run.json of (row, seed) records as its "config"."""
-        if row in REFERENCE_ROWS:
-            return reference_settings(row, run_config(row, seed), st_epochs=st_epochs)
-        return run_config(row, seed).to_dict()
+        return expected_config(row, run_config(row, seed), st_epochs=st_epochs)
+
+    defaults = record_defaults()
+
+    def done(row: str, seed: int) -> bool:
+        """The runner's one "finished" rule; raises when the run was made with another config."""
+        return finished(run_dir(out, row, seed), expected(row, seed), defaults=defaults)
 
     # every row's config is checked before the first training, not when its turn comes (a bad
     # --lambdas value used to fail after all the rows before it had trained)
@@ -500,65 +392,48 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
         except (TypeError, ValueError) as err:
             raise type(err)(f"ablation row {row!r} ({trained_rows.get(row, 'reference row')}): "
                             f"{err}") from None
-    _require_extras(chosen)
+    require_extras(chosen)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-
-    todo = [(r, s) for s in range(seeds) for r in chosen]  # seed-major: a partial run already compares every row
-    n_trained = 0
     shared: dict = {}  # the untrained pre-trained encoder, made and scored once (_reference_one)
-    for i, (row, seed) in enumerate(todo, 1):
-        cfg = run_config(row, seed)
-        run_dir = out / "runs" / _slug(row) / f"seed{seed}"
-        if _finished(run_dir, expected(row, seed)):
-            log(f"[{i}/{len(todo)}] {row} · seed {seed}: done earlier, skipped")
-            continue
-        t0 = time.time()
-        work = out / WORK_DIR / _slug(row) / f"seed{seed}"
+
+    def make(row: str, _rows, seed: int, work: Path, prefix: str) -> None:
+        t0, cfg, folder = time.time(), run_config(row, seed), run_dir(out, row, seed)
         if row in REFERENCE_ROWS:
-            log(f"[{i}/{len(todo)}] {row} · seed {seed}: {'scoring' if row == UNTRAINED_ROW else 'fine-tuning'}")
-            _reference_one(dataset, dataset_source or dataset.name, cfg, row, run_dir, work,
+            log(f"{prefix} {row} · seed {seed}: {'scoring' if row == UNTRAINED_ROW else 'fine-tuning'}")
+            _reference_one(dataset, dataset_source or dataset.name, cfg, row, folder, work,
                            st_epochs=st_epochs, progress=progress, shared=shared)
         else:
-            log(f"[{i}/{len(todo)}] {row} · seed {seed}: training")
-            _train_one(dataset, dataset_source or dataset.name, cfg, row, trained_rows[row], run_dir,
+            log(f"{prefix} {row} · seed {seed}: training")
+            _train_one(dataset, dataset_source or dataset.name, cfg, row, trained_rows[row], folder,
                        work, progress)
-        n_trained += 1
-        m = json.loads((run_dir / RUN_FILE).read_text())["test_metrics"]
-        log(f"[{i}/{len(todo)}] {row} · seed {seed}: P@1 {100 * m['P@1']:.2f} · "
+        m = read_record(folder / RUN_FILE)["test_metrics"]
+        log(f"{prefix} {row} · seed {seed}: P@1 {100 * m['P@1']:.2f} · "
             f"PSP@1 {100 * m['PSP@1']:.2f} · {time.time() - t0:.0f} s")
+
+    # seed-major: a partial run already compares every row
+    jobs = [((r,), s) for s in range(seeds) for r in chosen]
+    n_trained = run_jobs(out, jobs, done=done, make=make, log=log)
     shared.clear()
-    # only this invocation's scratch folders go: another invocation with other --rows may be
-    # training into the same OUT right now, and its checkpoints are what it resumes from
-    for row, seed in todo:
-        shutil.rmtree(out / WORK_DIR / _slug(row) / f"seed{seed}", ignore_errors=True)
-    for row in dict.fromkeys(r for r, _ in todo):
-        with contextlib.suppress(OSError):  # not empty: another invocation's seeds of this row
-            (out / WORK_DIR / _slug(row)).rmdir()
-    scratch = out / WORK_DIR
-    if scratch.is_dir() and not any(p.is_dir() and any(p.iterdir()) for p in scratch.iterdir()):
-        shutil.rmtree(scratch, ignore_errors=True)  # nothing of anybody's left: no empty folders
 
     # the summary covers every row with finished seeds in 0..N−1, also those of earlier
     # invocations with other --rows, so ablating in pieces ends with the full table
     results: dict[str, dict] = {}
     per_doc: dict[str, list] = {}
     for row in all_rows:
-        done = [s for s in range(seeds)
-                if _finished(out / "runs" / _slug(row) / f"seed{s}", expected(row, s))]
-        if not done:
+        seeds_done = [s for s in range(seeds) if done(row, s)]
+        if not seeds_done:
             continue
-        records = {s: json.loads((out / "runs" / _slug(row) / f"seed{s}" / RUN_FILE).read_text())
-                   for s in done}
-        per_doc[row] = [load_per_doc(out / "runs" / _slug(row) / f"seed{s}" / PER_DOC_FILE) for s in done]
+        records = {s: read_record(run_dir(out, row, s) / RUN_FILE) for s in seeds_done}
+        per_doc[row] = [load_per_doc(run_dir(out, row, s) / PER_DOC_FILE) for s in seeds_done]
         lambdas = [r.get("final_lambda") or {} for r in records.values()]
         terms = [t for t in lambdas[0] if all(t in lam for lam in lambdas)] if lambdas else []
         results[row] = {
             # a reference row has no overrides: its "config_seed0" is its reference_settings
-            **({"reference": records[done[0]]["config"]["row_kind"]} if row in REFERENCE_ROWS
+            **({"reference": records[seeds_done[0]]["config"]["row_kind"]} if row in REFERENCE_ROWS
                else {"overrides": trained_rows[row]}),
-            "seeds": done,
+            "seeds": seeds_done,
             "test_metrics": {str(s): r["test_metrics"] for s, r in records.items()},
             "validation_metrics": {str(s): r.get("validation_metrics") for s, r in records.items()},
             "final_lambda": {str(s): r.get("final_lambda") for s, r in records.items()},
@@ -589,7 +464,7 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
             # RAMEN and No graph against the alternative; every row is in ablation.json
             shown = [r for r in (base, FULL_ROW, BASELINE_ROW) if r in per_doc]
             if f"vs {base}" in comparisons and len(shown) > 1:
-                tables[f"vs {base}"] = format_comparison(_only(comparisons[f"vs {base}"], shown),
+                tables[f"vs {base}"] = format_comparison(only_methods(comparisons[f"vs {base}"], shown),
                                                          TABLE_METRICS, TABLE_DELTAS, method_header="row")
     env = environment()
     summary = {
@@ -609,14 +484,9 @@ def run_ablation(dataset, config: TrainConfig, *, seeds: int, out: str | Path,
         **({"info": info} if info else {}),
         "table": tables.get("vs No graph", ""),
     }
-    _write_json(out / "ablation.json", summary)
-    (out / "ablation.md").write_text(_markdown(summary, tables))
+    write_json(out / "ablation.json", summary)
+    write_markdown(out / "ablation.md", _markdown(summary, tables))
     return summary
-
-
-def _only(result: dict, methods: Sequence[str]) -> dict:
-    """A ``compare_methods`` result with only ``methods`` (in that order), for a focused table."""
-    return {**result, "methods": {m: result["methods"][m] for m in methods}}
 
 
 def _markdown(summary: dict, tables: dict[str, str]) -> str:
@@ -681,16 +551,6 @@ def _parser() -> argparse.ArgumentParser:
                          "comparison where affordable)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars and no per-run lines")
     return ap
-
-
-def match_rows(ap: argparse.ArgumentParser, requested: Sequence[str], valid: Sequence[str], where: str = "") -> list[str]:
-    """The rows named by ``--rows``, matched case-insensitively ("no graph" is "No graph"), in the
-    order given, without repeats; an unknown name is a usage error listing the valid ones."""
-    by_lower = {r.lower(): r for r in valid}
-    unknown = [r for r in requested if r.lower() not in by_lower]
-    if unknown:
-        ap.error(f"--rows: unknown row(s) {unknown}; valid rows{where}: " + ", ".join(repr(r) for r in valid))
-    return list(dict.fromkeys(by_lower[r.lower()] for r in requested))
 
 
 def cli_ablate(argv: list[str]) -> int:

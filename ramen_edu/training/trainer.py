@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 from ramen_edu import precision
 from ramen_edu.bandits import LambdaBandit, LambdaHalving
 from ramen_edu.data.catalog import load_dataset
+from ramen_edu.data.validation import validation_candidates, validation_split
 from ramen_edu.graphs import prune_edges, shuffle_edges
 from ramen_edu.losses import in_batch_loss, ramen_objective
 from ramen_edu.runinfo import atomic_write_text, environment, json_default, lock_folder, remove_stale_tmp
@@ -80,35 +81,6 @@ def build_encoder(config: TrainConfig, device: torch.device):
             if hasattr(enc.model.config, key):
                 setattr(enc.model.config, key, config.dropout)
     return enc
-
-
-def validation_split(train_y, fraction: float, seed: int):
-    """The validation slice: (rows (V,) int64 sorted, train_y with those rows emptied).
-
-    V = round(fraction · labelled documents), drawn with ``default_rng([seed, 11])`` among the
-    training documents that have a label. Emptied rows are never batched (the sampler skips
-    documents without labels), so the slice is held out of training for every method alike.
-    """
-    labelled = np.flatnonzero(np.diff(train_y.indptr) > 0)
-    n_val = int(round(fraction * len(labelled)))
-    rows = np.sort(np.random.default_rng([seed, 11]).permutation(labelled)[:n_val]).astype(np.int64)
-    if n_val == 0:
-        return rows, train_y
-    keep = np.ones(train_y.shape[0], dtype=train_y.dtype)
-    keep[rows] = 0
-    held_out = sp.diags(keep) @ train_y
-    held_out.eliminate_zeros()
-    return rows, held_out.tocsr()
-
-
-def validation_candidates(train_y, val_rows: np.ndarray, n_labels: int, seed: int) -> np.ndarray:
-    """Label candidates of the validation reward (C,) int64 sorted: every label of the slice,
-    then random other labels up to ``n_labels`` (all labels when the dataset has fewer)."""
-    own = np.unique(train_y[val_rows].indices) if len(val_rows) else np.zeros(0, np.int64)
-    others = np.setdiff1d(np.arange(train_y.shape[1]), own)
-    extra = max(0, n_labels - len(own))
-    pick = np.random.default_rng([seed, 13]).permutation(others)[:extra]
-    return np.sort(np.concatenate([own, pick])).astype(np.int64)
 
 
 def dataset_fingerprint(dataset) -> dict:
