@@ -560,6 +560,21 @@ def test_malformed_xml_names_file_and_position(tmp_path, name, content, match):
         list(read_mediawiki_xml(path))
 
 
+def test_a_page_text_over_the_limit_is_refused_as_it_is_read(tmp_path, monkeypatch):
+    # was: read whole whatever its size (a 512 MiB page: 1.1 GB of memory)
+    import ramen_edu.data.wikipedia as wikipedia
+
+    monkeypatch.setattr(wikipedia, "MAX_PAGE_CHARS", 1000)
+    path = tmp_path / "huge.xml"
+    path.write_text(DUMP_HEAD + page("Small", "x" * 1000) + "\n" + page("Huge", "line\n" * 400)
+                    + "\n</mediawiki>\n", encoding="utf-8")
+    read = []
+    with pytest.raises(ValueError, match=r"huge\.xml: line \d+: the <text> that starts at line 8 "
+                                         r"\(page 'Huge'\) holds more than 1,000 characters.*re-download"):
+        read.extend(a.title for a in read_mediawiki_xml(path))
+    assert read == ["Small"]  # the page at the limit is read
+
+
 # ------------------------------------------------------------------------------------------
 # every export version: 0.3 (no <ns>, text redirects) ... 0.11 (<text sha1>, extra slots)
 # ------------------------------------------------------------------------------------------

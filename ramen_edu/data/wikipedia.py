@@ -635,6 +635,10 @@ def _text_redirect(wikitext: str | None) -> str | None:
 # MediaWiki XML: the dump
 # ------------------------------------------------------------------------------------------
 _CHUNK = 1 << 20  # at most this many bytes of XML per expat call
+# A page text longer than this is refused as it is read, so memory stays bounded by it:
+# MediaWiki refuses a revision over $wgMaxArticleSize (2 MiB on Wikipedia), so a longer one is a
+# damaged or hand-made dump (a 512 MiB page read whole cost 1.1 GB of memory).
+MAX_PAGE_CHARS = 16 << 20
 
 
 @dataclass
@@ -678,6 +682,8 @@ class _DumpParser:
         self.complete = 0
         self.last_title = ""
         self._text: list[str] | None = None  # character data of the element being captured
+        self._size = 0  # its characters so far
+        self._line = 0  # the line where it starts
         self._key = ""  # the key attribute of the <namespace> being read
 
     def take(self) -> list[_RawPage]:
@@ -696,14 +702,26 @@ class _DumpParser:
         elif self.page is None:
             if parent == "namespaces" and tag == "namespace":
                 self._key = attrs.get("key", "")
-                self._text = []
+                self._capture()
         elif (parent, tag) in (("page", "title"), ("page", "ns"), ("revision", "text")):
-            self._text = []
+            self._capture()
         elif parent == "page" and tag == "redirect":
             self.page.redirect = attrs.get("title", "")
 
+    def _capture(self):
+        self._text, self._size, self._line = [], 0, self.parser.CurrentLineNumber
+
     def _data(self, data: str):
         if self._text is not None:
+            self._size += len(data)
+            if self._size > MAX_PAGE_CHARS:
+                page = self.page.title if self.page is not None else ""
+                raise _DumpError(
+                    f"line {self.parser.CurrentLineNumber}: the <{self.stack[-1]}> that starts at "
+                    f"line {self._line}" + (f" (page {page!r})" if page else "") +
+                    f" holds more than {MAX_PAGE_CHARS:,} "
+                    "characters (MediaWiki caps a page at 2 MiB); reading stopped there. The "
+                    "dump is damaged or not a MediaWiki export: re-download or export it again")
             self._text.append(data)
 
     def _end(self, name: str):
@@ -787,6 +805,7 @@ def _complete_pages(path: Path, handle, dump: _DumpParser, strict: bool,
         yield from dump.take()
         _truncated(path, dump, lines, size, strict, stats)
     except _DumpError as err:
+        yield from dump.take()  # the pages completed before the error, as for broken XML
         raise ValueError(f"{path}: {err}") from None
     except (OSError, zlib.error) as err:
         raise ValueError(f"{path}: cannot read the dump ({err}) after {size:,} bytes of XML; "
@@ -822,7 +841,9 @@ def read_mediawiki_xml(path, stats: ReadStats | None = None, *,
     ValueError with the same message, raised after the complete pages. A truncated dump with no
     complete page, an empty file, XML that is not well-formed anywhere else (ValueError naming
     file, line and column), or well-formed XML that is no MediaWiki export raise ValueError
-    either way; a missing file raises FileNotFoundError.
+    either way; so does a page text longer than :data:`MAX_PAGE_CHARS` (16 Mi characters;
+    MediaWiki caps a page at 2 MiB), refused as it is read so memory stays bounded, after the
+    pages before it. A missing file raises FileNotFoundError.
     """
     path = Path(path)
     if not path.is_file():
