@@ -466,6 +466,34 @@ def test_see_also_forms(tmp_path):
     assert forms.categories == ["Examples"]
 
 
+@pytest.mark.parametrize("heading_level", [2, 3])
+def test_see_also_separators_are_not_annotations(tmp_path, heading_level):
+    # were missed: " - " between two links read as an annotation (the second link lost), " and
+    # the " likewise, and a level-3 ===See also=== heading not read at all
+    mark = "=" * heading_level
+    wikitext = (f"Intro.\n==Notes==\nA note.\n{mark}See also{mark}\n"
+                "* [[2005 in Africa]] - [[2006 in Africa]]\n"
+                "* [[Taoism]] and the [[Five Elements]]\n"
+                "* [[Cucurbit]] - the lower vessel, as in an [[Athanor]]\n"
+                "* [[Alembic]] and the [[Retort (chemistry)|retort]] it feeds\n"
+                "==References==\nA book.\n")
+    path = tmp_path / "separators.xml"
+    path.write_text(DUMP_HEAD + page("Separators", wikitext) + "\n</mediawiki>\n", encoding="utf-8")
+    (article,) = read_mediawiki_xml(path)
+    assert article.see_also == ["2005 in Africa", "2006 in Africa", "Taoism", "Five Elements",
+                                "Cucurbit", "Alembic", "Retort (chemistry)"]
+
+
+def test_a_level3_see_also_inside_the_body_is_read_and_left_out_of_the_text(tmp_path):
+    wikitext = ("Intro.\n==History==\nOld times.\n===See also===\n* [[Listed page]]\n"
+                "==Geography==\nMountains.\n===Rivers===\nWater.\n")
+    path = tmp_path / "inside.xml"
+    path.write_text(DUMP_HEAD + page("Inside", wikitext) + "\n</mediawiki>\n", encoding="utf-8")
+    (article,) = read_mediawiki_xml(path)
+    assert article.see_also == ["Listed page"]
+    assert article.text == "Intro.\nHistory\nOld times.\nGeography\nMountains.\nRivers\nWater."
+
+
 # ------------------------------------------------------------------------------------------
 # truncated dumps
 # ------------------------------------------------------------------------------------------

@@ -459,10 +459,11 @@ SEE_ALSO_LIST_TEMPLATES = frozenset({
 ANNOTATED_LINK_TEMPLATES = frozenset({"annotated link", "anl"})
 HIDDEN_TAGS = frozenset({"ref", "references", "gallery", "math", "chem", "score", "timeline",
                          "imagemap", "syntaxhighlight", "source", "pre", "graph", "mapframe"})
-# A text after an entry that is more than a separator (", ", " and ", " / ") is an annotation:
-# "* [[Monophyly]] – a related idea with [[Polyphyly]]" lists Monophyly only.
-_ANNOTATION_DASHES = ("–", "—", " - ", ":")
-_CONNECTIVES = re.compile(r"\b(?:and|or)\b", re.IGNORECASE)
+# A text after an entry that is more than a separator is an annotation: "* [[Monophyly]] – a
+# related idea with [[Polyphyly]]" lists Monophyly only. Separators hold no word but these:
+# ", ", " / ", " - " ("[[2005 in Africa]] - [[2006 in Africa]]"), " and the " ("[[Taoism]] and
+# the [[Five Elements]]"); a dash alone is one too, since what annotates is the words after it.
+_SEPARATOR_WORDS = re.compile(r"\b(?:and|or|the|a|an)\b", re.IGNORECASE)
 
 
 def _template_name(template) -> str:
@@ -483,8 +484,7 @@ def _heading_title(heading) -> str:
 
 
 def _is_annotation(text: str) -> bool:
-    return (any(dash in text for dash in _ANNOTATION_DASHES)
-            or any(ch.isalnum() for ch in _CONNECTIVES.sub("", text)))
+    return any(ch.isalnum() for ch in _SEPARATOR_WORDS.sub("", text))
 
 
 def _see_also_entries(nodes, namespaces: _Namespaces, stats: ReadStats) -> list[str]:
@@ -595,19 +595,26 @@ def _parse_page(title: str, wikitext: str, namespaces: _Namespaces, stats: ReadS
     nodes = code.nodes
     body_end = len(nodes)
     see_also: list[str] = []
+    listed: set[int] = set()  # node indices of See also sections: lists of links, not prose
     for i, node in enumerate(nodes):
-        if isinstance(node, Heading) and node.level == 2:
-            name = _heading_title(node)
-            if name in END_SECTIONS and body_end == len(nodes):
-                body_end = i
-            if name == "see also":
-                end = next((j for j in range(i + 1, len(nodes))
-                            if isinstance(nodes[j], Heading) and nodes[j].level <= 2), len(nodes))
-                see_also += _see_also_entries(nodes[i + 1:end], namespaces, stats)
+        if not isinstance(node, Heading):
+            continue
+        name = _heading_title(node)
+        if node.level == 2 and name in END_SECTIONS and body_end == len(nodes):
+            body_end = i
+        # at any level: editors also write ===See also=== (under "==Notes==", or alone); the
+        # section runs to the next heading of its level or above
+        if name == "see also" and i not in listed:  # not one nested in another
+            end = next((j for j in range(i + 1, len(nodes))
+                        if isinstance(nodes[j], Heading) and nodes[j].level <= node.level),
+                       len(nodes))
+            see_also += _see_also_entries(nodes[i + 1:end], namespaces, stats)
+            listed.update(range(i, end))
 
     # strip_code drops templates, comments and invisible tags (<ref>, <gallery>, ...), keeps
     # link texts and heading titles (on their own line, as in the JSONL sample)
-    text = Wikicode(nodes[:body_end]).strip_code(normalize=True, collapse=True)
+    body = [n for i, n in enumerate(nodes[:body_end]) if i not in listed]
+    text = Wikicode(body).strip_code(normalize=True, collapse=True)
     text = text.replace(_BOLD, "").replace(_ITALIC, "")  # the marks skip_style_tags leaves
     text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
     return Article(title=title, text=text, see_also=list(dict.fromkeys(see_also)),
@@ -828,11 +835,13 @@ def read_mediawiki_xml(path, stats: ReadStats | None = None, *,
       normalised (:func:`normalize_title`), first occurrence order, without self-links;
       ``[[File:...]]``, ``[[Category:...]]``, other namespaces and interwiki links excluded;
     * categories: the ``[[Category:X]]`` memberships;
-    * see_also:   every entry of the ``==See also==`` section — all links of a list item up to
-      an annotation, bullet-less lines, links in inline tags and list templates (see
+    * see_also:   every entry of the ``==See also==`` section (or ``===See also===``, at any
+      level) — all links of a list item up to an annotation (``[[A]] - [[B]]`` and ``[[A]] and
+      the [[B]]`` list both), bullet-less lines, links in inline tags and list templates (see
       ``_see_also_entries``), each through :func:`normalize_see_also_target`;
     * text:       plain text (``mwparserfromhell`` ``strip_code``) of the body before the first
-      "See also"/"References"/"Notes"/"External links"/... section, templates removed.
+      "See also"/"References"/"Notes"/"External links"/... section, templates and See also
+      sections removed.
 
     stats: optional :class:`ReadStats`, filled in as the stream is consumed.
     strict: what a truncated dump (the XML, or the .bz2/.gz around it, stops inside a page) does.
