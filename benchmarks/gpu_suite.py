@@ -334,7 +334,7 @@ def make_bundle(dest: Path, *, tiny: bool = False, articles: str | None = None,
     encoder folder."""
     import numpy as np
 
-    from ramen_edu.config import data_source, find_data_file
+    from ramen_edu.settings import data_source, find_data_file
     from ramen_edu.data.catalog import load_dataset
     from ramen_edu.data.xc_format import write_xc_dataset
     from ramen_edu.encoders import DEFAULT_MODEL, Encoder, bundled_model_dir

@@ -183,7 +183,7 @@ def test_default_dest_is_ramen_edu_data(tmp_path, archive, monkeypatch):
     out = fw.fetch_wiki(archive=archive, expected_pages=N_PAGES, all_pages=True, progress=False)
     assert out == tmp_path / "env" / "wikipedia-2019" / "articles.jsonl.gz" and out.is_file()
 
-    from ramen_edu.config import find_data_file
+    from ramen_edu.settings import find_data_file
     assert find_data_file() == out
 
 

@@ -94,7 +94,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
 
-from ramen_edu.config import WIKIPEDIA_FILE
+from ramen_edu.settings import WIKIPEDIA_FILE
 from ramen_edu.data.wikipedia import END_SECTIONS, Article
 
 __all__ = [
@@ -573,7 +573,7 @@ def convert_archive(archive, out, *, expected_pages: int = EXPECTED_PAGES,
 
 def default_dest_dir() -> Path:
     """``$RAMEN_EDU_DATA`` when set, else ``./data``: the first places
-    :func:`ramen_edu.config.find_data_file` looks."""
+    :func:`ramen_edu.settings.find_data_file` looks."""
     return Path(os.environ.get("RAMEN_EDU_DATA") or "data")
 
 

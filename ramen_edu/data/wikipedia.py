@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from xml.parsers import expat
 
-from ramen_edu.config import find_data_file
+from ramen_edu.settings import find_data_file
 
 __all__ = [
     "Article",

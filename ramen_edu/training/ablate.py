@@ -63,7 +63,7 @@ from pathlib import Path
 import numpy as np
 
 from ramen_edu.comparison import compare_methods, format_comparison, per_document_scores, validation_scores
-from ramen_edu.config import PROFILES, project_root
+from ramen_edu.settings import PROFILES, project_root
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.runinfo import atomic_write_bytes, atomic_write_text, environment
 from ramen_edu.training.cli import resolve_config
