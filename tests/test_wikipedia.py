@@ -93,6 +93,22 @@ def test_wrong_field_type_names_field(tmp_path):
         list(read_articles(path))
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_a_line_over_the_limit_is_refused_as_it_is_read(tmp_path, monkeypatch, suffix):
+    # was: read whole whatever its length (a 512 MiB line: all of it in memory)
+    import ramen_edu.data.wikipedia as wikipedia
+
+    monkeypatch.setattr(wikipedia, "MAX_PAGE_CHARS", 1000)
+    small = json.dumps(dict(RECORDS[0], text="x" * 900)) + "\n"
+    huge = json.dumps(dict(RECORDS[0], title="Huge", text="x" * 5000)) + "\n"
+    path = tmp_path / f"long{suffix}"
+    path.write_bytes((gzip.compress if suffix.endswith(".gz") else bytes)((small + huge).encode()))
+    read = []
+    with pytest.raises(ValueError, match=r"long\.jsonl(\.gz)?:2: the line holds more than 1,000 characters"):
+        read.extend(a.title for a in read_articles(path))
+    assert read == [RECORDS[0]["title"]]
+
+
 def test_normalize_title():
     assert normalize_title("crown_group#History") == "Crown group"
     assert normalize_title("  New   York ") == "New York"

@@ -54,6 +54,11 @@ __all__ = [
     "resolve_redirects",
 ]
 
+# A page (an XML <text>, a JSONL line) longer than this is refused as it is read, so memory
+# stays bounded by it: MediaWiki refuses a revision over $wgMaxArticleSize (2 MiB on Wikipedia),
+# so a longer one is a damaged or hand-made file (a 512 MiB page read whole cost 1.1 GB).
+MAX_PAGE_CHARS = 16 << 20
+
 
 @dataclass
 class Article:
@@ -391,7 +396,8 @@ def read_articles(path=None, stats: ReadStats | None = None, *,
     Yields one Article per line, in file order, see-also entries normalised. Errors name the
     file (and line) and the fix: missing file → FileNotFoundError; truncated or corrupt gzip →
     ValueError ("re-download"); invalid JSON or a record without title → ValueError
-    ``file:line``; a field of the wrong type → TypeError ``file:line``.
+    ``file:line``; a line longer than :data:`MAX_PAGE_CHARS` → ValueError ``file:line``, raised
+    without reading the rest of the line; a field of the wrong type → TypeError ``file:line``.
     Taught in: book/02_anchor_graphs.ipynb
     """
     if path is None:
@@ -406,7 +412,14 @@ def read_articles(path=None, stats: ReadStats | None = None, *,
     lineno = 0
     try:
         with _open_text(path) as handle:
-            for lineno, line in enumerate(handle, start=1):
+            # readline with a limit, not iteration: a line is never read past MAX_PAGE_CHARS
+            while line := handle.readline(MAX_PAGE_CHARS + 1):
+                lineno += 1
+                if len(line) > MAX_PAGE_CHARS:
+                    raise ValueError(f"{path}:{lineno}: the line holds more than "
+                                     f"{MAX_PAGE_CHARS:,} characters (reading stopped there); "
+                                     "an article record is far shorter — the file is damaged "
+                                     "or not an article file: re-download or rewrite it")
                 if not line.strip():
                     continue
                 try:
@@ -642,10 +655,6 @@ def _text_redirect(wikitext: str | None) -> str | None:
 # MediaWiki XML: the dump
 # ------------------------------------------------------------------------------------------
 _CHUNK = 1 << 20  # at most this many bytes of XML per expat call
-# A page text longer than this is refused as it is read, so memory stays bounded by it:
-# MediaWiki refuses a revision over $wgMaxArticleSize (2 MiB on Wikipedia), so a longer one is a
-# damaged or hand-made dump (a 512 MiB page read whole cost 1.1 GB of memory).
-MAX_PAGE_CHARS = 16 << 20
 
 
 @dataclass
