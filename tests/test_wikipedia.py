@@ -492,12 +492,15 @@ def test_see_also_separators_are_not_annotations(tmp_path, heading_level):
                 "* [[Taoism]] and the [[Five Elements]]\n"
                 "* [[Cucurbit]] - the lower vessel, as in an [[Athanor]]\n"
                 "* [[Alembic]] and the [[Retort (chemistry)|retort]] it feeds\n"
+                "* [[Homeobox]] &ndash; [[gene]] family\n"  # a dash before an annotation
+                "* [[Alpha]] – [[Beta]], [[Gamma]]\n"
                 "==References==\nA book.\n")
     path = tmp_path / "separators.xml"
     path.write_text(DUMP_HEAD + page("Separators", wikitext) + "\n</mediawiki>\n", encoding="utf-8")
     (article,) = read_mediawiki_xml(path)
     assert article.see_also == ["2005 in Africa", "2006 in Africa", "Taoism", "Five Elements",
-                                "Cucurbit", "Alembic", "Retort (chemistry)"]
+                                "Cucurbit", "Alembic", "Retort (chemistry)", "Homeobox",
+                                "Alpha", "Beta", "Gamma"]
 
 
 def test_a_level3_see_also_inside_the_body_is_read_and_left_out_of_the_text(tmp_path):

@@ -474,9 +474,12 @@ HIDDEN_TAGS = frozenset({"ref", "references", "gallery", "math", "chem", "score"
                          "imagemap", "syntaxhighlight", "source", "pre", "graph", "mapframe"})
 # A text after an entry that is more than a separator is an annotation: "* [[Monophyly]] – a
 # related idea with [[Polyphyly]]" lists Monophyly only. Separators hold no word but these:
-# ", ", " / ", " - " ("[[2005 in Africa]] - [[2006 in Africa]]"), " and the " ("[[Taoism]] and
-# the [[Five Elements]]"); a dash alone is one too, since what annotates is the words after it.
+# ", ", " / ", " and the " ("[[Taoism]] and the [[Five Elements]]"). A dash alone separates
+# too ("[[2005 in Africa]] - [[2006 in Africa]]"), but as dashes also introduce annotations,
+# the links after one are entries only if no annotation follows them on the line
+# ("[[Homeobox]] – [[gene]] family" lists Homeobox only).
 _SEPARATOR_WORDS = re.compile(r"\b(?:and|or|the|a|an)\b", re.IGNORECASE)
+_DASHES = ("-", "–", "—", ":")
 
 
 def _template_name(template) -> str:
@@ -506,7 +509,10 @@ def _see_also_entries(nodes, namespaces: _Namespaces, stats: ReadStats) -> list[
     Read line by line, where a list item (``*``, ``#``, ``:``, ``;``, ``<li>``), a line break or
     a template parameter starts a line: every link of a line is an entry
     (``*[[Alkahest]], [[arcanum]], [[elixir]]`` → three), until a text that annotates rather
-    than separates (``– a related idea with [[Polyphyly]]``) closes the line. Lines without a
+    than separates (``– a related idea with [[Polyphyly]]``) closes the line. Separators: no
+    words but and/or/the/a/an (``[[Taoism]] and the [[Five Elements]]``); a dash alone
+    (``[[2005 in Africa]] - [[2006 in Africa]]``), whose links count only if no annotation
+    follows them on the line. Lines without a
     bullet count the same, links inside inline tags (``<big>``, ``<span>``, ``<div>``, ...)
     too, links inside templates only for :data:`SEE_ALSO_LIST_TEMPLATES` (plus
     ``{{Annotated link|Page}}``). Category memberships, embedded files and interlanguage links
@@ -519,27 +525,41 @@ def _see_also_entries(nodes, namespaces: _Namespaces, stats: ReadStats) -> list[
 
     out: list[str] = []
     taken = closed = False  # this line has an entry / an annotation ended its entries
+    after_dash: list[str] | None = None  # links after a dash: entries unless annotated
+
+    def add(raw: str):
+        target = _see_also_target(raw, namespaces, stats)
+        if target:
+            out.append(target)
 
     def new_line():
-        nonlocal taken, closed
+        nonlocal taken, closed, after_dash
+        for raw in after_dash or ():
+            add(raw)
         taken = closed = False
+        after_dash = None
 
     def entry(raw: str):
         nonlocal taken
         if closed:
             return
-        target = _see_also_target(raw, namespaces, stats)
-        if target:
-            out.append(target)
+        if after_dash is not None:
+            after_dash.append(raw)
+        else:
+            add(raw)
         taken = True
 
     def text(value: str):
-        nonlocal closed
+        nonlocal closed, after_dash
         for k, part in enumerate(value.split("\n")):
             if k:
                 new_line()
-            if taken and not closed and _is_annotation(part):
-                closed = True
+            if not taken or closed:
+                continue
+            if _is_annotation(part):
+                closed, after_dash = True, None  # the links after the dash were annotation
+            elif after_dash is None and any(dash in part for dash in _DASHES):
+                after_dash = []
 
     def walk(seq):
         for node in seq:
@@ -571,6 +591,7 @@ def _see_also_entries(nodes, namespaces: _Namespaces, stats: ReadStats) -> list[
                 new_line()
 
     walk(nodes)
+    new_line()
     return out
 
 
