@@ -512,9 +512,9 @@ def _see_also_entries(nodes, namespaces: _Namespaces, stats: ReadStats) -> list[
     than separates (``– a related idea with [[Polyphyly]]``) closes the line. Separators: no
     words but and/or/the/a/an (``[[Taoism]] and the [[Five Elements]]``); a dash alone
     (``[[2005 in Africa]] - [[2006 in Africa]]``), whose links count only if no annotation
-    follows them on the line. Lines without a
-    bullet count the same, links inside inline tags (``<big>``, ``<span>``, ``<div>``, ...)
-    too, links inside templates only for :data:`SEE_ALSO_LIST_TEMPLATES` (plus
+    follows them on the line. Lines without a bullet count the same, links inside inline tags
+    (``<big>``, ``<span>``, ``<div>``, ...) too, links inside templates only for
+    :data:`SEE_ALSO_LIST_TEMPLATES` (plus
     ``{{Annotated link|Page}}``). Category memberships, embedded files and interlanguage links
     at the end of the page are metadata, not entries; every other target goes through
     :func:`normalize_see_also_target` and is counted in ``stats``.
