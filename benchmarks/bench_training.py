@@ -169,7 +169,7 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from ramen_edu.config import profile
+    from ramen_edu.settings import profile
     from ramen_edu.data.synthetic import default_world
     from ramen_edu.encoders import Encoder
 

@@ -34,7 +34,7 @@ def main() -> None:
     import numpy as np
     import scipy.sparse as sp
 
-    from ramen_edu.config import find_data_file
+    from ramen_edu.settings import find_data_file
     from ramen_edu.data import wiki_benchmark as wb
     from ramen_edu.data.mentions import MentionRules, find_mentions, see_also_pairs
     from ramen_edu.data.xc_format import write_xc_dataset

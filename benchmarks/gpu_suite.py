@@ -18,7 +18,7 @@ failure is recorded in the JSON and the next part runs):
   loss, backward, AdamW) and of inference, at sequence length 32 and 128 and batch 256 and 1024,
   for MiniLM (the bundle's weights) and a DistilBERT-size encoder (6 × 768, random weights), and
   the model FLOP utilisation (MFU) against the matrix-product ceiling measured in the same call
-  and against the card's published peak (``SPEC_TFLOPS``). See ``ramen_edu.training.throughput``.
+  and against the card's published peak (``SPEC_TFLOPS``). See ``benchmarks/throughput.py``.
 * **scale** (capped) — two slices of LF-WikiSeeAlsoTitles-320K's shape (1/64 and 1/16 of 693K
   training documents, 312K labels, 2.4M anchors, 39 anchors per node, Table 15) timed in full
   through the real ``Trainer`` at the paper's batch 1024: world, trainer start (every text
@@ -76,7 +76,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the GPU machine runs the checkout without installing it
     sys.path.insert(0, str(ROOT))
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # bench_rwr (the paper-shape graph generator) lives beside this file
+if str(HERE) not in sys.path:  # bench_rwr (paper-shape graphs) and throughput live beside this file
     sys.path.insert(0, str(HERE))
 
 #: modules the GPU machine does not have; --dry-run (and --simulate-device) hide them, so a
@@ -334,7 +334,7 @@ def make_bundle(dest: Path, *, tiny: bool = False, articles: str | None = None,
     encoder folder."""
     import numpy as np
 
-    from ramen_edu.config import data_source, find_data_file
+    from ramen_edu.settings import data_source, find_data_file
     from ramen_edu.data.catalog import load_dataset
     from ramen_edu.data.xc_format import write_xc_dataset
     from ramen_edu.encoders import DEFAULT_MODEL, Encoder, bundled_model_dir
@@ -533,7 +533,7 @@ def part_throughput(ctx: dict, deadline: Deadline, out: dict) -> dict:
 
     from ramen_edu import precision
     from ramen_edu.encoders import Encoder
-    from ramen_edu.training.throughput import matmul_ceiling, random_encoder, time_encoder
+    from throughput import matmul_ceiling, random_encoder, time_encoder
 
     sizes, device = ctx["sizes"], ctx["device"]
     earlier = {_row_key(r): r for r in (ctx["resume"].get("rows") or []) if "error" not in r}

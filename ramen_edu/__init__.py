@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ramen_edu._lazy import lazy_getattr
 
-from ramen_edu.config import Profile, book_result, cache_dir, data_source, find_data_file, profile
+from ramen_edu.settings import Profile, book_result, cache_dir, data_source, find_data_file, profile
 from ramen_edu.data import AnchorSet, XCDataset
 
 __version__ = "0.1.0"

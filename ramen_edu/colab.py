@@ -25,7 +25,7 @@ import re
 import sys
 from pathlib import Path
 
-from ramen_edu.config import WIKIPEDIA_FILE, data_source, find_data_file, profile, project_root
+from ramen_edu.settings import WIKIPEDIA_FILE, data_source, find_data_file, profile, project_root
 
 CLONE_DIR = "/content/ramen-edu"
 MARKER = "# Colab set-up"

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ramen_edu.config import PROFILES, Profile, profile as active_profile
+from ramen_edu.settings import PROFILES, Profile, profile as active_profile
 from ramen_edu.data.dataset import XCDataset
 from ramen_edu.data.synthetic import default_world
 from ramen_edu.data.xc_format import read_xc_dataset

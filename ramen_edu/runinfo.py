@@ -26,8 +26,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ramen_edu.config import profile as _profile
-from ramen_edu.config import project_root
+from ramen_edu.settings import profile as _profile
+from ramen_edu.settings import project_root
 
 
 # what a run writes, not what computes it: uncommitted changes here do not make a record "dirty"

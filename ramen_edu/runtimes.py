@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ramen_edu.config import project_root
+from ramen_edu.settings import project_root
 
 __all__ = ["chapter_records", "experiment_records", "measured_rows", "parse_run_record_line",
            "readme_with_measured", "runtime_page"]

@@ -23,7 +23,7 @@ share its markdown cell with the next exercise. A student copy of a chapter:
   ``--myst`` keeps the MyST (for JupyterLab with the ``lab`` extra, which has jupyterlab-myst).
 
 The copies find their data and committed results the way the chapters do, through the installed
-package (:func:`ramen_edu.config.project_root`: the checkout holding ``ramen_edu/``), never through
+package (:func:`ramen_edu.settings.project_root`: the checkout holding ``ramen_edu/``), never through
 the working directory, so they run from any folder as long as the kernel's ``ramen_edu`` is an
 editable install of a checkout (``pip install -e .``), and on Colab, where the set-up cell clones
 and installs the repository. ``OUT_DIR/README.md`` tells students this.
@@ -348,7 +348,7 @@ def student_copy(source: Path, target: Path, *, myst: bool = False) -> CopyRepor
 
 def chapters(book_dir: Path | None = None) -> list[Path]:
     """The chapters a student copy is made of: ``book/*.ipynb``, in order."""
-    from ramen_edu.config import project_root
+    from ramen_edu.settings import project_root
 
     book_dir = Path(book_dir) if book_dir is not None else project_root() / "book"
     found = sorted(book_dir.glob("*.ipynb"))

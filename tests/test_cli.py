@@ -160,7 +160,7 @@ print(json.dumps(out))
 
 
 def test_profile_choices_are_the_profiles():
-    from ramen_edu.config import PROFILES
+    from ramen_edu.settings import PROFILES
     from ramen_edu.training.cli import _train_parser
 
     (action,) = [a for a in _train_parser()._actions if a.dest == "profile"]

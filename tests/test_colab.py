@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 import ramen_edu.colab as colab
-from ramen_edu.config import project_root
+from ramen_edu.settings import project_root
 
 NOTEBOOKS = sorted((project_root() / "book").glob("*.ipynb"))
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ramen_edu.config import WIKIPEDIA_FILE, data_source, find_data_file, project_root
+from ramen_edu.settings import WIKIPEDIA_FILE, data_source, find_data_file, project_root
 
 SAMPLE = project_root() / "data_samples" / "wikipedia-sample" / "articles.jsonl.gz"
 

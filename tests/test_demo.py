@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ramen_edu import demo
-from ramen_edu.config import profile
+from ramen_edu.settings import profile
 from ramen_edu.data.xc_format import write_xc_dataset
 
 SMOKE = profile("smoke")

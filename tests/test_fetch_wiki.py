@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import tarfile
 from pathlib import Path
 
@@ -41,7 +42,12 @@ def _pack(path: Path, top: str = TOP) -> Path:
     pages = sorted((RAW / "Page").glob("*.md"), key=lambda p: p.name.encode())
     members = [(f"{top}/README.md", b"not a page\n")]
     members += [(f"{top}/Page/{p.name}", p.read_bytes()) for p in pages]
-    with tarfile.open(path, "w:gz") as tar:
+    return _tar(path, members)
+
+
+def _tar(path: Path, members, **options) -> Path:
+    """A .tar.gz of (name, bytes) members, in order; options go to tarfile.open."""
+    with tarfile.open(path, "w:gz", **options) as tar:
         for name, data in members:
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -177,7 +183,7 @@ def test_default_dest_is_ramen_edu_data(tmp_path, archive, monkeypatch):
     out = fw.fetch_wiki(archive=archive, expected_pages=N_PAGES, all_pages=True, progress=False)
     assert out == tmp_path / "env" / "wikipedia-2019" / "articles.jsonl.gz" and out.is_file()
 
-    from ramen_edu.config import find_data_file
+    from ramen_edu.settings import find_data_file
     assert find_data_file() == out
 
 
@@ -248,6 +254,65 @@ def test_force_keeps_good_output_when_the_new_archive_is_bad(tmp_path, archive):
         fw.fetch_wiki(tmp_path / "data", archive=archive, expected_pages=7, force=True,
                       progress=False)
     assert out.read_bytes() == before
+
+
+def _fetch_cli(tmp_path, archive, pages: int, capsys) -> str:
+    """Run fetch-wiki on ``archive`` (every page, ``pages`` expected); expect exit 1 with one
+    line on stderr and no output file; return the line."""
+    code = main(["fetch-wiki", "--dest", str(tmp_path / "data"), "--archive", str(archive),
+                 "--all", "--expected-pages", str(pages)])
+    err = capsys.readouterr().err
+    lines = [line for line in re.split(r"[\r\n]", err) if line.strip() and "page/s]" not in line]
+    assert code == 1 and len(lines) == 1 and lines[0].startswith("ramen-edu fetch-wiki: "), err
+    assert not (tmp_path / "data" / fw.OUTPUT_FILE).exists()
+    return lines[0]
+
+
+def test_a_page_name_that_is_not_utf8_is_named(tmp_path, capsys):
+    # was: "'utf-8' codec can't encode character '\udce9' …", no file named
+    bad = _tar(tmp_path / "latin1.tar.gz", [(f"{TOP}/Page/Caf\xe9.md", b"Coffee house.\n")],
+               format=tarfile.GNU_FORMAT, encoding="latin-1")  # the name's bytes: Caf\xe9.md
+    err = _fetch_cli(tmp_path, bad, 1, capsys)
+    assert "latin1.tar.gz: member" in err and "Caf\\udce9.md" in err and "not UTF-8" in err
+    assert "--force" in err
+
+
+def test_a_duplicate_member_is_refused(tmp_path, capsys):
+    # was: accepted, two records titled "Cafe"
+    name = f"{TOP}/Page/Cafe.md"
+    twice = _tar(tmp_path / "twice.tar.gz", [(name, b"One.\n"), (name, b"Two.\n")])
+    err = _fetch_cli(tmp_path, twice, 2, capsys)
+    assert f"twice.tar.gz: member '{name}' appears twice" in err and "--force" in err
+
+
+def test_a_page_over_the_limit_is_refused_unread(tmp_path, capsys, monkeypatch):
+    # was: read whole whatever its size (a 512 MiB page: 1.1 GB of memory)
+    monkeypatch.setattr(fw, "MAX_PAGE_BYTES", 1000)
+    name = f"{TOP}/Page/Huge.md"
+    huge = _tar(tmp_path / "huge.tar.gz", [(f"{TOP}/Page/Small.md", b"x" * 1000),
+                                           (name, b"x" * 5000)])
+    extracted = []
+    real_extract = tarfile.TarFile.extractfile
+    monkeypatch.setattr(tarfile.TarFile, "extractfile",
+                        lambda tar, member: extracted.append(member.name) or real_extract(tar, member))
+    err = _fetch_cli(tmp_path, huge, 2, capsys)
+    assert f"huge.tar.gz: member '{name}': the page holds 5,000 bytes, more than the limit of 1,000" in err
+    assert extracted == [f"{TOP}/Page/Small.md"]  # the large one was never opened
+
+    folder = tmp_path / "pages" / "Page"
+    folder.mkdir(parents=True)
+    (folder / "Huge.md").write_bytes(b"x" * 5000)
+    monkeypatch.setattr(Path, "read_bytes", lambda path: pytest.fail(f"{path} was read"))
+    with pytest.raises(ValueError, match=r"Huge\.md: the page holds 5,000 bytes"):
+        list(fw.iter_pages(folder))
+
+
+def test_a_page_that_is_not_utf8_is_read_with_a_warning_naming_it(tmp_path):
+    # accepted on purpose (the book's file was made this way), but no longer silently
+    latin1 = _tar(tmp_path / "body.tar.gz", [(f"{TOP}/Page/Cafe.md", "Café au lait.\n".encode("latin-1"))])
+    with pytest.warns(UnicodeWarning, match=r"body\.tar\.gz: member '.*/Page/Cafe\.md': byte 3 is not UTF-8"):
+        out = fw.fetch_wiki(tmp_path / "data", archive=latin1, expected_pages=1, all_pages=True, progress=False)
+    assert [a.text for a in read_articles(out)] == ["Caf\ufffd au lait."]
 
 
 # ------------------------------------------------------------------------------------------

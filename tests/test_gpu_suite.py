@@ -338,7 +338,7 @@ def test_a_missing_or_damaged_bundle_names_the_file_and_the_fix(tmp_path):
 
 
 def test_encoder_flops_count_every_matrix_product():
-    from ramen_edu.training.throughput import encoder_flops, random_encoder
+    from throughput import encoder_flops, random_encoder  # benchmarks/, on sys.path above
 
     enc = random_encoder("bert", vocab_size=100, hidden_size=32, num_hidden_layers=2,
                          num_attention_heads=2, intermediate_size=64)

@@ -11,7 +11,7 @@ import pytest
 import ramen_edu
 import ramen_edu.retrieval as retrieval
 from ramen_edu.cli import main
-from ramen_edu.config import project_root
+from ramen_edu.settings import project_root
 
 
 def test_version_on_the_command_line(capsys):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import nbformat
 
-from ramen_edu.config import project_root
+from ramen_edu.settings import project_root
 from ramen_edu.runtimes import chapter_records, parse_run_record_line, runtime_page
 
 LINE = ("chapter 05_baselines_and_tail · ramen_edu 0.1.0 · commit 951f44b · profile cpu · cpu (2 cores) · "

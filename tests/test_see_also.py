@@ -78,7 +78,7 @@ _BAD = re.compile(r"\[\[|\]\]|\||\[\d+\]|, (?:a|an|the) [a-z]")
 
 
 def test_benchmark_labels_are_clean_titles(tmp_path, monkeypatch):
-    from ramen_edu.config import SHIPPED_SAMPLES, project_root
+    from ramen_edu.settings import SHIPPED_SAMPLES, project_root
     from ramen_edu.data.wiki_benchmark import build_wiki_seealso, wiki_seealso_card
 
     monkeypatch.setenv("RAMEN_EDU_CACHE", str(tmp_path))
@@ -101,7 +101,7 @@ def _card_md(card) -> str:
 
 
 def _full_file():
-    from ramen_edu.config import find_data_file
+    from ramen_edu.settings import find_data_file
 
     try:
         return find_data_file(allow_sample=False)

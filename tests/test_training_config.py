@@ -113,7 +113,7 @@ def test_the_run_record_names_the_configs_profile_not_the_active_one(tiny_world,
     from ramen_edu.training import Trainer
 
     monkeypatch.setenv("RAMEN_EDU_PROFILE", "cpu")
-    from ramen_edu.config import profile as active_profile
+    from ramen_edu.settings import profile as active_profile
 
     assert active_profile().name == "cpu"
     config = TrainConfig.for_profile("smoke", encoder="tiny-random", epochs=1)

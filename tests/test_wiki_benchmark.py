@@ -261,7 +261,7 @@ def test_cli(small, tmp_path, capsys):
 # ------------------------------------------------------------------------------------------
 def wikipedia_files():
     """The shipped sample (always, in a checkout) and the full file where this machine has it."""
-    from ramen_edu.config import find_data_file, project_root
+    from ramen_edu.settings import find_data_file, project_root
 
     files = [pytest.param(project_root() / "data_samples" / "wikipedia-sample" / "articles.jsonl.gz",
                           id="shipped-sample")]

@@ -93,6 +93,22 @@ def test_wrong_field_type_names_field(tmp_path):
         list(read_articles(path))
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_a_line_over_the_limit_is_refused_as_it_is_read(tmp_path, monkeypatch, suffix):
+    # was: read whole whatever its length (a 512 MiB line: all of it in memory)
+    import ramen_edu.data.wikipedia as wikipedia
+
+    monkeypatch.setattr(wikipedia, "MAX_PAGE_CHARS", 1000)
+    small = json.dumps(dict(RECORDS[0], text="x" * 900)) + "\n"
+    huge = json.dumps(dict(RECORDS[0], title="Huge", text="x" * 5000)) + "\n"
+    path = tmp_path / f"long{suffix}"
+    path.write_bytes((gzip.compress if suffix.endswith(".gz") else bytes)((small + huge).encode()))
+    read = []
+    with pytest.raises(ValueError, match=r"long\.jsonl(\.gz)?:2: the line holds more than 1,000 characters"):
+        read.extend(a.title for a in read_articles(path))
+    assert read == [RECORDS[0]["title"]]
+
+
 def test_normalize_title():
     assert normalize_title("crown_group#History") == "Crown group"
     assert normalize_title("  New   York ") == "New York"
@@ -466,6 +482,37 @@ def test_see_also_forms(tmp_path):
     assert forms.categories == ["Examples"]
 
 
+@pytest.mark.parametrize("heading_level", [2, 3])
+def test_see_also_separators_are_not_annotations(tmp_path, heading_level):
+    # were missed: " - " between two links read as an annotation (the second link lost), " and
+    # the " likewise, and a level-3 ===See also=== heading not read at all
+    mark = "=" * heading_level
+    wikitext = (f"Intro.\n==Notes==\nA note.\n{mark}See also{mark}\n"
+                "* [[2005 in Africa]] - [[2006 in Africa]]\n"
+                "* [[Taoism]] and the [[Five Elements]]\n"
+                "* [[Cucurbit]] - the lower vessel, as in an [[Athanor]]\n"
+                "* [[Alembic]] and the [[Retort (chemistry)|retort]] it feeds\n"
+                "* [[Homeobox]] &ndash; [[gene]] family\n"  # a dash before an annotation
+                "* [[Alpha]] – [[Beta]], [[Gamma]]\n"
+                "==References==\nA book.\n")
+    path = tmp_path / "separators.xml"
+    path.write_text(DUMP_HEAD + page("Separators", wikitext) + "\n</mediawiki>\n", encoding="utf-8")
+    (article,) = read_mediawiki_xml(path)
+    assert article.see_also == ["2005 in Africa", "2006 in Africa", "Taoism", "Five Elements",
+                                "Cucurbit", "Alembic", "Retort (chemistry)", "Homeobox",
+                                "Alpha", "Beta", "Gamma"]
+
+
+def test_a_level3_see_also_inside_the_body_is_read_and_left_out_of_the_text(tmp_path):
+    wikitext = ("Intro.\n==History==\nOld times.\n===See also===\n* [[Listed page]]\n"
+                "==Geography==\nMountains.\n===Rivers===\nWater.\n")
+    path = tmp_path / "inside.xml"
+    path.write_text(DUMP_HEAD + page("Inside", wikitext) + "\n</mediawiki>\n", encoding="utf-8")
+    (article,) = read_mediawiki_xml(path)
+    assert article.see_also == ["Listed page"]
+    assert article.text == "Intro.\nHistory\nOld times.\nGeography\nMountains.\nRivers\nWater."
+
+
 # ------------------------------------------------------------------------------------------
 # truncated dumps
 # ------------------------------------------------------------------------------------------
@@ -558,6 +605,21 @@ def test_malformed_xml_names_file_and_position(tmp_path, name, content, match):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ValueError, match=match):
         list(read_mediawiki_xml(path))
+
+
+def test_a_page_text_over_the_limit_is_refused_as_it_is_read(tmp_path, monkeypatch):
+    # was: read whole whatever its size (a 512 MiB page: 1.1 GB of memory)
+    import ramen_edu.data.wikipedia as wikipedia
+
+    monkeypatch.setattr(wikipedia, "MAX_PAGE_CHARS", 1000)
+    path = tmp_path / "huge.xml"
+    path.write_text(DUMP_HEAD + page("Small", "x" * 1000) + "\n" + page("Huge", "line\n" * 400)
+                    + "\n</mediawiki>\n", encoding="utf-8")
+    read = []
+    with pytest.raises(ValueError, match=r"huge\.xml: line \d+: the <text> that starts at line 8 "
+                                         r"\(page 'Huge'\) holds more than 1,000 characters.*re-download"):
+        read.extend(a.title for a in read_mediawiki_xml(path))
+    assert read == ["Small"]  # the page at the limit is read
 
 
 # ------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from ramen_edu.baselines.analysis import (FN_KS, find_tail_cases, fn_by_quantile
                                           true_label_ranks, zero_shot_labels, zero_shot_scores)
 from ramen_edu.baselines.augmented_truth import augmented_dataset
 from ramen_edu.comparison import compare_methods, format_comparison
-from ramen_edu.config import PROFILES, project_root
+from ramen_edu.settings import PROFILES, project_root
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.evaluation import score_split
 from ramen_edu.metrics import label_quantiles

@@ -31,7 +31,8 @@ manifest). ``--all`` (``all_pages=True``) converts every page instead: a differe
 Order of the output: source order. In the GitHub tarball that is git's tree order, i.e. the file
 names sorted by their UTF-8 bytes; a folder is read in the same order, so the folder and the
 archive give byte-identical files (and the order of the project's shared ``articles.jsonl.gz``).
-Memory: one page at a time.
+Memory: one page at a time; a page file over :data:`MAX_PAGE_BYTES` (16 MiB) is refused unread,
+as are a page name that is not UTF-8 and an archive member that appears twice.
 
 How a page becomes a record — reverse-engineered from the project's shared file, and checked on
 the 42 pages of ``data_samples/fixtures/chinapedia-raw-sample`` (42/42 on every field; the full
@@ -87,12 +88,13 @@ import tarfile
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
 
-from ramen_edu.config import WIKIPEDIA_FILE
+from ramen_edu.settings import WIKIPEDIA_FILE
 from ramen_edu.data.wikipedia import END_SECTIONS, Article
 
 __all__ = [
@@ -100,6 +102,7 @@ __all__ = [
     "COMMIT",
     "DEFAULT_URL",
     "EXPECTED_PAGES",
+    "MAX_PAGE_BYTES",
     "MAX_TEXT_CHARS",
     "Agreement",
     "Page",
@@ -120,6 +123,10 @@ COMMIT = "4f3e897da088cbe89a4f1d4cba3fa2e439c3721b"
 DEFAULT_URL = f"https://codeload.github.com/{REPOSITORY}/tar.gz/{COMMIT}"
 EXPECTED_PAGES = 63_484
 MAX_TEXT_CHARS = 2_000
+# A page file larger than this is refused unread: memory stays bounded by it. The export's
+# pages are pandoc plain text, one article each: far below it (a 512 MiB page read whole
+# cost 1.1 GB of memory).
+MAX_PAGE_BYTES = 16 << 20
 OUTPUT_FILE = WIKIPEDIA_FILE  # what find_data_file looks for under $RAMEN_EDU_DATA and ./data
 MANIFEST_NAME = "articles.manifest.json"
 # The book's selection: the 57,200 titles of the article file every committed result is made
@@ -236,21 +243,65 @@ def _name_key(path: Path) -> bytes:
     return path.name.encode("utf-8", "surrogateescape")
 
 
-def iter_pages(source) -> Iterator[Page]:
+def _checked_page(where: str, name: str, size: int) -> None:
+    """Refuse a page file before reading it: a name that is not UTF-8 (it would become a title
+    no JSON writer can encode) or more than :data:`MAX_PAGE_BYTES` (read whole, it would cost
+    that much memory and more; the export's pages are far smaller)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{where}: the file name is not UTF-8 (undecodable bytes shown as "
+                         "\\udcXX); every page of the export has a UTF-8 name, so this source "
+                         f"was altered or is another one. Download {DEFAULT_URL} again "
+                         "(ramen-edu fetch-wiki --force)") from None
+    if size > MAX_PAGE_BYTES:
+        raise ValueError(f"{where}: the page holds {size:,} bytes, more than the limit of "
+                         f"{MAX_PAGE_BYTES:,} (an export page is one article's plain text; "
+                         f"it was not read). This source was altered or is another one: download "
+                         f"{DEFAULT_URL} again (ramen-edu fetch-wiki --force)")
+
+
+def _page_text(where: str, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        # accepted, not refused: the book's file was made with this replacement (it holds two
+        # U+FFFD), so refusing could make the book's own source unreadable; the warning names
+        # the page so that a damaged file is still found
+        warnings.warn(f"{where}: byte {err.start:,} is not UTF-8 ({err.reason}); the page is "
+                      "read with U+FFFD in place of every invalid byte", UnicodeWarning,
+                      stacklevel=2)
+        return raw.decode("utf-8", "replace")
+
+
+def iter_pages(source, *, name: str | None = None) -> Iterator[Page]:
     """The pages of ``source``, one at a time: a ``Page/`` folder (or a folder holding one),
     read in the byte order of the file names, or a :class:`tarfile.TarFile` (open it in stream
     mode, ``"r|gz"``), read in member order; only regular files ``<top>/Page/<name>.md``
-    count. Pages are decoded as UTF-8 (an invalid byte becomes U+FFFD).
+    count. name: what to call an archive in messages (default ``"the archive"``).
 
+    Pages are decoded as UTF-8; an invalid byte becomes U+FFFD, with a :class:`UnicodeWarning`
+    naming the page. Raises ValueError naming the page file (nothing of it is read) for a file
+    name that is not UTF-8, a page of more than :data:`MAX_PAGE_BYTES` bytes, or an archive
+    member that appears twice (a second copy would give two records with one title).
     """
     if isinstance(source, tarfile.TarFile):
+        label = name or "the archive"
+        seen: set[str] = set()
         for member in source:
             parts = member.name.split("/")
             if (len(parts) == 3 and parts[1] == "Page" and parts[2].endswith(".md")
                     and member.isfile()):
+                where = f"{label}: member {member.name!r}"
+                _checked_page(where, member.name, member.size)
+                if member.name in seen:
+                    raise ValueError(f"{where} appears twice; GitHub's archive holds each page "
+                                     "once, so this one was altered. Download "
+                                     f"{DEFAULT_URL} again (ramen-edu fetch-wiki --force)")
+                seen.add(member.name)
                 handle = source.extractfile(member)
                 raw = handle.read() if handle is not None else b""
-                yield Page(parts[0], parts[2][:-3], raw.decode("utf-8", "replace"))
+                yield Page(parts[0], parts[2][:-3], _page_text(where, raw))
         return
     folder = Path(source)
     if folder.name != "Page" and (folder / "Page").is_dir():
@@ -260,8 +311,8 @@ def iter_pages(source) -> Iterator[Page]:
                                 "<Title>.md files, or a folder that holds one)")
     for path in sorted(folder.glob("*.md"), key=_name_key):
         if path.is_file():
-            yield Page(folder.parent.name, path.stem,
-                       path.read_bytes().decode("utf-8", "replace"))
+            _checked_page(str(path), path.name, path.stat().st_size)
+            yield Page(folder.parent.name, path.stem, _page_text(str(path), path.read_bytes()))
 
 
 def _record(article: Article) -> dict:
@@ -450,7 +501,7 @@ class _ArchiveStats:
 def _verified_pages(tar: tarfile.TarFile, archive: Path, commit: str | None,
                     stats: _ArchiveStats) -> Iterator[Page]:
     """:func:`iter_pages` of ``tar``, refusing pages outside the commit's top folder."""
-    for page in iter_pages(tar):
+    for page in iter_pages(tar, name=str(archive)):
         if commit and commit not in page.root:
             raise ValueError(
                 f"{archive}: pages are under {page.root!r}, a folder name without commit "
@@ -522,7 +573,7 @@ def convert_archive(archive, out, *, expected_pages: int = EXPECTED_PAGES,
 
 def default_dest_dir() -> Path:
     """``$RAMEN_EDU_DATA`` when set, else ``./data``: the first places
-    :func:`ramen_edu.config.find_data_file` looks."""
+    :func:`ramen_edu.settings.find_data_file` looks."""
     return Path(os.environ.get("RAMEN_EDU_DATA") or "data")
 
 

@@ -133,7 +133,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from ramen_edu.config import cache_dir, find_data_file
+from ramen_edu.settings import cache_dir, find_data_file
 from ramen_edu.data.dataset import AnchorSet, XCDataset
 from ramen_edu.data.mentions import MentionRules, find_mentions, see_also_pairs
 from ramen_edu.data.see_also import clean_see_also

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from xml.parsers import expat
 
-from ramen_edu.config import find_data_file
+from ramen_edu.settings import find_data_file
 
 __all__ = [
     "Article",
@@ -53,6 +53,11 @@ __all__ = [
     "redirect_map",
     "resolve_redirects",
 ]
+
+# A page (an XML <text>, a JSONL line) longer than this is refused as it is read, so memory
+# stays bounded by it: MediaWiki refuses a revision over $wgMaxArticleSize (2 MiB on Wikipedia),
+# so a longer one is a damaged or hand-made file (a 512 MiB page read whole cost 1.1 GB).
+MAX_PAGE_CHARS = 16 << 20
 
 
 @dataclass
@@ -391,7 +396,8 @@ def read_articles(path=None, stats: ReadStats | None = None, *,
     Yields one Article per line, in file order, see-also entries normalised. Errors name the
     file (and line) and the fix: missing file → FileNotFoundError; truncated or corrupt gzip →
     ValueError ("re-download"); invalid JSON or a record without title → ValueError
-    ``file:line``; a field of the wrong type → TypeError ``file:line``.
+    ``file:line``; a line longer than :data:`MAX_PAGE_CHARS` → ValueError ``file:line``, raised
+    without reading the rest of the line; a field of the wrong type → TypeError ``file:line``.
     Taught in: book/02_anchor_graphs.ipynb
     """
     if path is None:
@@ -406,7 +412,14 @@ def read_articles(path=None, stats: ReadStats | None = None, *,
     lineno = 0
     try:
         with _open_text(path) as handle:
-            for lineno, line in enumerate(handle, start=1):
+            # readline with a limit, not iteration: a line is never read past MAX_PAGE_CHARS
+            while line := handle.readline(MAX_PAGE_CHARS + 1):
+                lineno += 1
+                if len(line) > MAX_PAGE_CHARS:
+                    raise ValueError(f"{path}:{lineno}: the line holds more than "
+                                     f"{MAX_PAGE_CHARS:,} characters (reading stopped there); "
+                                     "an article record is far shorter — the file is damaged "
+                                     "or not an article file: re-download or rewrite it")
                 if not line.strip():
                     continue
                 try:
@@ -459,10 +472,14 @@ SEE_ALSO_LIST_TEMPLATES = frozenset({
 ANNOTATED_LINK_TEMPLATES = frozenset({"annotated link", "anl"})
 HIDDEN_TAGS = frozenset({"ref", "references", "gallery", "math", "chem", "score", "timeline",
                          "imagemap", "syntaxhighlight", "source", "pre", "graph", "mapframe"})
-# A text after an entry that is more than a separator (", ", " and ", " / ") is an annotation:
-# "* [[Monophyly]] – a related idea with [[Polyphyly]]" lists Monophyly only.
-_ANNOTATION_DASHES = ("–", "—", " - ", ":")
-_CONNECTIVES = re.compile(r"\b(?:and|or)\b", re.IGNORECASE)
+# A text after an entry that is more than a separator is an annotation: "* [[Monophyly]] – a
+# related idea with [[Polyphyly]]" lists Monophyly only. Separators hold no word but these:
+# ", ", " / ", " and the " ("[[Taoism]] and the [[Five Elements]]"). A dash alone separates
+# too ("[[2005 in Africa]] - [[2006 in Africa]]"), but as dashes also introduce annotations,
+# the links after one are entries only if no annotation follows them on the line
+# ("[[Homeobox]] – [[gene]] family" lists Homeobox only).
+_SEPARATOR_WORDS = re.compile(r"\b(?:and|or|the|a|an)\b", re.IGNORECASE)
+_DASHES = ("-", "–", "—", ":")
 
 
 def _template_name(template) -> str:
@@ -483,8 +500,7 @@ def _heading_title(heading) -> str:
 
 
 def _is_annotation(text: str) -> bool:
-    return (any(dash in text for dash in _ANNOTATION_DASHES)
-            or any(ch.isalnum() for ch in _CONNECTIVES.sub("", text)))
+    return any(ch.isalnum() for ch in _SEPARATOR_WORDS.sub("", text))
 
 
 def _see_also_entries(nodes, namespaces: _Namespaces, stats: ReadStats) -> list[str]:
@@ -493,9 +509,12 @@ def _see_also_entries(nodes, namespaces: _Namespaces, stats: ReadStats) -> list[
     Read line by line, where a list item (``*``, ``#``, ``:``, ``;``, ``<li>``), a line break or
     a template parameter starts a line: every link of a line is an entry
     (``*[[Alkahest]], [[arcanum]], [[elixir]]`` → three), until a text that annotates rather
-    than separates (``– a related idea with [[Polyphyly]]``) closes the line. Lines without a
-    bullet count the same, links inside inline tags (``<big>``, ``<span>``, ``<div>``, ...)
-    too, links inside templates only for :data:`SEE_ALSO_LIST_TEMPLATES` (plus
+    than separates (``– a related idea with [[Polyphyly]]``) closes the line. Separators: no
+    words but and/or/the/a/an (``[[Taoism]] and the [[Five Elements]]``); a dash alone
+    (``[[2005 in Africa]] - [[2006 in Africa]]``), whose links count only if no annotation
+    follows them on the line. Lines without a bullet count the same, links inside inline tags
+    (``<big>``, ``<span>``, ``<div>``, ...) too, links inside templates only for
+    :data:`SEE_ALSO_LIST_TEMPLATES` (plus
     ``{{Annotated link|Page}}``). Category memberships, embedded files and interlanguage links
     at the end of the page are metadata, not entries; every other target goes through
     :func:`normalize_see_also_target` and is counted in ``stats``.
@@ -506,27 +525,41 @@ def _see_also_entries(nodes, namespaces: _Namespaces, stats: ReadStats) -> list[
 
     out: list[str] = []
     taken = closed = False  # this line has an entry / an annotation ended its entries
+    after_dash: list[str] | None = None  # links after a dash: entries unless annotated
+
+    def add(raw: str):
+        target = _see_also_target(raw, namespaces, stats)
+        if target:
+            out.append(target)
 
     def new_line():
-        nonlocal taken, closed
+        nonlocal taken, closed, after_dash
+        for raw in after_dash or ():
+            add(raw)
         taken = closed = False
+        after_dash = None
 
     def entry(raw: str):
         nonlocal taken
         if closed:
             return
-        target = _see_also_target(raw, namespaces, stats)
-        if target:
-            out.append(target)
+        if after_dash is not None:
+            after_dash.append(raw)
+        else:
+            add(raw)
         taken = True
 
     def text(value: str):
-        nonlocal closed
+        nonlocal closed, after_dash
         for k, part in enumerate(value.split("\n")):
             if k:
                 new_line()
-            if taken and not closed and _is_annotation(part):
-                closed = True
+            if not taken or closed:
+                continue
+            if _is_annotation(part):
+                closed, after_dash = True, None  # the links after the dash were annotation
+            elif after_dash is None and any(dash in part for dash in _DASHES):
+                after_dash = []
 
     def walk(seq):
         for node in seq:
@@ -558,6 +591,7 @@ def _see_also_entries(nodes, namespaces: _Namespaces, stats: ReadStats) -> list[
                 new_line()
 
     walk(nodes)
+    new_line()
     return out
 
 
@@ -595,19 +629,26 @@ def _parse_page(title: str, wikitext: str, namespaces: _Namespaces, stats: ReadS
     nodes = code.nodes
     body_end = len(nodes)
     see_also: list[str] = []
+    listed: set[int] = set()  # node indices of See also sections: lists of links, not prose
     for i, node in enumerate(nodes):
-        if isinstance(node, Heading) and node.level == 2:
-            name = _heading_title(node)
-            if name in END_SECTIONS and body_end == len(nodes):
-                body_end = i
-            if name == "see also":
-                end = next((j for j in range(i + 1, len(nodes))
-                            if isinstance(nodes[j], Heading) and nodes[j].level <= 2), len(nodes))
-                see_also += _see_also_entries(nodes[i + 1:end], namespaces, stats)
+        if not isinstance(node, Heading):
+            continue
+        name = _heading_title(node)
+        if node.level == 2 and name in END_SECTIONS and body_end == len(nodes):
+            body_end = i
+        # at any level: editors also write ===See also=== (under "==Notes==", or alone); the
+        # section runs to the next heading of its level or above
+        if name == "see also" and i not in listed:  # not one nested in another
+            end = next((j for j in range(i + 1, len(nodes))
+                        if isinstance(nodes[j], Heading) and nodes[j].level <= node.level),
+                       len(nodes))
+            see_also += _see_also_entries(nodes[i + 1:end], namespaces, stats)
+            listed.update(range(i, end))
 
     # strip_code drops templates, comments and invisible tags (<ref>, <gallery>, ...), keeps
     # link texts and heading titles (on their own line, as in the JSONL sample)
-    text = Wikicode(nodes[:body_end]).strip_code(normalize=True, collapse=True)
+    body = [n for i, n in enumerate(nodes[:body_end]) if i not in listed]
+    text = Wikicode(body).strip_code(normalize=True, collapse=True)
     text = text.replace(_BOLD, "").replace(_ITALIC, "")  # the marks skip_style_tags leaves
     text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
     return Article(title=title, text=text, see_also=list(dict.fromkeys(see_also)),
@@ -678,6 +719,8 @@ class _DumpParser:
         self.complete = 0
         self.last_title = ""
         self._text: list[str] | None = None  # character data of the element being captured
+        self._size = 0  # its characters so far
+        self._line = 0  # the line where it starts
         self._key = ""  # the key attribute of the <namespace> being read
 
     def take(self) -> list[_RawPage]:
@@ -696,14 +739,26 @@ class _DumpParser:
         elif self.page is None:
             if parent == "namespaces" and tag == "namespace":
                 self._key = attrs.get("key", "")
-                self._text = []
+                self._capture()
         elif (parent, tag) in (("page", "title"), ("page", "ns"), ("revision", "text")):
-            self._text = []
+            self._capture()
         elif parent == "page" and tag == "redirect":
             self.page.redirect = attrs.get("title", "")
 
+    def _capture(self):
+        self._text, self._size, self._line = [], 0, self.parser.CurrentLineNumber
+
     def _data(self, data: str):
         if self._text is not None:
+            self._size += len(data)
+            if self._size > MAX_PAGE_CHARS:
+                page = self.page.title if self.page is not None else ""
+                raise _DumpError(
+                    f"line {self.parser.CurrentLineNumber}: the <{self.stack[-1]}> that starts at "
+                    f"line {self._line}" + (f" (page {page!r})" if page else "") +
+                    f" holds more than {MAX_PAGE_CHARS:,} "
+                    "characters (MediaWiki caps a page at 2 MiB); reading stopped there. The "
+                    "dump is damaged or not a MediaWiki export: re-download or export it again")
             self._text.append(data)
 
     def _end(self, name: str):
@@ -787,6 +842,7 @@ def _complete_pages(path: Path, handle, dump: _DumpParser, strict: bool,
         yield from dump.take()
         _truncated(path, dump, lines, size, strict, stats)
     except _DumpError as err:
+        yield from dump.take()  # the pages completed before the error, as for broken XML
         raise ValueError(f"{path}: {err}") from None
     except (OSError, zlib.error) as err:
         raise ValueError(f"{path}: cannot read the dump ({err}) after {size:,} bytes of XML; "
@@ -809,11 +865,13 @@ def read_mediawiki_xml(path, stats: ReadStats | None = None, *,
       normalised (:func:`normalize_title`), first occurrence order, without self-links;
       ``[[File:...]]``, ``[[Category:...]]``, other namespaces and interwiki links excluded;
     * categories: the ``[[Category:X]]`` memberships;
-    * see_also:   every entry of the ``==See also==`` section — all links of a list item up to
-      an annotation, bullet-less lines, links in inline tags and list templates (see
+    * see_also:   every entry of the ``==See also==`` section (or ``===See also===``, at any
+      level) — all links of a list item up to an annotation (``[[A]] - [[B]]`` and ``[[A]] and
+      the [[B]]`` list both), bullet-less lines, links in inline tags and list templates (see
       ``_see_also_entries``), each through :func:`normalize_see_also_target`;
     * text:       plain text (``mwparserfromhell`` ``strip_code``) of the body before the first
-      "See also"/"References"/"Notes"/"External links"/... section, templates removed.
+      "See also"/"References"/"Notes"/"External links"/... section, templates and See also
+      sections removed.
 
     stats: optional :class:`ReadStats`, filled in as the stream is consumed.
     strict: what a truncated dump (the XML, or the .bz2/.gz around it, stops inside a page) does.
@@ -822,7 +880,9 @@ def read_mediawiki_xml(path, stats: ReadStats | None = None, *,
     ValueError with the same message, raised after the complete pages. A truncated dump with no
     complete page, an empty file, XML that is not well-formed anywhere else (ValueError naming
     file, line and column), or well-formed XML that is no MediaWiki export raise ValueError
-    either way; a missing file raises FileNotFoundError.
+    either way; so does a page text longer than :data:`MAX_PAGE_CHARS` (16 Mi characters;
+    MediaWiki caps a page at 2 MiB), refused as it is read so memory stays bounded, after the
+    pages before it. A missing file raises FileNotFoundError.
     """
     path = Path(path)
     if not path.is_file():

@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ramen_edu.config import find_data_file, project_root
+from ramen_edu.settings import find_data_file, project_root
 
 __all__ = ["STEPS", "Step", "main", "run_steps"]
 

@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 
 from ramen_edu.comparison import compare_methods, format_comparison, per_document_scores, validation_scores
-from ramen_edu.config import PROFILES, project_root
+from ramen_edu.settings import PROFILES, project_root
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, WORK_DIR, declared_defaults,
                                          finished, finished_seeds, fresh_scratch, hf_progress_bars, load_per_doc,

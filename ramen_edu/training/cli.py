@@ -24,7 +24,7 @@ import json
 import sys
 from pathlib import Path
 
-from ramen_edu.config import PROFILES
+from ramen_edu.settings import PROFILES
 from ramen_edu.training.config import TrainConfig, read_config_file
 
 LATEST_FILE = "LATEST"
@@ -32,7 +32,7 @@ LATEST_FILE = "LATEST"
 
 def runs_dir() -> Path:
     """Where runs go by default: ``<cache_dir>/runs``."""
-    from ramen_edu.config import cache_dir
+    from ramen_edu.settings import cache_dir
 
     return cache_dir() / "runs"
 
@@ -89,7 +89,7 @@ def resolve_config(config_file: str | None, dataset: str | None, profile: str | 
     """
     import dataclasses
 
-    from ramen_edu.config import profile as active_profile
+    from ramen_edu.settings import profile as active_profile
 
     file = read_config_file(config_file) if config_file else {}
     # from_json alone would give a file that names no profile the paper's full sizes, while

@@ -20,8 +20,8 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ramen_edu.config import PROFILES
-from ramen_edu.config import profile as active_profile
+from ramen_edu.settings import PROFILES
+from ramen_edu.settings import profile as active_profile
 
 TINY_ENCODER = "tiny-random"  # Encoder.tiny_random: tests and CI, no weights to load
 # keys of a config file that from_json interprets itself rather than passing them as fields

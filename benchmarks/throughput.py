@@ -18,7 +18,9 @@ text encoder costs on this device, against the device's own measured matrix-prod
 * :func:`random_encoder` — an ``Encoder`` with random weights from a config: the DistilBERT
   size the paper trains (6 layers, d = 768, 66M parameters) or any smaller test size.
 
-MFU = (encodings/s × FLOP per encoding) / ceiling. Used by ``benchmarks/gpu_suite.py``.
+MFU = (encodings/s × FLOP per encoding) / ceiling. Used by ``benchmarks/gpu_suite.py`` (which puts
+this folder on ``sys.path``: ``benchmarks/`` is not a package), so it lives beside it, outside the
+library.
 """
 from __future__ import annotations
 
