@@ -48,7 +48,7 @@ import scipy.sparse as sp
 __all__ = [
     "PROPENSITY_CONSTANTS", "propensities", "top_k_ids", "filter_predictions",
     "precision_at_k", "ndcg_at_k", "psp_at_k", "psndcg_at_k", "recall_at_k", "fn_at_k",
-    "label_quantiles", "quantile_metrics", "all_metrics", "per_document_metrics", "format_table",
+    "QUANTILE_RULE", "label_quantiles", "quantile_metrics", "all_metrics", "per_document_metrics", "format_table",
 ]
 
 #: Jain et al. (2016) propensity constants (A, B) per dataset family, as used by the XC repository
@@ -719,6 +719,11 @@ def _score_checked(pred, true, train_y, label_frequency, n_train, a, b, ks, filt
 # --------------------------------------------------------------------------------------------
 # label quantiles (RAMEN App. D.1)
 # --------------------------------------------------------------------------------------------
+#: how :func:`label_quantiles` cuts, as run records state it (results scored before it became
+#: tie-aware carry no such field)
+QUANTILE_RULE = "equal volume, equal counts share a bin"
+
+
 def label_quantiles(label_frequency, n_bins: int = 5) -> np.ndarray:
     """Equal-volume label bins (RAMEN App. D.1), tie-aware: bin 0 = tail (rarest) … n_bins − 1 = head.
 
