@@ -2,6 +2,7 @@
 vectorised code with a plain per-document loop written here."""
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -227,7 +228,6 @@ def test_label_quantiles_keep_ties_together():
     target = freq.sum() / 5
     counts, n_labels = np.unique(freq[freq > 0], return_counts=True)
     run = counts * n_labels
-    import itertools
     best = min(sum((v - target) ** 2 for v in np.add.reduceat(run, (0, *cut)))
                for cut in itertools.combinations(range(1, len(run)), 4))
     assert np.sum((vol - target) ** 2) == pytest.approx(best)
