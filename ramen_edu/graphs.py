@@ -38,6 +38,7 @@ __all__ = [
     "edge_cosines",
     "personalized_pagerank",
     "prune_edges",
+    "pruning_showcase_rows",
     "random_walk_with_restart",
     "shuffle_edges",
     "split_bipartite",
@@ -736,6 +737,41 @@ def check_prune_threshold(threshold) -> float:
     if not -1.0 <= threshold < 1.0:
         raise ValueError(f"threshold must be a cosine in [-1, 1), got {threshold}; the paper uses 0")
     return threshold
+
+
+def pruning_showcase_rows(adj, cosine, *, threshold: float = 0.0, n: int = 6, max_edges: int = 20,
+                          prefer=None) -> np.ndarray:
+    """Rows worth showing pruning on: at least one edge cut (cos ≤ threshold) and one kept.
+
+    A row whose edges all survive (or all go) shows nothing about pruning, and one with hundreds
+    of edges does not read as a figure, so this picks rows with 1 ≤ cut and 1 ≤ kept among at most
+    ``max_edges`` edges. adj: csr (N × M); cosine: (nnz,) the cosine of every stored edge in csr
+    order (:func:`edge_cosines`); prefer: optional bool (N,), rows to list first (e.g. documents
+    with a tail label). Order — deterministic, no randomness: preferred rows first, then the most
+    even mix (largest min(cut, kept)), then fewer edges, then the row id.
+    Returns int64 (≤ n,) row ids. (Chapter 4 calls it through
+    ``ramen_edu.viz.explorers.pick_pruned_documents``.)
+    """
+    adj = _check_adj(adj)
+    threshold = check_prune_threshold(threshold)
+    cosine = np.asarray(cosine)
+    if cosine.shape != (adj.nnz,):
+        raise ValueError(f"cosine must hold one value per stored edge ({adj.nnz},), got shape {cosine.shape}; "
+                         "compute it with edge_cosines(adj, ...)")
+    if n < 0 or max_edges < 2:
+        raise ValueError(f"need n ≥ 0 and max_edges ≥ 2 (one kept, one cut), got n={n}, max_edges={max_edges}")
+    N = adj.shape[0]
+    prefer = np.zeros(N, bool) if prefer is None else np.asarray(prefer, dtype=bool)
+    if prefer.shape != (N,):
+        raise ValueError(f"prefer must be a bool vector with one entry per row ({N},), got shape {prefer.shape}")
+    rows = np.repeat(np.arange(N), np.diff(adj.indptr))
+    cut = np.bincount(rows, weights=cosine <= threshold, minlength=N).astype(np.int64)
+    degree = np.diff(adj.indptr).astype(np.int64)
+    kept = degree - cut
+    ok = np.flatnonzero((cut >= 1) & (kept >= 1) & (degree <= max_edges))
+    # np.lexsort sorts by the last key first: preferred, then even mix, then fewer edges, then id
+    order = np.lexsort((ok, degree[ok], -np.minimum(cut, kept)[ok], ~prefer[ok]))
+    return ok[order][:n].astype(np.int64)
 
 
 def prune_edges(adj, row_emb, col_emb, *, threshold: float = 0.0, chunk_size: int = 4096,

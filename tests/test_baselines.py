@@ -238,7 +238,18 @@ def test_baselines_command_end_to_end_resumes_and_rejects_bad_rows(tiny_world, t
     assert "| quantile |" in (out / "baselines.md").read_text()
     assert main(args) == 0  # everything done: nothing retrained
     assert json.loads((out / "baselines.json").read_text())["trained_this_invocation"] == 0
+    from ramen_edu.metrics import QUANTILE_RULE
+    assert summary["quantile_rule"] == QUANTILE_RULE and rec["analysis"]["quantile_rule"] == QUANTILE_RULE
+    # a run scored before the rule was recorded is named as such, and the command says so
+    old_run = out / "runs" / "ramen" / "seed0" / "run.json"
+    rec = json.loads(old_run.read_text())
+    del rec["analysis"]["quantile_rule"]
+    old_run.write_text(json.dumps(rec))
     capsys.readouterr()
+    assert main([a for a in args if a != "--quiet"]) == 0
+    stale = json.loads((out / "baselines.json").read_text())["quantile_rule"]
+    assert "ties split by label id" in stale and QUANTILE_RULE in stale
+    assert "retrain into another --out" in capsys.readouterr().out
     with pytest.raises(SystemExit) as err:
         main(["baselines", "--config", str(config), "--rows", "OAK"])
     assert err.value.code == 2 and "unknown row(s) ['OAK']" in capsys.readouterr().err

@@ -110,3 +110,26 @@ def test_widgets_build_and_redraw(model, tiny_world):
     app2 = explore_predictions(model, tiny_world, text=tiny_world.test_texts[0], highlight=[tiny_world.label_texts[0]])
     app2.children[0].children[1].value = 4
     assert len(app2.children) == 2
+
+
+def test_picked_documents_show_a_cut_and_a_kept_edge(model, tiny_world, tiny_encoder):
+    from ramen_edu.graphs import edge_cosines
+    from ramen_edu.viz.explorers import pick_pruned_documents, pruned_edges_gallery
+
+    a = tiny_world.anchors["concept"]
+    # a random encoder puts every cosine near 0.95: cut at the edges' own quartiles instead of 0
+    cos = edge_cosines(a.doc_anchor, tiny_encoder.embed(tiny_world.train_texts, progress=False),
+                       tiny_encoder.embed(a.texts, progress=False))
+    for threshold in np.quantile(cos, [0.25, 0.5]):
+        picked = pick_pruned_documents(model, tiny_world, anchor_set="concept", threshold=threshold, n=4)
+        assert len(picked) == 4
+        for doc in picked:  # checked against the per-document view the figure draws
+            e = document_edges(model, tiny_world, doc, anchor_set="concept", threshold=threshold)
+            assert e["kept"].any() and (~e["kept"]).any()
+        assert picked == pick_pruned_documents(model, tiny_world, anchor_set="concept", threshold=threshold, n=4)
+    html = pruned_edges_gallery(model, tiny_world, picked, anchor_set="concept", threshold=threshold, per_side=1)
+    assert html.count("<tr>") == len(picked) + 1  # header + one row per document
+    e = document_edges(model, tiny_world, picked[0], anchor_set="concept", threshold=threshold)
+    assert f"{e['anchors'][-1]} ({e['cosine'][-1]:+.2f})" in html  # the cut side starts at the lowest cosine
+    assert f"{e['anchors'][0]} ({e['cosine'][0]:+.2f})" in html  # the kept side at the highest
+    assert pick_pruned_documents(model, tiny_world, anchor_set="concept", threshold=-1.0) == []  # nothing is cut

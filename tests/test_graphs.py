@@ -19,6 +19,7 @@ from ramen_edu.graphs import (
     irrelevant_share,
     personalized_pagerank,
     prune_edges,
+    pruning_showcase_rows,
     random_walk_with_restart,
     shuffle_edges,
     split_bipartite,
@@ -548,3 +549,30 @@ def test_walk_convergence_figure():
     fig = walk_convergence_figure([25, 100], [0.2, 0.1], [0.5, 0.4])
     assert [t.name for t in fig.data] == ["largest single-anchor error", "total variation", "∝ 1/√hops"]
     np.testing.assert_allclose(fig.data[2].y, [0.2, 0.1])
+
+
+def test_pruning_showcase_rows_need_a_cut_and_a_kept_edge():
+    rng = np.random.default_rng(4)
+    adj = sp.random(200, 50, density=0.08, random_state=5, format="csr")
+    cos = rng.uniform(-0.6, 0.9, adj.nnz).astype(np.float32)
+    rows = np.repeat(np.arange(200), np.diff(adj.indptr))
+    cut = np.bincount(rows, weights=cos <= 0.1, minlength=200)
+    kept = np.diff(adj.indptr) - cut
+    picked = pruning_showcase_rows(adj, cos, threshold=0.1, n=200, max_edges=6)
+    want = np.flatnonzero((cut >= 1) & (kept >= 1) & (np.diff(adj.indptr) <= 6))
+    assert len(want) > 10 and sorted(picked) == sorted(want)  # exactly the rows that show both
+    # order: the most even mix of cut and kept first, then fewer edges, then row id
+    key = [(-min(cut[r], kept[r]), np.diff(adj.indptr)[r], r) for r in picked]
+    assert key == sorted(key)
+    # preferred rows come first, and the choice is the same every time
+    prefer = np.zeros(200, bool)
+    prefer[want[-3:]] = True
+    first = pruning_showcase_rows(adj, cos, threshold=0.1, n=5, max_edges=6, prefer=prefer)
+    assert sorted(first[:3]) == sorted(want[-3:]) and len(first) == 5
+    assert np.array_equal(first, pruning_showcase_rows(adj, cos, threshold=0.1, n=5, max_edges=6, prefer=prefer))
+    # every edge kept: nothing to show
+    assert pruning_showcase_rows(adj, np.ones(adj.nnz), n=5).size == 0
+    with pytest.raises(ValueError, match="one value per stored edge"):
+        pruning_showcase_rows(adj, cos[:-1])
+    with pytest.raises(ValueError, match="one entry per row"):
+        pruning_showcase_rows(adj, cos, prefer=np.ones(3, bool))

@@ -2,6 +2,7 @@
 vectorised code with a plain per-document loop written here."""
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -182,6 +183,11 @@ def test_filter_removes_pairs_before_ranking():
         M.filter_predictions(pred, np.array([[9, 0]]))
 
 
+def _split_ties(freq, bins) -> list:
+    """The counts whose labels sit in more than one bin (empty for a tie-aware binning)."""
+    return [c for c in np.unique(freq) if len(np.unique(bins[freq == c])) > 1]
+
+
 def test_label_quantiles_equal_volume():
     rng = np.random.default_rng(3)
     freq = np.floor(2000 / np.arange(1, 5001) ** 1.1 * rng.uniform(0.5, 1.5, 5000)).astype(int)
@@ -190,15 +196,56 @@ def test_label_quantiles_equal_volume():
     assert bins.shape == freq.shape and set(np.unique(bins)) == {0, 1, 2, 3, 4}
     vol = np.bincount(bins, weights=freq, minlength=5)
     assert vol.sum() == freq.sum()
-    assert np.all(np.abs(vol - freq.sum() / 5) <= freq.max())
-    # bin 0 is the tail: every label of a lower bin is at most as frequent as any of a higher one
+    # a bin misses V/5 by at most the volume of one run of equal counts
+    counts, n_labels = np.unique(freq, return_counts=True)
+    assert np.all(np.abs(vol - freq.sum() / 5) <= (counts * n_labels).max())
+    # bin 0 is the tail: every label of a lower bin is strictly rarer than any of a higher one
     for b in range(4):
-        assert freq[bins == b].max() <= freq[bins == b + 1].min()
+        assert freq[bins == b].max() < freq[bins == b + 1].min()
     assert np.all(bins[freq == 0] == 0)
+    assert _split_ties(freq, bins) == []
     sizes = np.bincount(bins)
     assert np.all(np.diff(sizes) < 0)  # many tail labels, few head labels
     with pytest.raises(ValueError, match="sums to 0"):
         M.label_quantiles(np.zeros(4))
+
+
+def test_label_quantiles_keep_ties_together():
+    # a long tail with heavy ties, shaped like the Wikipedia benchmark: the 2-document labels
+    # alone hold almost half of the volume, more than two bins' worth
+    freq = np.concatenate([np.zeros(20, int), np.full(160, 1), np.full(360, 2), np.full(80, 3),
+                           np.full(20, 4), np.full(14, 5), np.arange(6, 30), [120, 200]])
+    freq = np.random.default_rng(0).permutation(freq)  # label ids carry no order
+    bins = M.label_quantiles(freq, n_bins=5)
+    assert _split_ties(freq, bins) == []  # 2-document labels (and every other count) share a bin
+    assert len(np.unique(bins[freq == 2])) == 1
+    assert np.all(np.diff(bins[np.argsort(freq, kind="stable")]) >= 0)  # monotone in count
+    assert set(np.unique(bins)) == {0, 1, 2, 3, 4}  # ≥ 5 distinct counts: no bin is left empty
+    assert set(bins[freq <= 1]) == {0}  # never-seen labels join the rarest seen ones, in the tail
+    # the volumes are as even as whole runs of equal counts allow: each bin is one of the
+    # contiguous splits, and none of them beats it in squared error
+    vol = np.bincount(bins, weights=freq, minlength=5)
+    target = freq.sum() / 5
+    counts, n_labels = np.unique(freq[freq > 0], return_counts=True)
+    run = counts * n_labels
+    best = min(sum((v - target) ** 2 for v in np.add.reduceat(run, (0, *cut)))
+               for cut in itertools.combinations(range(1, len(run)), 4))
+    assert np.sum((vol - target) ** 2) == pytest.approx(best)
+    # the old rule (label by label in frequency order, ties broken by label id, cut where the
+    # running volume crosses k·V/5) splits the 2-document labels across bins: the test catches it
+    order = np.argsort(-freq, kind="stable")
+    start = np.concatenate(([0.0], np.cumsum(freq[order])[:-1]))
+    old = np.empty_like(bins)
+    old[order] = 4 - np.minimum((start * 5 / freq.sum()).astype(int), 4)
+    assert 2 in _split_ties(freq, old)
+
+
+def test_label_quantiles_few_distinct_counts():
+    freq = np.array([3, 1, 1, 3, 0, 1])  # two distinct positive counts, three bins
+    bins = M.label_quantiles(freq, n_bins=3)
+    assert _split_ties(freq, bins) == []
+    assert bins.tolist() == [2, 0, 0, 2, 0, 0]  # tail and head filled, the empty bin between them
+    assert M.label_quantiles(freq, n_bins=1).tolist() == [0] * 6
 
 
 def test_quantile_metrics_modes():

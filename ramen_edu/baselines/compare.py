@@ -51,7 +51,7 @@ from ramen_edu.comparison import compare_methods, format_comparison
 from ramen_edu.settings import PROFILES, project_root
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.evaluation import score_split
-from ramen_edu.metrics import label_quantiles
+from ramen_edu.metrics import QUANTILE_RULE, label_quantiles
 from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, finished, finished_seeds,
                                          hf_progress_bars, load_per_doc, match_rows, only_methods, prepare_scratch,
                                          read_record, run_dir, run_jobs, save_per_doc, write_json, write_markdown)
@@ -63,6 +63,8 @@ from ramen_edu.training.cli import resolve_config
 __all__ = ["ROWS", "WATCH", "load_baselines", "run_baselines", "score_model"]
 
 ROWS = (*REFERENCE_ROWS, "RAMEN", "No graph", "AugGT", "GCN (learned linker)", "GCN (oracle linker)")
+#: the label-quantile rule of runs whose analysis names none (ties were split by label id)
+OLD_QUANTILE_RULE = "equal volume, ties split by label id"
 GCN_ROWS = {"GCN (learned linker)": "learned", "GCN (oracle linker)": "oracle"}
 ZERO_SHOT_FILE, RANKS_FILE = "per_doc_zero_shot.npz", "ranks.npz"
 #: (document text, label text) pairs whose rank every run records: the paper's Figure 2 / Table 13
@@ -117,6 +119,7 @@ def score_model(model, dataset, bins: np.ndarray, *, watch=WATCH) -> dict:
         "zero_shot_metrics": {m: float(v.mean()) for m, v in zs.items()},
         "zero_shot_documents": int(len(zs_rows)),
         "watched": watched,
+        "quantile_rule": QUANTILE_RULE,
     }
     return {"per_doc": per_doc, "zero_shot_rows": zs_rows, "zero_shot": zs,
             "ranks": true_label_ranks(query, labels, dataset.test_y, exclude=exclude), "analysis": analysis}
@@ -230,6 +233,10 @@ def run_baselines(dataset, config, *, seeds: int, out, rows=None, gcn_set: str =
     n_trained = run_jobs(out, jobs, done=done, make=make, log=log)
     shared.clear()
     summary = summarize(out, dataset, config, seeds=seeds, **opts)
+    if summary["quantile_rule"] != QUANTILE_RULE:
+        log(f"note: the per-quantile tables come from runs binned by {summary['quantile_rule']!r}, not by "
+            f"today's {QUANTILE_RULE!r}; a run's bins are fixed when it is scored, so retrain into another "
+            "--out to refresh them")
     summary.update({"trained_this_invocation": n_trained, "wall_time_s": round(time.time() - started, 1),
                     "dataset": dataset_source or dataset.name, **({"info": info} if info else {})})
     write_json(out / "baselines.json", summary)
@@ -303,6 +310,9 @@ def summarize(out, dataset, config, *, seeds: int, gcn_set: str, gcn_k: int, aug
                                for r in rows if r != "No graph"}
                         for name, m in reach.items()}
     zs_labels = zero_shot_labels(dataset)
+    # runs scored before label_quantiles became tie-aware do not name their rule
+    rules = sorted({rec["analysis"].get("quantile_rule", OLD_QUANTILE_RULE) for v in rows.values()
+                    for rec in v["records"]})
     return {
         "kind": "ramen-edu baselines (RAMEN Tables 2, 5 (AugGT), 8, 12, 13)",
         "dataset_summary": dataset.summary(),
@@ -316,6 +326,7 @@ def summarize(out, dataset, config, *, seeds: int, gcn_set: str, gcn_k: int, aug
         "zero_shot": {"labels": int(zs_labels.sum()), "comparison": zero_shot},
         "quantiles": quantiles,
         "fn_diff": fn_diff,
+        "quantile_rule": " + ".join(rules) or QUANTILE_RULE,
         "tail_cases": cases,
         "gain_reachability": reachability,
         "settings": {"gcn_anchor_set": gcn_set, "gcn_k": gcn_k, "auggt": auggt, "base_config": config.to_dict()},

@@ -15,7 +15,8 @@ Every public name is re-exported here, so ``from ramen_edu.viz import X`` works 
 """
 from ramen_edu.viz.baselines import cost_figure, fn_diff_figure
 from ramen_edu.viz.explorers import (QUANTILE_COLOURS, document_edges, explore_predictions, explore_pruned_edges,
-                                     label_rank, predictions_figure, pruned_edges_figure)
+                                     label_rank, pick_pruned_documents, predictions_figure, pruned_edges_figure,
+                                     pruned_edges_gallery)
 from ramen_edu.viz.graphs import (EDGE_STYLES, KIND_COLOURS, cosine_histogram_figure, draw_neighbourhood,
                                   graph_quality_table, shorten, visits_by_distance_figure,
                                   walk_convergence_figure)
@@ -32,7 +33,8 @@ __all__ = [
     "cosine_histogram_figure", "document_edges", "draw_neighbourhood", "explore_noise_level", "explore_predictions",
     "explore_pruned_edges", "graph_quality_table", "inbatch_bandit_figure", "label_frequency_figure",
     "label_rank", "lambda_paths_figure", "looseness_figure", "metrics_figure", "noise_level_figure",
-    "predictions_figure", "propensity_figure", "pruned_edges_figure", "quantile_figure",
+    "pick_pruned_documents", "predictions_figure", "propensity_figure", "pruned_edges_figure",
+    "pruned_edges_gallery", "quantile_figure",
     "quantile_metrics_figure", "setup_plotly", "shorten", "sides_figure", "visits_by_distance_figure",
     "walk_convergence_figure",
 ]

@@ -6,7 +6,9 @@ redraws it live in Jupyter or Colab:
 * :func:`pruned_edges_figure` / :func:`explore_pruned_edges` — one document's anchors in one
   anchor set, by the cosine the model's encoder gives each edge; edges at or below the pruning
   threshold are the ones RAMEN's next pruning (App. B) would cut — the cosines of
-  :func:`ramen_edu.graphs.edge_cosines` and the rule of :func:`ramen_edu.graphs.prune_edges`.
+  :func:`ramen_edu.graphs.edge_cosines` and the rule of :func:`ramen_edu.graphs.prune_edges`;
+  :func:`pick_pruned_documents` finds documents where pruning both cuts and keeps, and
+  :func:`pruned_edges_gallery` lists several of them in one static table;
 * :func:`predictions_figure` / :func:`explore_predictions` — the top-k labels of any text under
   one or more models, each bar coloured by the label's frequency quantile (chapter 1: bin 1 is
   the tail), true labels starred, chosen labels (e.g. the paper's *Crown group*) outlined;
@@ -26,10 +28,11 @@ import plotly.graph_objects as go
 import scipy.sparse as sp
 from plotly.subplots import make_subplots
 
-from ramen_edu.graphs import check_prune_threshold, edge_cosines
+from ramen_edu.graphs import check_prune_threshold, edge_cosines, pruning_showcase_rows
 from ramen_edu.metrics import label_quantiles
 from ramen_edu.viz.graphs import shorten
 from ramen_edu.viz.layout import lift_subplot_titles, wrap
+from ramen_edu.viz.tables import html_table
 
 # bin 1 (tail) … bin 5 (head); tail warm, head cool
 QUANTILE_COLOURS = ("#d62728", "#ff7f0e", "#bcbd22", "#17becf", "#1f77b4")
@@ -103,6 +106,71 @@ def pruned_edges_figure(model, dataset, document, *, anchor_set=None, threshold:
         yaxis=dict(autorange="reversed", automargin=True),
         height=max(300, 22 * len(show) + 120), showlegend=False)
     return fig
+
+
+def _showcase_anchor_set(dataset, anchor_set):
+    # the mentions set is the noisy one (chapter 2), so it is where pruning has something to cut
+    if anchor_set is None and "mentions" in dataset.anchors:
+        return dataset.anchor_set("mentions")
+    return dataset.anchor_set(anchor_set)
+
+
+def pick_pruned_documents(model, dataset, *, anchor_set=None, threshold: float = 0.0, n: int = 6,
+                          max_edges: int = 20) -> list[str]:
+    """Training documents that show pruning: under ``model``'s encoder at least one of their edges
+    would be cut (cos ≤ threshold) and at least one kept.
+
+    anchor_set: None picks ``mentions`` when the dataset has it (the noisy set), else the first.
+    Only documents with 2..``max_edges`` edges are embedded (with their anchors); the choice is
+    :func:`ramen_edu.graphs.pruning_showcase_rows` with documents that hold a tail-quantile label
+    (bin 0 of :func:`ramen_edu.metrics.label_quantiles`) preferred — deterministic for a model.
+    Returns up to ``n`` training texts (empty when no document qualifies).
+    Taught in: book/04_training.ipynb
+    """
+    threshold = check_prune_threshold(threshold)
+    anchors = _showcase_anchor_set(dataset, anchor_set)
+    adj = anchors.doc_anchor.tocsr()
+    degree = np.diff(adj.indptr)
+    candidates = np.flatnonzero((degree >= 2) & (degree <= max_edges))
+    if not len(candidates) or n <= 0:
+        return []
+    sub = adj[candidates]
+    cols = np.unique(sub.indices)
+    local = sub[:, cols].tocsr()  # anchors renumbered 0..len(cols)-1, so only those are embedded
+    cosine = edge_cosines(local, model.encoder.embed([dataset.train_texts[r] for r in candidates], progress=False),
+                          model.encoder.embed([anchors.texts[j] for j in cols], progress=False), backend="numpy")
+    tail = label_quantiles(dataset.label_frequency()) == 0
+    has_tail = ((dataset.train_y[candidates] != 0).astype(np.float64) @ tail.astype(np.float64)) > 0
+    rows = pruning_showcase_rows(local, cosine, threshold=threshold, n=n, max_edges=max_edges, prefer=has_tail)
+    return [dataset.train_texts[candidates[r]] for r in rows]
+
+
+def pruned_edges_gallery(model, dataset, documents, *, anchor_set=None, threshold: float = 0.0,
+                         per_side: int = 6) -> str:
+    """A static HTML table of several documents' edges: kept and cut anchors with their cosines.
+
+    One row per document of ``documents`` (texts or rows, e.g. :func:`pick_pruned_documents`):
+    its edge count, how many pruning would cut, and the anchors on each side (highest cosines
+    kept, lowest cut, at most ``per_side`` each; ★ = the anchor is one of the document's labels).
+    It is plain HTML, so the rendered book shows it without a kernel. anchor_set as
+    :func:`pick_pruned_documents`. Returns the table's HTML (display with ``IPython.display.HTML``).
+    Taught in: book/04_training.ipynb
+    """
+    name = _showcase_anchor_set(dataset, anchor_set).name
+
+    def listed(e, idx) -> str:
+        more = f" … (+{len(idx) - per_side})" if len(idx) > per_side else ""
+        return ", ".join(f"{'★ ' if e['is_label'][i] else ''}{e['anchors'][i]} ({e['cosine'][i]:+.2f})"
+                         for i in idx[:per_side]) + more
+
+    rows = []
+    for doc in documents:
+        e = document_edges(model, dataset, doc, anchor_set=name, threshold=threshold)
+        kept, cut = np.flatnonzero(e["kept"]), np.flatnonzero(~e["kept"])[::-1]  # cut: lowest cosine first
+        rows.append({"document": e["document"], "edges": len(e["anchors"]), "cut": len(cut),
+                     f"kept (cos > {threshold:g})": listed(e, kept) or "–",
+                     f"cut (cos ≤ {threshold:g})": listed(e, cut) or "–"})
+    return html_table(rows, caption=f"{name} anchors of {len(rows)} training documents under the model's encoder")
 
 
 def explore_pruned_edges(model, dataset, *, document=None, anchor_set=None, threshold: float = 0.0):
