@@ -34,7 +34,7 @@ def check_tight_instance(X, W, F, A, phi="identity", *, tol: float = 1e-6) -> di
                              "so that ‖A − Â‖₂ > 0 and make the left side reach the right side.")
     slack = th.slack_factors(X, W, F, A, phi)
     hints = {
-        "rows": "not every row of X has the maximal norm R (‖X‖_F < √N·R): make all ‖x_i‖ equal",
+        "rows": "not every row of X has the maximal norm R (‖X‖_F < √n·R): make all ‖x_i‖ equal",
         "weight": "the rows of X do not lie along W's top left singular vector (‖XW‖_F < ‖W‖₂‖X‖_F); "
                   "use np.linalg.svd(W) and take U[:, 0]",
         "spectral": "the columns of XW are not top right singular vectors of A − Â "
@@ -82,8 +82,8 @@ def check_broken_premise(X, W, F, A, phi="relu", *, min_relative_error: float = 
 
 
 def check_mean_aggregation_H(fn, phi="relu") -> None:
-    """ex3-mean: ``fn(X, W, F, phi)`` must return H_mean(X) = φ(D̂⁻¹ Â X W) (N, D'), where
-    D̂ = diag(Â 1), computed from T, c and s = Σ_j F(x_j) only (no neighbours of x needed).
+    """ex3-mean: ``fn(X, W, F, phi)`` must return H_mean(X) = φ(Δ̂⁻¹ Â X W) (n, D'), where
+    Δ̂ = diag(Â 1), computed from T, c and s = Σ_j F(x_j) only (no neighbours of x needed).
 
     Runs three hand-made cases; says which one fails and why.
     Taught in: book/03_theorem1.ipynb
@@ -99,28 +99,28 @@ def check_mean_aggregation_H(fn, phi="relu") -> None:
         want = act((A_hat / A_hat.sum(1, keepdims=True)) @ X @ W)
         got = np.asarray(fn(X, W, F, phi), dtype=np.float64)
         if got.shape != want.shape:
-            raise AssertionError(f"case {case}: expected shape {want.shape} (N × D'), got {got.shape}")
+            raise AssertionError(f"case {case}: expected shape {want.shape} (n × D'), got {got.shape}")
         if np.allclose(got, want, atol=1e-8):
             continue
         if np.allclose(got, act(A_hat @ X @ W), atol=1e-8):
             raise AssertionError(f"case {case}: you returned φ(ÂXW) — the sum aggregation. Divide the "
-                                 "pre-activation of row i by d̂_i = Σ_j â_ij = (N + F(x_i)ᵀ s)/2 before φ")
+                                 "pre-activation of row i by d̂_i = Σ_j â_ij = (n + F(x_i)ᵀ s)/2 before φ")
         if np.allclose(got, (A_hat / A_hat.sum(1, keepdims=True)) @ X @ W, atol=1e-8):
             raise AssertionError(f"case {case}: the values match before the activation — apply φ last")
         if np.allclose(got, act((A_hat / A_hat.sum(0, keepdims=True)) @ X @ W), atol=1e-8):
             raise AssertionError(f"case {case}: you normalised columns; mean aggregation divides row i "
                                  "by its own degree d̂_i")
         err = np.abs(got - want).max()
-        raise AssertionError(f"case {case} (N={n}, D={d}, P={p}): max abs error {err:.3g}. Check "
-                             "T = ½WᵀXᵀΦ, c = ½WᵀXᵀ1 and d̂_i = (N + F(x_i)ᵀ Σ_j F(x_j))/2")
-    print("✓ all three cases match φ(D̂⁻¹ÂXW)")
+        raise AssertionError(f"case {case} (n={n}, D={d}, P={p}): max abs error {err:.3g}. Check "
+                             "T = ½WᵀXᵀΦ, c = ½WᵀXᵀ1 and d̂_i = (n + F(x_i)ᵀ Σ_j F(x_j))/2")
+    print("✓ all three cases match φ(Δ̂⁻¹ÂXW)")
 
 
 def check_bias_free_head(X, W, F, T_free, *, tol: float = 1e-8) -> dict:
     """ex3-bias: does the bias-free head x ↦ T′F(x) reproduce the proof's pre-activation ÂXW,
-    with fewer predictor dimensions than nodes (P < N)?
+    with fewer predictor dimensions than nodes (P < n)?
 
-    X (N, D), W (D, D'), F (N, P) unit rows, T_free (D', P). Prints ✓ or raises AssertionError
+    X (n, D), W (D, D'), F (n, P) unit rows, T_free (D', P). Prints ✓ or raises AssertionError
     saying whether F or T′ is the problem: F when 1 is outside the column span of Φ (then no T′
     can work, the residual is ‖(I − Π)1‖·‖c‖), T′ otherwise (the fix is T′ = T + c bᵀ with Φb = 1).
     Returns :func:`ramen_edu.theory.bias_free_head`'s dict.
@@ -131,7 +131,7 @@ def check_bias_free_head(X, W, F, T_free, *, tol: float = 1e-8) -> dict:
     F = th.check_unit_rows(F, "F")
     n, p = F.shape
     if p >= n:
-        raise AssertionError(f"F has P = {p} ≥ N = {n} columns: then Φ (generically) has full row rank and "
+        raise AssertionError(f"F has P = {p} ≥ n = {n} columns: then Φ (generically) has full row rank and "
                              "every vector, 1 included, is in its span — too easy. Use fewer dimensions "
                              "than nodes.")
     H = th.construct_H(X, W, F)
@@ -143,7 +143,7 @@ def check_bias_free_head(X, W, F, T_free, *, tol: float = 1e-8) -> dict:
     err = float(np.linalg.norm(F @ T_free.T - target))
     if best["residual"] > tol * scale:
         raise AssertionError(
-            f"no bias-free head can work with this F: 1 is {best['ones_distance']:.3g}·√N away from the "
+            f"no bias-free head can work with this F: 1 is {best['ones_distance']:.3g}·√n away from the "
             f"column span of Φ, so the best T′ still misses ÂXW by {best['residual']:.4g} "
             f"(= ‖(I − Π)1‖·‖c‖). Put 1 in the span — e.g. give F a coordinate that is the same for "
             "every node (and rescale the rest so rows stay unit).")
@@ -151,5 +151,5 @@ def check_bias_free_head(X, W, F, T_free, *, tol: float = 1e-8) -> dict:
         raise AssertionError(f"your F is right (1 is in the span of Φ) but T′ misses ÂXW by {err:.4g}. "
                              "Solve Φ b = 1 for b (np.linalg.lstsq) and take T′ = T + c bᵀ with the "
                              "proof's T = ½WᵀXᵀΦ and c = ½WᵀXᵀ1.")
-    print(f"✓ bias-free: Φ T′ᵀ = ÂXW to {err:.1e} with P = {p} < N = {n} — no bias c needed")
+    print(f"✓ bias-free: Φ T′ᵀ = ÂXW to {err:.1e} with P = {p} < n = {n} — no bias c needed")
     return best

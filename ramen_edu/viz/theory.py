@@ -36,14 +36,14 @@ def sides_figure(rows: Sequence[Mapping], title: str = "Theorem 1: left side vs 
                              line=dict(color="black", dash="dash")))
     fig.update_layout(title=wrap(title), template="plotly_white", height=450,
                       xaxis=dict(type="log", title="right side  β·R·‖W‖₂·‖A − Â‖₂"),
-                      yaxis=dict(type="log", title="left side  ‖φ(AXW) − H(X)‖_F / √N"))
+                      yaxis=dict(type="log", title="left side  ‖φ(AXW) − H(X)‖_F / √n"))
     return fig
 
 
 def looseness_figure(medians: Mapping[tuple[str, int], float], sizes: Sequence[int]) -> go.Figure:
-    """Median rhs/lhs against N, one line per kind of graph, log-log.
+    """Median rhs/lhs against the node count n, one line per kind of graph, log-log.
 
-    medians: {(graph, N): ratio} from :func:`ramen_edu.theory.median_ratio`.
+    medians: {(graph, n): ratio} from :func:`ramen_edu.theory.median_ratio`.
     Taught in: book/03_theorem1.ipynb
     """
     fig = go.Figure()
@@ -51,7 +51,7 @@ def looseness_figure(medians: Mapping[tuple[str, int], float], sizes: Sequence[i
         fig.add_trace(go.Scatter(x=list(sizes), y=[medians[kind, n] for n in sizes], mode="lines+markers",
                                  name=f"A: {kind}"))
     fig.update_layout(title="Looseness of the bound (ReLU): median rhs / lhs", template="plotly_white",
-                      height=380, xaxis=dict(type="log", title="N"), yaxis=dict(type="log", title="rhs / lhs"))
+                      height=380, xaxis=dict(type="log", title="n (nodes)"), yaxis=dict(type="log", title="rhs / lhs"))
     return fig
 
 
