@@ -4,7 +4,8 @@ Constants"): the paper's literal form, and a validated estimator that tunes.
 Both modes are "gradient descent without a gradient" (Flaxman et al., 2005): λ is perturbed,
 training runs ``period`` iterations with the perturbed λ̃, a signal is read, and λ moves along
 the perturbation in proportion to what the signal did. They differ in the signal and in how
-the training trend is kept out of the estimate.
+the training trend is kept out of the estimate. One class per mode (:class:`ValidationBandit`,
+:class:`PaperBandit`); ``LambdaBandit(names, mode=...)`` builds the one a mode names.
 
 ``mode="validation"`` (default) — antithetic pairs with common random numbers, on log λ
 -----------------------------------------------------------------------------------------
@@ -78,16 +79,17 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-__all__ = ["HALVING_GRID", "LambdaBandit", "LambdaHalving", "run_toy_bandit"]
+from ramen_edu.terms import DOC_LABEL
 
-MODES = ("validation", "paper")
-# mode → (lr, sigma, bounds) defaults; see the module docstring
-_DEFAULTS = {"validation": (0.2, 0.5, (1e-3, 10.0)), "paper": (0.01, 0.1, (0.1, 10.0))}
+__all__ = ["HALVING_GRID", "LambdaBandit", "LambdaHalving", "PaperBandit", "ValidationBandit", "run_toy_bandit"]
+
 _STEP_CLIP = 2.0  # |d / rms(d)| above this is an outlier, not more evidence
 
 
-class LambdaBandit:
-    """Online zeroth-order tuner of the RAMEN λ's (module docstring: both estimators).
+def LambdaBandit(names: Iterable[str], *, mode: str = "validation", **kwargs) -> ValidationBandit | PaperBandit:
+    """Online zeroth-order tuner of the RAMEN λ's (module docstring: both estimators): a
+    :class:`ValidationBandit` (``mode="validation"``, default) or a :class:`PaperBandit`
+    (``mode="paper"``), built with ``kwargs``.
 
     names:     objective terms, e.g. ``["doc_label", "doc_anchor:category", "label_anchor:category"]``.
     init:      starting λ per name; default doc_label = 1.0 and every other 0.1 (RAMEN §3).
@@ -100,6 +102,7 @@ class LambdaBandit:
     fixed:     names never tuned. Default {"doc_label"} in validation mode, none in paper mode.
     baseline, baseline_decay, max_step: paper mode's variance reduction (moving-average
                baseline, EMA factor, step clip); ``baseline=False, max_step=None`` is literal.
+               Validation mode uses only ``baseline_decay`` (the decay of rms(d)).
 
     Paper mode: per iteration the trainer calls ``lam = bandit.values()`` (λ̃ to use now), trains,
     then ``bandit.observe(objective)``. Validation mode: ``first, second = bandit.pair()`` gives
@@ -111,9 +114,23 @@ class LambdaBandit:
     ((r₊, r₋) in validation mode), direction (validation: the u of the pair whose d this is).
     Taught in: book/04_training.ipynb
     """
+    classes = {cls.mode: cls for cls in (ValidationBandit, PaperBandit)}
+    if mode not in classes:
+        raise ValueError(f"mode={mode!r}; choose 'validation' (antithetic pairs rewarded on a "
+                         f"held-out slice, default) or 'paper' (minimise the λ-weighted objective)")
+    return classes[mode](names, **kwargs)
+
+
+class _OnlineBandit:
+    """What both online estimators share: the terms, which are tuned, their bounds, the λ in
+    use, the history, and a state that resumes exactly. A subclass sets ``mode`` and its
+    defaults, draws perturbations (:meth:`_new_perturbation`) and learns from its signal."""
+
+    mode: str
+    # (lr, sigma, bounds) when not given; see the module docstring
+    defaults: tuple[float, float, tuple[float, float]]
 
     def __init__(self, names: Iterable[str], *, init: Mapping[str, float] | None = None,
-                 mode: str = "validation",
                  lr: float | None = None, period: int = 30, sigma: float | None = None,
                  bounds: tuple[float, float] | None = None, seed: int = 0,
                  fixed: Iterable[str] | None = None, baseline: bool = True,
@@ -121,15 +138,10 @@ class LambdaBandit:
         self.names = list(names)
         if not self.names or len(set(self.names)) != len(self.names):
             raise ValueError(f"names must be a non-empty list of distinct terms, got {self.names}")
-        if mode not in MODES:
-            raise ValueError(f"mode={mode!r}; choose 'validation' (antithetic pairs rewarded on a "
-                             f"held-out slice, default) or 'paper' (minimise the λ-weighted objective)")
-        d_lr, d_sigma, d_bounds = _DEFAULTS[mode]
+        d_lr, d_sigma, d_bounds = self.defaults
         lr, sigma = (d_lr if lr is None else lr), (d_sigma if sigma is None else sigma)
         low, high = d_bounds if bounds is None else bounds
-        if not 0 <= low < high or (mode == "validation" and low <= 0):
-            raise ValueError(f"bounds={bounds} must satisfy 0 ≤ low < high (low > 0 in validation "
-                             f"mode, which works on log λ)")
+        self._check_bounds(bounds, low, high)
         if period < 1 or sigma <= 0 or lr <= 0:
             raise ValueError(f"need period ≥ 1, sigma > 0, lr > 0 (got {period}, {sigma}, {lr})")
         if not 0 <= baseline_decay < 1:
@@ -138,42 +150,113 @@ class LambdaBandit:
         unknown = set(init) - set(self.names)
         if unknown:
             raise ValueError(f"init has λ for {sorted(unknown)}, which are not in names {self.names}")
-        if fixed is None:
-            fixed = {"doc_label"} & set(self.names) if mode == "validation" else set()
-        self.fixed = set(fixed)
+        self.fixed = set(self._default_fixed() if fixed is None else fixed)
         if self.fixed - set(self.names):
             raise ValueError(f"fixed names {sorted(self.fixed - set(self.names))} are not in names")
         self.tuned = [n for n in self.names if n not in self.fixed]
-        self.mode, self.lr, self.period, self.sigma = mode, float(lr), int(period), float(sigma)
+        self.lr, self.period, self.sigma = float(lr), int(period), float(sigma)
         self.bounds = (float(low), float(high))
         self.baseline, self.baseline_decay = bool(baseline), float(baseline_decay)
         self.max_step = None if max_step is None else float(max_step)
 
-        self.base = {n: float(init.get(n, 1.0 if n == "doc_label" else 0.1)) for n in self.names}
+        self.base = {n: float(init.get(n, 1.0 if n == DOC_LABEL else 0.1)) for n in self.names}
         for n in self.tuned:
             self.base[n] = self._clip(self.base[n])
         self.rng = np.random.default_rng(seed)
         self.iteration = 0
-        self._sum, self._count = 0.0, 0
+        self._sum, self._count = 0.0, 0  # paper: the objective summed over the current period
         self._mean: float | None = None  # paper: moving baseline of f
         self._ms: float | None = None  # validation: moving mean square of d
-        self._u: dict[str, float] = {}
-        self._order = 1.0
+        self._u: dict[str, float] = {}  # validation: the pair's direction
+        self._order = 1.0  # validation: the pair's coin
         self.history: list[dict] = []
         self._new_perturbation()
         self.history.append(self._record("start", signal=None, step={}))
 
-    # ---- internals
+    # ---- what a mode decides
+    def _check_bounds(self, bounds, low: float, high: float) -> None:
+        if not 0 <= low < high:
+            raise ValueError(f"bounds={bounds} must satisfy 0 ≤ low < high")
+
+    def _default_fixed(self) -> set[str]:
+        return set()
+
+    def _new_perturbation(self) -> None:
+        raise NotImplementedError
+
+    # ---- shared internals
     def _clip(self, value: float) -> float:
         return float(min(max(value, self.bounds[0]), self.bounds[1]))
 
+    def _record(self, phase: str, *, signal, step, reward=None) -> dict:
+        return {"iteration": self.iteration, "phase": phase, "lambda": dict(self.base),
+                "perturbed": dict(self.current), "step": dict(step), "signal": signal,
+                "reward": reward, "direction": dict(self._u)}
+
+    def _check_objective(self, objective: float) -> float:
+        objective = float(objective)
+        if not math.isfinite(objective):
+            raise ValueError(f"iteration {self.iteration}: non-finite objective {objective}; "
+                             f"check the loss for NaN before observing it")
+        return objective
+
+    # ---- public API
+    def values(self) -> dict[str, float]:
+        """λ to use at this iteration: {name: float} (paper: this period's perturbed λ̃;
+        validation: the unperturbed λ — its perturbations live in ``pair``)."""
+        return dict(self.current)
+
+    @property
+    def lambdas(self) -> dict[str, float]:
+        """The λ being tuned (without the current perturbation): {name: float}."""
+        return dict(self.base)
+
+    def pair(self) -> tuple[dict[str, float], dict[str, float]]:
+        raise ValueError(f"pair() belongs to mode='validation'; this bandit is mode={self.mode!r} "
+                         "(values()/observe())")
+
+    def report(self, reward_first: float, reward_second: float) -> None:
+        raise ValueError(f"report() belongs to mode='validation'; this bandit is mode={self.mode!r}")
+
+    def state_dict(self) -> dict:
+        """Everything needed to resume exactly (λ, pair state, averages, RNG, history). Both modes
+        write the same keys; "mode" says which class loads it."""
+        return {"base": dict(self.base), "current": dict(self.current), "iteration": self.iteration,
+                "sum": self._sum, "count": self._count, "mean": self._mean, "ms": self._ms, "u": dict(self._u),
+                "order": self._order, "rng": copy.deepcopy(self.rng.bit_generator.state),
+                "history": copy.deepcopy(self.history), "names": list(self.names), "mode": self.mode}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        """Restore :meth:`state_dict`; later values() and updates equal the saved run's."""
+        if list(state["names"]) != self.names or state["mode"] != self.mode:
+            raise ValueError(f"bandit state is for names={state['names']} mode={state['mode']!r}, "
+                             f"this bandit has names={self.names} mode={self.mode!r}")
+        self.base, self.current = dict(state["base"]), dict(state["current"])
+        self.iteration, self._sum, self._count = int(state["iteration"]), float(state["sum"]), int(state["count"])
+        self._mean, self._ms = state["mean"], state["ms"]
+        self._u, self._order = dict(state["u"]), float(state["order"])
+        self.rng.bit_generator.state = copy.deepcopy(state["rng"])
+        self.history = copy.deepcopy(list(state["history"]))
+
+
+class ValidationBandit(_OnlineBandit):
+    """The validated estimator (module docstring, ``mode="validation"``): antithetic pairs on
+    log λ with common random numbers, rewarded on the held-out validation slice. Arguments as
+    :func:`LambdaBandit`'s; λ_l ("doc_label") is fixed unless ``fixed`` says otherwise.
+    """
+
+    mode = "validation"
+    defaults = (0.2, 0.5, (1e-3, 10.0))
+
+    def _check_bounds(self, bounds, low: float, high: float) -> None:
+        if not 0 < low < high:
+            raise ValueError(f"bounds={bounds} must satisfy 0 < low < high (validation mode works on log λ)")
+
+    def _default_fixed(self) -> set[str]:
+        return {DOC_LABEL} & set(self.names)  # AdamW is scale-invariant: only λ/λ_l matters
+
     def _new_perturbation(self) -> None:
         self.current = dict(self.base)
-        if self.mode == "paper":
-            z = self.rng.normal(0.0, self.sigma, size=len(self.tuned))
-            for n, dz in zip(self.tuned, z):
-                self.current[n] = self._clip(self.base[n] + dz)
-            return
         u = self.rng.choice([-1.0, 1.0], size=len(self.tuned))
         self._order = float(self.rng.choice([-1.0, 1.0]))
         self._u = {n: float(x) for n, x in zip(self.tuned, u)}
@@ -185,50 +268,13 @@ class LambdaBandit:
             lam[n] = self.base[n] * math.exp(sign * self.sigma * self._u[n])
         return lam
 
-    def _record(self, phase: str, *, signal, step, reward=None) -> dict:
-        return {"iteration": self.iteration, "phase": phase, "lambda": dict(self.base),
-                "perturbed": dict(self.current), "step": dict(step), "signal": signal,
-                "reward": reward, "direction": dict(self._u)}
-
-    def _paper_update(self, f: float) -> None:
-        advantage = f
-        if self.baseline:
-            advantage = 0.0 if self._mean is None else f - self._mean
-            d = self.baseline_decay
-            self._mean = f if self._mean is None else d * self._mean + (1 - d) * f
-        step = {}
-        for n in self.tuned:
-            z = self.current[n] - self.base[n]  # as applied (clipped at a bound)
-            delta = -self.lr * advantage * z / self.sigma**2  # minimise f
-            if self.max_step is not None:
-                delta = max(-self.max_step, min(self.max_step, delta))
-            step[n] = delta
-            self.base[n] = self._clip(self.base[n] + delta)
-        self._new_perturbation()
-        self.history.append(self._record("update", signal=f, step=step))
-
-    # ---- public API
-    def values(self) -> dict[str, float]:
-        """λ to use at this iteration: {name: float} (paper: this period's perturbed λ̃;
-        validation: the unperturbed λ — its perturbations live in :meth:`pair`)."""
-        return dict(self.current)
-
-    @property
-    def lambdas(self) -> dict[str, float]:
-        """The λ being tuned (without the current perturbation): {name: float}."""
-        return dict(self.base)
-
     def pair(self) -> tuple[dict[str, float], dict[str, float]]:
-        """Validation mode: (λ̃ of the first branch, λ̃ of the second) = (θ + oσu, θ − oσu) in
-        log space. Train ``period`` steps with each from the same snapshot, then :meth:`report`."""
-        if self.mode != "validation":
-            raise ValueError("pair() belongs to mode='validation'; mode='paper' uses values()/observe()")
+        """(λ̃ of the first branch, λ̃ of the second) = (θ + oσu, θ − oσu) in log space. Train
+        ``period`` steps with each from the same snapshot, then :meth:`report`."""
         return self._branch(self._order), self._branch(-self._order)
 
     def report(self, reward_first: float, reward_second: float) -> None:
-        """Validation mode: the rewards after the two branches of :meth:`pair`; updates λ."""
-        if self.mode != "validation":
-            raise ValueError("report() belongs to mode='validation'")
+        """The rewards after the two branches of :meth:`pair`; updates λ."""
         for r in (reward_first, reward_second):
             if not math.isfinite(r):
                 raise ValueError(f"iteration {self.iteration}: non-finite validation reward {r}; "
@@ -253,15 +299,29 @@ class LambdaBandit:
         self._new_perturbation()
 
     def observe(self, objective: float) -> None:
-        """Paper mode: record one iteration's λ̃-weighted objective; every ``period`` calls λ is
-        updated and a new perturbation starts. (Validation mode learns from :meth:`report`; here
-        it only checks the objective.)"""
-        objective = float(objective)
-        if not math.isfinite(objective):
-            raise ValueError(f"iteration {self.iteration}: non-finite objective {objective}; "
-                             f"check the loss for NaN before observing it")
-        if self.mode != "paper":
-            return
+        """The per-step hook: only checks the objective (this mode learns from :meth:`report`)."""
+        self._check_objective(objective)
+
+
+class PaperBandit(_OnlineBandit):
+    """The literal §3 estimator (module docstring, ``mode="paper"``): Gaussian perturbations of
+    λ, the averaged λ̃-weighted objective minimised with a one-point gradient estimate. Arguments
+    as :func:`LambdaBandit`'s; every term is tuned unless ``fixed`` says otherwise.
+    """
+
+    mode = "paper"
+    defaults = (0.01, 0.1, (0.1, 10.0))
+
+    def _new_perturbation(self) -> None:
+        self.current = dict(self.base)
+        z = self.rng.normal(0.0, self.sigma, size=len(self.tuned))
+        for n, dz in zip(self.tuned, z):
+            self.current[n] = self._clip(self.base[n] + dz)
+
+    def observe(self, objective: float) -> None:
+        """Record one iteration's λ̃-weighted objective; every ``period`` calls λ is updated and
+        a new perturbation starts."""
+        objective = self._check_objective(objective)
         self.iteration += 1
         self._sum += objective
         self._count += 1
@@ -270,26 +330,24 @@ class LambdaBandit:
         f = self._sum / self._count
         self._sum, self._count = 0.0, 0
         if self.tuned:
-            self._paper_update(f)
+            self._update(f)
 
-    def state_dict(self) -> dict:
-        """Everything needed to resume exactly (λ, pair state, averages, RNG, history)."""
-        return {"base": dict(self.base), "current": dict(self.current), "iteration": self.iteration,
-                "sum": self._sum, "count": self._count, "mean": self._mean, "ms": self._ms, "u": dict(self._u),
-                "order": self._order, "rng": copy.deepcopy(self.rng.bit_generator.state),
-                "history": copy.deepcopy(self.history), "names": list(self.names), "mode": self.mode}
-
-    def load_state_dict(self, state: Mapping) -> None:
-        """Restore :meth:`state_dict`; later values() and updates equal the saved run's."""
-        if list(state["names"]) != self.names or state["mode"] != self.mode:
-            raise ValueError(f"bandit state is for names={state['names']} mode={state['mode']!r}, "
-                             f"this bandit has names={self.names} mode={self.mode!r}")
-        self.base, self.current = dict(state["base"]), dict(state["current"])
-        self.iteration, self._sum, self._count = int(state["iteration"]), float(state["sum"]), int(state["count"])
-        self._mean, self._ms = state["mean"], state["ms"]
-        self._u, self._order = dict(state["u"]), float(state["order"])
-        self.rng.bit_generator.state = copy.deepcopy(state["rng"])
-        self.history = copy.deepcopy(list(state["history"]))
+    def _update(self, f: float) -> None:
+        advantage = f
+        if self.baseline:
+            advantage = 0.0 if self._mean is None else f - self._mean
+            d = self.baseline_decay
+            self._mean = f if self._mean is None else d * self._mean + (1 - d) * f
+        step = {}
+        for n in self.tuned:
+            z = self.current[n] - self.base[n]  # as applied (clipped at a bound)
+            delta = -self.lr * advantage * z / self.sigma**2  # minimise f
+            if self.max_step is not None:
+                delta = max(-self.max_step, min(self.max_step, delta))
+            step[n] = delta
+            self.base[n] = self._clip(self.base[n] + delta)
+        self._new_perturbation()
+        self.history.append(self._record("update", signal=f, step=step))
 
 
 HALVING_GRID = (0.01, 0.03, 0.1, 0.3)  # around the paper's 0.1; spans both encoders' best fixed λ
@@ -298,7 +356,7 @@ HALVING_GRID = (0.01, 0.03, 0.1, 0.3)  # around the paper's 0.1; spans both enco
 class LambdaHalving:
     """Successive halving over a grid of regularizer λ's (module docstring, last section).
 
-    names:       objective terms, as :class:`LambdaBandit`'s; "doc_label" keeps ``lambda_label``.
+    names:       objective terms, as :func:`LambdaBandit`'s; "doc_label" keeps ``lambda_label``.
     grid:        the arms: each sets every other term's λ to one value (default ``HALVING_GRID``).
     rung_epochs: epochs of the first rung; each later rung doubles it (1 → rungs of 1, 2, 4 …).
     lambda_label: λ_l of every arm (1).
@@ -309,7 +367,6 @@ class LambdaHalving:
     P@1, then the mean top-1 margin) go to the smaller λ: the less regularized arm is the safer
     default. ``history``: one dict per (rung, arm) with its λ, epochs and reward, then the winner.
     The estimator interface the trainer calls every step (``observe``) is a no-op here.
-    Taught in: book/04_training.ipynb
     """
 
     mode = "halving"
@@ -326,13 +383,13 @@ class LambdaHalving:
         if int(rung_epochs) < 1:
             raise ValueError(f"bandit_rung_epochs={rung_epochs} must be ≥ 1")
         self.grid, self.rung_epochs, self.lambda_label = sorted(grid), int(rung_epochs), float(lambda_label)
-        self.tuned = [n for n in self.names if n != "doc_label"]
+        self.tuned = [n for n in self.names if n != DOC_LABEL]
         self.winner: float | None = None
         self.history: list[dict] = []
         self.current = self._lambdas(self.grid[0])
 
     def _lambdas(self, value: float) -> dict[str, float]:
-        return {n: (self.lambda_label if n == "doc_label" else float(value)) for n in self.names}
+        return {n: (self.lambda_label if n == DOC_LABEL else float(value)) for n in self.names}
 
     @property
     def done(self) -> bool:
@@ -400,7 +457,7 @@ class LambdaHalving:
 
 def run_toy_bandit(mode: str = "validation", *, iterations: int = 6000, seed: int = 0,
                    dim: int = 8, noise: float = 0.5, harm_offset: float = 1.0, step: float = 0.02,
-                   **bandit_kwargs) -> LambdaBandit:
+                   **bandit_kwargs) -> ValidationBandit | PaperBandit:
     """Tune λ on a toy training where one regularizer helps and one hurts.
 
     θ ∈ R^dim is trained by stochastic gradient descent on

@@ -48,18 +48,16 @@ Taught in: book/04_training.ipynb
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import torch
 
+from ramen_edu.terms import Term
+
 __all__ = ["triplet_from_similarity", "triplet_in_batch", "softmax_from_similarity", "softmax_in_batch",
-           "in_batch_loss", "ramen_objective", "LOSS_FORMS", "TERM_PATTERN"]
+           "in_batch_loss", "ramen_objective", "LOSS_FORMS", "Term"]
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-#: valid names of the terms of the RAMEN objective (see :func:`ramen_objective`)
-TERM_PATTERN = re.compile(r"^(doc_label|doc_anchor:.+|label_anchor:.+)$")
 
 
 def _check_2d(name: str, t: torch.Tensor) -> None:
@@ -318,7 +316,8 @@ def ramen_objective(losses: Mapping[str, torch.Tensor],
     """The regularized objective λ_l·L + Σ_t (λ_x^t·R_x^t + λ_z^t·R_z^t) (RAMEN §3).
 
     losses:  term name → scalar tensor. Names: ``"doc_label"`` (L), ``"doc_anchor:<set>"``
-             (R_x^t) and ``"label_anchor:<set>"`` (R_z^t), e.g. ``"doc_anchor:category"``.
+             (R_x^t) and ``"label_anchor:<set>"`` (R_z^t), e.g. ``"doc_anchor:category"``
+             (``str`` of a :class:`ramen_edu.terms.Term`).
     lambdas: term name → λ (float); must cover every term in ``losses`` (extra names, e.g. for
              an anchor set absent from this batch, are ignored).
 
@@ -329,9 +328,7 @@ def ramen_objective(losses: Mapping[str, torch.Tensor],
         raise ValueError("ramen_objective needs at least one loss term (e.g. 'doc_label')")
     total = None
     for name, value in losses.items():
-        if not TERM_PATTERN.match(name):
-            raise ValueError(f"loss term {name!r} is not one of 'doc_label', "
-                             f"'doc_anchor:<set>', 'label_anchor:<set>'")
+        Term.parse(name)  # ValueError naming the three forms of a term
         if name not in lambdas:
             raise KeyError(f"no λ for loss term {name!r}; lambdas has {sorted(lambdas)}")
         if value.dim() != 0:

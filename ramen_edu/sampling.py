@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from ramen_edu.terms import ANCHOR_SIDES, DOC_LABEL, Term
+
 __all__ = ["Batch", "BatchSampler", "balanced_clusters", "rows_contain", "sample_one_per_row"]
 
 
@@ -203,8 +205,7 @@ class Batch:
 
     def terms(self) -> list[str]:
         """Objective terms this batch feeds: "doc_label", "doc_anchor:<t>", "label_anchor:<t>"."""
-        return ["doc_label", *(f"{k}:{t}" for t in self.anchor_sets
-                               for k in ("doc_anchor", "label_anchor"))]
+        return [DOC_LABEL, *(str(Term(side, t)) for t in self.anchor_sets for side in ANCHOR_SIDES)]
 
     def positive_columns(self) -> np.ndarray:
         """(B,) int64: the candidate column of each row's own positive (``offset + i``)."""
@@ -214,7 +215,7 @@ class Batch:
         """The unsharded batch (self if not a shard)."""
         return self if self.parent is None else self.parent
 
-    def row_normaliser(self, term: str) -> int:
+    def row_normaliser(self, term: str | Term) -> int:
         """Number of valid rows of ``term`` in the GLOBAL batch (≥ 1).
 
         For exact DDP: each rank computes its loss with ``reduction="sum"`` over its rows and
@@ -223,12 +224,11 @@ class Batch:
         (even when ranks hold different numbers of valid rows).
         """
         g = self.global_batch()
-        if term == "doc_label":
+        parsed = Term.parse(term)
+        if not parsed.is_regularizer:
             n = len(g)
         else:
-            kind, _, name = term.partition(":")
-            valid = {"doc_anchor": g.doc_anchor_valid,
-                     "label_anchor": g.label_anchor_valid}.get(kind, {}).get(name)
+            valid = getattr(g, f"{parsed.side}_valid").get(parsed.anchor_set)
             if valid is None:
                 raise KeyError(f"term {term!r} not in this batch; it has {self.terms()}")
             n = int(valid.sum())

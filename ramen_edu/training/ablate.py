@@ -69,6 +69,7 @@ from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, 
                                          match_rows, only_methods, prepare_scratch, read_record, run_dir, run_jobs,
                                          save_per_doc, write_json, write_markdown)
 from ramen_edu.runinfo import environment
+from ramen_edu.terms import Term
 from ramen_edu.training.cli import resolve_config
 from ramen_edu.training.config import TINY_ENCODER, TrainConfig
 
@@ -326,10 +327,9 @@ def _lambda_text(mean_lambda: dict[str, float]) -> str:
         return "–"
     short = {"doc_label": "l", "doc_anchor": "x", "label_anchor": "z"}
     parts = []
-    for term, value in mean_lambda.items():
-        side, _, anchor = term.partition(":")
-        name = short.get(side, side) + (f":{anchor}" if anchor else "")
-        parts.append(f"{name} {value:.2f}")
+    for name, value in mean_lambda.items():
+        term = Term.parse(name)
+        parts.append(f"{short[term.side]}{f':{term.anchor_set}' if term.is_regularizer else ''} {value:.2f}")
     return " · ".join(parts)
 
 

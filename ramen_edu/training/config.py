@@ -173,7 +173,7 @@ CHOICES = {"loss": ("triplet", "softmax"), "bandit_mode": ("validation", "paper"
 DEVICE = re.compile(r"cpu|cuda(:\d+)?")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     """Hyper-parameters of RAMEN encoder training (paper values unless noted).
 
@@ -311,6 +311,8 @@ class TrainConfig:
     recipe: str | None = None
     extra: dict = field(default_factory=dict)  # free-form notes carried into the run record
 
+    # frozen, so the check when a config is made is the only one it needs (the trainer trusts
+    # it); dataclasses.replace makes a changed copy, checked again
     def __post_init__(self) -> None:
         self.validate()
 

@@ -28,6 +28,7 @@ import json
 import math
 import random
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -37,13 +38,14 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from ramen_edu import precision
-from ramen_edu.bandits import LambdaBandit, LambdaHalving
+from ramen_edu.bandits import LambdaBandit, LambdaHalving, ValidationBandit
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.data.validation import validation_candidates, validation_split
 from ramen_edu.graphs import prune_edges, shuffle_edges
 from ramen_edu.losses import in_batch_loss, ramen_objective
 from ramen_edu.runinfo import atomic_write_text, environment, json_default, lock_folder, remove_stale_tmp
 from ramen_edu.sampling import BatchSampler
+from ramen_edu.terms import ANCHOR_SIDES, DOC_LABEL, Term
 from ramen_edu.training import distributed as ddp
 from ramen_edu.training.checkpoint import (CHECKPOINT_FILE, CHECKPOINT_FORMAT, RESTART_HINT, load_checkpoint,
                                            rng_state, save_checkpoint, set_rng_state)
@@ -112,6 +114,65 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
 
 
+@dataclasses.dataclass
+class _EncodedBatch:
+    """One step's embeddings (``Trainer._encode``), float32, on the training device.
+
+    doc, label: (B, D) this rank's documents and their sampled positive labels.
+    anchors:    {term: ((n_valid, D) the embeddings of the term's valid anchor slots, (B,) bool
+                which slots are valid)} for every anchor term with a λ.
+    encoded:    rows the losses use (this rank), the step log's "encoded" / world size.
+    rows:       {pool: (rows the losses use, distinct rows the encoder ran)} (``Trainer.last_rows``).
+    """
+
+    doc: torch.Tensor
+    label: torch.Tensor
+    anchors: dict[str, tuple[torch.Tensor, torch.Tensor]]
+    encoded: int
+    rows: dict[str, tuple[int, int]]
+
+
+@dataclasses.dataclass
+class _LabelScores:
+    """What the document–label loss and the in-batch P@1 both read: queries (B, D) (the
+    documents, enriched by a subclass), labels (C, D) (the global batch's), positive_mask (B, C)
+    bool (which labels are positives of each document)."""
+
+    queries: torch.Tensor
+    labels: torch.Tensor
+    positive_mask: torch.Tensor
+
+
+def anchor_pool(anchor_set: str) -> str:
+    """The key of an anchor set's texts in ``Trainer.pools`` (and ``last_rows``)."""
+    return f"anchor:{anchor_set}"
+
+
+def objective_terms(config: TrainConfig, anchor_names: list[str]) -> list[str]:
+    """The objective's terms a run trains with, as stored (``str(Term)``): "doc_label", then per
+    anchor set its "doc_anchor:<set>" and "label_anchor:<set>" unless that side is switched off
+    (``TrainConfig.doc_graph`` / ``label_graph``)."""
+    sides = [side for side, on in zip(ANCHOR_SIDES, (config.doc_graph, config.label_graph)) if on]
+    return [DOC_LABEL, *(str(Term(side, n)) for n in anchor_names for side in sides)]
+
+
+def build_bandit(config: TrainConfig, terms: list[str]):
+    """The λ tuner ``TrainConfig.bandit_mode`` names, over ``terms``: a ``LambdaHalving``
+    tournament, a ``ValidationBandit`` or a ``PaperBandit``; without tuning (``bandit=False`` or
+    the no-graph baseline) an estimator of that mode with every term fixed, whose ``values()``
+    are the initial λ (a halving config falls back to a fixed validation-mode one). The bandit's
+    state in a checkpoint names its mode, so a resume builds the same class."""
+    tunes = config.bandit and config.regularize
+    if tunes and config.bandit_mode == "halving":  # a tournament over a λ grid (Trainer.run_halving)
+        return LambdaHalving(terms, grid=config.bandit_grid, rung_epochs=config.bandit_rung_epochs,
+                             lambda_label=config.lambda_label)
+    init = {t: (config.lambda_label if t == DOC_LABEL else config.lambda_regularizer) for t in terms}
+    mode = config.bandit_mode if config.bandit_mode != "halving" else "validation"
+    return LambdaBandit(terms, init=init, lr=config.bandit_lr, sigma=config.bandit_sigma,
+                        period=config.bandit_period, mode=mode, seed=config.seed,
+                        fixed=None if tunes else terms)
+
+
 class Trainer:
     """Holds one training run; :meth:`fit` runs it (see the module docstring for a step).
 
@@ -127,7 +188,7 @@ class Trainer:
 
     def __init__(self, dataset, config: TrainConfig, *, run_dir: str | Path | None = None,
                  resume: bool = False, progress: bool = True, encoder=None) -> None:
-        config.validate()
+        # config: a TrainConfig is checked once, when it is made, and frozen (config.py)
         self.dataset, self.config = dataset, config
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.info = ddp.setup(config.device)
@@ -136,11 +197,47 @@ class Trainer:
         self.elapsed_before = 0.0  # wall time of earlier (resumed-from) sessions
         self._held = contextlib.ExitStack()  # the run folder's lock, released by close()
         self._dataset_fingerprint: dict | None = None
+        # the order below is the order of the random numbers each piece draws: keep it
         seed_everything(config.seed)
+        self._build_encoder(encoder)
+        self._build_graphs()
+        self._build_pools()
+        self._build_sampler()
+        self.terms = objective_terms(config, self.anchor_names)
+        self._build_validation()
+        self.bandit = build_bandit(config, self.terms)
+        self._build_optimizer()
 
+        # the fixed held-out slice scored after every epoch (monitoring only)
+        rng = np.random.default_rng([config.seed, 7])
+        self.eval_rows = np.sort(rng.permutation(dataset.n_test)[:config.eval_docs])
+
+        self.epoch = 0
+        self.history: list[dict] = []  # one row per epoch
+        self.log: list[dict] = []  # one row per bandit period: losses, λ, reward
+        self._period: dict = {}  # the bandit period being summed into the next row of self.log
+        # per pool: (rows the last step's losses used, distinct rows the encoder ran), set by step()
+        self.last_rows: dict[str, tuple[int, int]] = {}
+        # the run folder is first touched here, under its lock (taken last, so that a failure
+        # above never leaves it held); the stale files may otherwise be another live run's
+        if self.run_dir is not None and self.info.is_main:
+            self._held.enter_context(lock_folder(self.run_dir, what="run folder"))
+            remove_stale_tmp(self.run_dir)  # half-written files of a run that crashed here
+        if resume:
+            try:
+                self.resume_from(self._require_run_dir("resume") / CHECKPOINT_FILE)
+            except BaseException:
+                self.close()
+                raise
+
+    # ------------------------------------------------------------------------ construction
+    def _build_encoder(self, encoder) -> None:
+        """``self.encoder`` (given, or the config's), the frozen/trained layer split, and the
+        module a step calls (``self.module``: DDP-wrapped when distributed)."""
+        config = self.config
         self.encoder = encoder.to(self.info.device) if encoder is not None else build_encoder(config, self.info.device)
         self.encoder.train()
-        # partial fine-tuning: the lower layers frozen, their states computed once per text below
+        # partial fine-tuning: the lower layers frozen, their states computed once per text (_build_pools)
         self.split = LayerSplit(self.encoder, config.train_layers) if config.train_layers is not None else None
         self.parts = self.module = PartsEncoder(self.encoder, self.split)
         if self.info.enabled:
@@ -150,7 +247,11 @@ class Trainer:
                 self.parts, device_ids=[self.info.device.index] if self.info.device.type == "cuda" else None,
                 find_unused_parameters=unused)
 
-        # anchor sets that regularize (none for the no-graph baseline)
+    def _build_graphs(self) -> None:
+        """The anchor sets that regularize (none for the no-graph baseline) and their graphs:
+        ``raw_graphs`` (what every pruning starts from, scrambled for the control) and ``graphs``
+        (what the sampler samples from now)."""
+        config, dataset = self.config, self.dataset
         names = list(dataset.anchors) if config.anchor_sets is None else list(config.anchor_sets)
         try:
             anchor_sets = {n: dataset.anchor_set(n) for n in names}
@@ -161,15 +262,19 @@ class Trainer:
         if config.scramble_graph:  # the control: shuffled edges, the same degrees (graphs.shuffle_edges);
             # the raw graphs are what every pruning starts from, so pruning prunes the scrambled ones
             self.raw_graphs = {n: tuple(shuffle_edges(g, scramble_seed(config.seed, n, side))
-                                        for side, g in zip(("doc_anchor", "label_anchor"), graphs))
+                                        for side, g in zip(ANCHOR_SIDES, graphs))
                                for n, graphs in self.raw_graphs.items()}
         self.graphs = dict(self.raw_graphs)
 
+    def _build_pools(self) -> None:
+        """The token pools a step encodes from ("doc", "label", "anchor:<set>") and, with partial
+        fine-tuning, their frozen layers' output (``self.states``, computed once per run)."""
+        config, dataset = self.config, self.dataset
         tok, length = self.encoder.tokenizer, config.max_length
         self.pools = {"doc": TokenPool(dataset.train_texts, tok, length),
                       "label": TokenPool(dataset.label_texts, tok, length)}
         for n in self.anchor_names:
-            self.pools[f"anchor:{n}"] = TokenPool(dataset.anchors[n].texts, tok, length)
+            self.pools[anchor_pool(n)] = TokenPool(dataset.anchors[n].texts, tok, length)
         self.states: dict[str, HiddenCache] = {}  # pool -> the frozen layers' output (train_layers)
         if self.split is not None:
             t0 = time.time()
@@ -178,31 +283,29 @@ class Trainer:
                                                device=self.info.device)
             self.states_s = round(time.time() - t0, 3)  # once per run, in the run record
 
-        # the validation slice: held out of training for every method alike (TrainConfig.val_fraction)
-        self.val_rows, train_y = validation_split(dataset.train_y, config.val_fraction, config.seed)
+    def _build_sampler(self) -> None:
+        """The validation slice (held out of training for every method alike,
+        ``TrainConfig.val_fraction``) and the batch sampler over the other documents."""
+        config = self.config
+        self.val_rows, train_y = validation_split(self.dataset.train_y, config.val_fraction, config.seed)
         self.sampler = BatchSampler(train_y, self.graphs, config.batch_size,
                                     strategy=config.batching, seed=config.seed,
                                     cluster_refresh=config.cluster_refresh,
                                     cluster_doubling=config.cluster_doubling,
                                     rank=self.info.rank, world_size=self.info.world_size)
-        sides = [s for s, on in (("doc_anchor", config.doc_graph), ("label_anchor", config.label_graph)) if on]
-        self.terms = ["doc_label", *(f"{side}:{n}" for n in self.anchor_names for side in sides)]
-        init = {t: (config.lambda_label if t == "doc_label" else config.lambda_regularizer) for t in self.terms}
-        self._val_labels = validation_candidates(dataset.train_y, self.val_rows, config.bandit_val_labels,
-                                                 config.seed)
-        # (V, C) bool: which candidates are labels of each validation document (fixed for the run)
-        self._val_positive = torch.from_numpy(
-            dataset.train_y[self.val_rows][:, self._val_labels].toarray() > 0).to(self.info.device)
-        tunes = config.bandit and config.regularize
-        if tunes and config.bandit_mode == "halving":  # a tournament over a λ grid (run_halving)
-            self.bandit = LambdaHalving(self.terms, grid=config.bandit_grid,
-                                        rung_epochs=config.bandit_rung_epochs, lambda_label=config.lambda_label)
-        else:  # an online estimator, or fixed λ (every term fixed: values() is the initial λ)
-            mode = config.bandit_mode if config.bandit_mode in ("validation", "paper") else "validation"
-            self.bandit = LambdaBandit(self.terms, init=init, lr=config.bandit_lr, sigma=config.bandit_sigma,
-                                       period=config.bandit_period, mode=mode, seed=config.seed,
-                                       fixed=None if tunes else self.terms)
 
+    def _build_validation(self) -> None:
+        """What the validation reward scores the slice against: the candidate labels and, (V, C)
+        bool, which of them are labels of each validation document (fixed for the run)."""
+        config, train_y = self.config, self.dataset.train_y
+        self._val_labels = validation_candidates(train_y, self.val_rows, config.bandit_val_labels, config.seed)
+        self._val_positive = torch.from_numpy(
+            train_y[self.val_rows][:, self._val_labels].toarray() > 0).to(self.info.device)
+
+    def _build_optimizer(self) -> None:
+        """The head a subclass trains with the encoder (:meth:`build_head`), AdamW over every
+        trained parameter, the LR schedule and the mixed-precision pieces."""
+        config = self.config
         # a subclass may add a trained module on top of the encoder (the two-stage GCN baseline's
         # aggregation, ramen_edu.baselines); RAMEN itself has none
         self.head = self.build_head()
@@ -215,28 +318,6 @@ class Trainer:
         # (Colab's T4), float32 with no autocast on the CPU (ramen_edu.precision)
         self.autocast = precision.autocast(self.info.device, config.bf16)
         self.scaler = precision.grad_scaler(self.info.device, config.bf16)
-
-        # the fixed held-out slice scored after every epoch (monitoring only)
-        rng = np.random.default_rng([config.seed, 7])
-        self.eval_rows = np.sort(rng.permutation(dataset.n_test)[:config.eval_docs])
-
-        self.epoch = 0
-        self.history: list[dict] = []  # one row per epoch
-        self.log: list[dict] = []  # one row per bandit period: losses, λ, reward
-        self._period: dict = {}
-        self.last_prune: dict = {}  # anchor set -> (doc PruneRecord, label PruneRecord)
-        self._doc_emb_cache: np.ndarray | None = None  # pruning's document embeddings, reused to cluster
-        # the run folder is first touched here, under its lock (taken last, so that a failure
-        # above never leaves it held); the stale files may otherwise be another live run's
-        if self.run_dir is not None and self.info.is_main:
-            self._held.enter_context(lock_folder(self.run_dir, what="run folder"))
-            remove_stale_tmp(self.run_dir)  # half-written files of a run that crashed here
-        if resume:
-            try:
-                self.resume_from(self._require_run_dir("resume") / CHECKPOINT_FILE)
-            except BaseException:
-                self.close()
-                raise
 
     def close(self) -> None:
         """Release the run folder's lock (idempotent; ``with Trainer(...) as t:`` calls it)."""
@@ -260,6 +341,30 @@ class Trainer:
             raise ValueError(f"{why} needs a run_dir (the folder that holds checkpoint.pt)")
         return self.run_dir
 
+    def _step_state(self) -> dict:
+        """What an optimisation step changes: the encoder, the head, the optimizer, the LR
+        schedule, the gradient scaler and every random generator (dropout masks). A part of
+        :meth:`state_dict`; alone, what a bandit pair rolls back between its branches."""
+        return {
+            "encoder": self.encoder.state_dict(),
+            **({"head": self.head.state_dict()} if self.head is not None else {}),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            **({"grad_scaler": self.scaler.state_dict()} if self.scaler is not None else {}),
+            "rng": rng_state(),
+        }
+
+    def _load_step_state(self, state: dict) -> None:
+        """Restore what :meth:`_step_state` holds (from it, or from a whole :meth:`state_dict`)."""
+        self.encoder.load_state_dict(state["encoder"])
+        if self.head is not None:
+            self.head.load_state_dict(state["head"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None:
+            self.scaler.load_state_dict(state["grad_scaler"])
+        set_rng_state(state["rng"])
+
     def state_dict(self) -> dict:
         """Everything the next epoch depends on (see ``checkpoint.py``)."""
         return {
@@ -267,15 +372,10 @@ class Trainer:
             "epoch": self.epoch,
             "config": self.config.to_dict(),
             "dataset": self.dataset_fingerprint(),
-            "encoder": self.encoder.state_dict(),
-            **({"head": self.head.state_dict()} if self.head is not None else {}),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            **({"grad_scaler": self.scaler.state_dict()} if self.scaler is not None else {}),
+            **self._step_state(),
             "bandit": self.bandit.state_dict(),
             "sampler": self.sampler.state_dict(),
             "graphs": {n: list(g) for n, g in self.graphs.items()},
-            "rng": rng_state(),
             "history": self.history,
             "log": self.log,
             "period": self._period,
@@ -317,18 +417,11 @@ class Trainer:
             raise ValueError(f"cannot resume: the checkpoint was trained with a different config "
                              f"({', '.join(f'{k}: {saved.get(k)!r} → {now.get(k)!r}' for k in diff)}); "
                              "resume with the saved config or start a new run_dir")
-        self.encoder.load_state_dict(state["encoder"])
-        if self.head is not None:
-            self.head.load_state_dict(state["head"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        if self.scaler is not None:
-            self.scaler.load_state_dict(state["grad_scaler"])
+        self._load_step_state(state)
         self.bandit.load_state_dict(state["bandit"])
         self.graphs = {n: tuple(g) for n, g in state["graphs"].items()}
         self.sampler.update_graphs(self.graphs)
         self.sampler.load_state_dict(state["sampler"])
-        set_rng_state(state["rng"])
         self.epoch = int(state["epoch"])
         self.history, self.log = list(state["history"]), list(state["log"])
         self._period = dict(state["period"])
@@ -369,54 +462,64 @@ class Trainer:
         return ddp.gather_array(emb, self.info)
 
     # ------------------------------------------------------------------------ pruning
-    def prune(self) -> dict:
+    def prune(self) -> tuple[dict, np.ndarray]:
         """Prune every anchor graph from its UNPRUNED version with the current encoder (App. B).
 
-        Keeps an edge when cos(node, anchor) > threshold. Returns per-set statistics and keeps
-        the PruneRecords in ``self.last_prune`` (for the book's pruned-edge views).
+        Keeps an edge when cos(node, anchor) > threshold. Returns (per-set statistics {set:
+        {"doc_edges", "doc_cut", "label_edges", "label_cut"}}, the training documents'
+        embeddings (N_train, D) float32 it used — the sampler may re-cluster on the same ones).
         """
         ds, thr = self.dataset, self.config.prune_threshold
         doc_emb = self.embed_pool(ds.train_texts, "prune: documents", "doc")
         label_emb = self.embed_pool(ds.label_texts, "prune: labels", "label")
         stats = {}
         for n in self.anchor_names:
-            anchor_emb = self.embed_pool(ds.anchors[n].texts, f"prune: {n}", f"anchor:{n}")
+            anchor_emb = self.embed_pool(ds.anchors[n].texts, f"prune: {n}", anchor_pool(n))
             raw_doc, raw_label = self.raw_graphs[n]
             kept_doc, rec_doc = prune_edges(raw_doc, doc_emb, anchor_emb, threshold=thr)
             kept_label, rec_label = prune_edges(raw_label, label_emb, anchor_emb, threshold=thr)
             self.graphs[n] = (kept_doc, kept_label)
-            self.last_prune[n] = (rec_doc, rec_label)
             stats[n] = {"doc_edges": rec_doc.n_edges, "doc_cut": rec_doc.n_cut,
                         "label_edges": rec_label.n_edges, "label_cut": rec_label.n_cut}
         self.sampler.update_graphs(self.graphs)
-        self._doc_emb_cache = doc_emb  # the sampler may re-cluster on the same embeddings
-        return stats
+        return stats, doc_emb
 
     # ------------------------------------------------------------------------ one step
     def step(self, batch, lambdas: dict[str, float] | None = None) -> dict:
         """One optimisation step on this rank's shard of a global batch, with ``lambdas`` (default:
-        the bandit's current λ). Returns floats for the logs."""
-        cfg, info = self.config, self.info
-        world = info.world_size
+        the bandit's current λ): encode, the losses, backward and update. Returns floats for the
+        logs ("objective", "batch_P@1", "grad_norm", "encoded", one per loss term, one "λ[term]"
+        per λ) and sets ``last_rows``."""
         lambdas = self.bandit.values() if lambdas is None else lambdas
-        doc_ids = torch.from_numpy(batch.doc_ids)
-        label_ids = torch.from_numpy(batch.label_ids)
-        # one encoder part per pool: documents, labels, and per anchor set its document-side and
-        # label-side anchors together; each part holds each distinct row once (unique_rows) and
-        # the rows every term reads are indexed back out of it
-        pools, groups = ["doc", "label"], [[doc_ids], [label_ids]]
-        anchor_parts = []  # (term, valid rows) in the order of parts[2:]
+        encoded = self._encode(batch, lambdas)
+        self.last_rows = encoded.rows
+        # what the documents are scored with against labels: the encoder's embedding (RAMEN), or
+        # a subclass's enriched one; the anchor regularizers always see the encoder's own
+        query_emb = self.enrich(encoded.doc, batch.doc_ids)
+        scores = _LabelScores(query_emb, ddp.gather_rows(encoded.label, self.info),
+                              torch.from_numpy(batch.label_positive_mask).to(query_emb.device))
+        losses = self._losses(batch, encoded, scores, lambdas)
+        objective = ramen_objective(losses, lambdas)
+        grad_norm = self._optimise(objective)
+        return self._step_log(batch, encoded, scores, objective, losses, grad_norm, lambdas)
+
+    def _encode(self, batch, lambdas: Mapping[str, float]) -> _EncodedBatch:
+        """The step's one encoder pass. One part per pool: documents, labels, and per anchor set
+        its document-side and label-side anchors together; each part holds each distinct row once
+        (``unique_rows``), sorted by length and encoded in buckets that pad only to their own
+        longest (``length_sorted``), and the rows every term reads are indexed back out of it. A
+        side without a λ (switched off) has no loss term: nothing of it is encoded."""
+        pools, groups = ["doc", "label"], [[torch.from_numpy(batch.doc_ids)], [torch.from_numpy(batch.label_ids)]]
+        anchor_terms = []  # (term, (B,) valid rows) in the order of the groups after the first two
         for n in self.anchor_names:
-            pools.append(f"anchor:{n}")
+            pools.append(anchor_pool(n))
             groups.append([])
-            for side, ids, valid in (("doc_anchor", batch.doc_anchor_ids[n], batch.doc_anchor_valid[n]),
-                                     ("label_anchor", batch.label_anchor_ids[n], batch.label_anchor_valid[n])):
-                term = f"{side}:{n}"
-                # a side without a λ (switched off) has no loss term: nothing of it to encode
+            for side in ANCHOR_SIDES:
+                ids, valid = getattr(batch, f"{side}_ids")[n], getattr(batch, f"{side}_valid")[n]
+                term = str(Term(side, n))
                 groups[-1].append(torch.from_numpy(ids[valid] if term in lambdas else ids[:0]))
-                anchor_parts.append((term, torch.from_numpy(valid)))
+                anchor_terms.append((term, torch.from_numpy(valid)))
         plans = [unique_rows(g) for g in groups]  # per part: (distinct rows, per group its index)
-        # each part's rows sorted by length and encoded in buckets that pad only to their own longest
         plans = [length_sorted(unique, inverses, self.pools[pool].lengths, BUCKET_ROWS)
                  for pool, (unique, inverses) in zip(pools, plans)]
         parts_in = [self._part_input(pool, rows) for pool, (_, _, buckets) in zip(pools, plans) for rows in buckets]
@@ -426,58 +529,67 @@ class Trainer:
         per_part = torch.split(emb, [len(unique) for unique, _, _ in plans])
         parts = [part[inverse.to(part.device)] for part, (_, inverses, _) in zip(per_part, plans)
                  for inverse in inverses]
-        counts = [len(p) for p in parts]  # rows the losses use (the step's "encoded")
-        # rows the losses use vs rows the encoder ran, per part (benchmarks/bench_training.py)
-        self.last_rows = {name: (sum(len(g) for g in grp), len(unique)) for name, grp, (unique, _, _)
-                          in zip(["doc", "label", *(f"anchor:{n}" for n in self.anchor_names)], groups, plans)}
-        doc_emb, label_emb = parts[0], parts[1]
-        # what the documents are scored with against labels: the encoder's embedding (RAMEN), or
-        # a subclass's enriched one; the anchor regularizers always see the encoder's own
-        query_emb = self.enrich(doc_emb, batch.doc_ids)
-        device = emb.device
+        return _EncodedBatch(
+            doc=parts[0], label=parts[1],
+            anchors={term: (anchors, valid) for (term, valid), anchors in zip(anchor_terms, parts[2:])
+                     if term in lambdas},
+            encoded=sum(len(p) for p in parts),
+            # rows the losses use vs rows the encoder ran, per pool (benchmarks/bench_training.py)
+            rows={pool: (sum(len(g) for g in grp), len(unique))
+                  for pool, grp, (unique, _, _) in zip(pools, groups, plans)})
 
+    def _losses(self, batch, encoded: _EncodedBatch, scores: _LabelScores,
+                lambdas: Mapping[str, float]) -> dict[str, torch.Tensor]:
+        """{term: scalar loss}: L(θ), documents against every label of the global batch, then
+        per anchor term R_x^t or R_z^t against the global batch's anchors of that side. Each is
+        summed over this rank's rows and divided by the global batch's valid rows
+        (``Batch.row_normaliser``), so DDP's gradient mean equals one process's."""
+        cfg, info = self.config, self.info
+        world, device = info.world_size, scores.queries.device
         positive = torch.from_numpy(batch.positive_columns()).to(device)
-        losses = {}
-        # L(θ): documents against every label of the global batch
-        labels_all = ddp.gather_rows(label_emb, info)
-        label_mask = torch.from_numpy(batch.label_positive_mask).to(device)
         form = dict(form=cfg.loss, margin=cfg.margin, scale=cfg.scale, hard_k=cfg.hard_k)
-        losses["doc_label"] = in_batch_loss(
-            query_emb, labels_all, positive, label_mask, **form, reduction="sum",
-        ) * world / batch.row_normaliser("doc_label")
-        for (term, valid), anchors in zip(anchor_parts, parts[2:]):
-            if term not in lambdas:  # a side switched off (TrainConfig.doc_graph / label_graph)
-                continue
-            side, _, n = term.partition(":")
+        losses = {DOC_LABEL: in_batch_loss(
+            scores.queries, scores.labels, positive, scores.positive_mask, **form, reduction="sum",
+        ) * world / batch.row_normaliser(DOC_LABEL)}
+        for name, (anchors, valid) in encoded.anchors.items():
+            term = Term.parse(name)
             # empty slots (no anchor) become zero vectors; the sampler's mask keeps them out of negatives
             slots = anchors.new_zeros((len(valid), anchors.shape[1]))
             slots[valid.to(device)] = anchors
             candidates = ddp.gather_rows(slots, info)
-            queries = doc_emb if side == "doc_anchor" else label_emb
-            m = getattr(batch, f"{side}_mask")[n]
-            losses[term] = in_batch_loss(
-                queries, candidates, positive, torch.from_numpy(m).to(device), **form,
+            queries = encoded.doc if term.side == "doc_anchor" else encoded.label
+            mask = getattr(batch, f"{term.side}_mask")[term.anchor_set]
+            losses[name] = in_batch_loss(
+                queries, candidates, positive, torch.from_numpy(mask).to(device), **form,
                 reduction="sum", row_valid=valid.to(device),
             ) * world / batch.row_normaliser(term)
-        objective = ramen_objective(losses, lambdas)
+        return losses
 
+    def _optimise(self, objective: torch.Tensor) -> torch.Tensor:
+        """Backward, gradient clipping, the optimizer and LR schedule steps; returns the gradient
+        norm before clipping."""
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is None:
             objective.backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(self.trained_parameters, cfg.grad_clip)
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.trained_parameters, self.config.grad_clip)
             self.optimizer.step()
         else:  # fp16: scale the loss so small gradients survive, unscale before clipping
             self.scaler.scale(objective).backward()
             self.scaler.unscale_(self.optimizer)
-            grad_norm = torch.nn.utils.clip_grad_norm_(self.trained_parameters, cfg.grad_clip)
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.trained_parameters, self.config.grad_clip)
             self.scaler.step(self.optimizer)  # skipped when a gradient is inf/nan (scale too high)
             self.scaler.update()
         self.scheduler.step()
+        return grad_norm
 
+    def _step_log(self, batch, encoded: _EncodedBatch, scores: _LabelScores, objective: torch.Tensor,
+                  losses: dict[str, torch.Tensor], grad_norm: torch.Tensor, lambdas: Mapping[str, float]) -> dict:
+        """The step's log row, averaged over the ranks, and the bandit's per-step hook."""
+        info, world = self.info, self.info.world_size
         with torch.no_grad():
             # in-batch P@1 of the document–label scores (is the top label a positive?)
-            top = (query_emb @ labels_all.T).argmax(dim=1)
-            hits = label_mask.gather(1, top[:, None]).float().sum()
+            top = (scores.queries @ scores.labels.T).argmax(dim=1)
+            hits = scores.positive_mask.gather(1, top[:, None]).float().sum()
             values = torch.stack([objective.detach(), hits, *(v.detach() for v in losses.values())])
             if info.enabled:
                 torch.distributed.all_reduce(values)
@@ -487,7 +599,7 @@ class Trainer:
         batch_p1 = hits_v / len(batch.global_batch())  # logged only: it trends up, it tunes nothing
         self.bandit.observe(objective_v)
         return {"objective": objective_v, "batch_P@1": batch_p1, "grad_norm": float(grad_norm),
-                "encoded": int(sum(counts)) * world, **dict(zip(losses, term_v)),
+                "encoded": int(encoded.encoded) * world, **dict(zip(losses, term_v)),
                 **{f"λ[{t}]": float(v) for t, v in lambdas.items()}}
 
     def _part_input(self, pool: str, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -573,25 +685,23 @@ class Trainer:
         epoch, t0 = self.epoch, time.time()
         plan = epoch_plan(self.config, epoch)
         row: dict = {"epoch": epoch}
-        self._doc_emb_cache = None
+        doc_emb = None  # the training documents' embeddings, when pruning computed them
         if not self.continues_saved_epoch():
             self.start_epoch()
         if plan.prune and self.anchor_names and not self.continues_saved_epoch():
-            row["prune"] = self.prune()
+            row["prune"], doc_emb = self.prune()
         if self.sampler.needs_embeddings(epoch):
-            emb = self._doc_emb_cache
-            if emb is None:
-                emb = self.embed_pool(self.dataset.train_texts, "cluster: documents", "doc")
-            self.sampler.set_epoch(epoch, emb)
+            if doc_emb is None:
+                doc_emb = self.embed_pool(self.dataset.train_texts, "cluster: documents", "doc")
+            self.sampler.set_epoch(epoch, doc_emb)
         else:
             self.sampler.set_epoch(epoch, None)
-        self._doc_emb_cache = None
 
         sums: dict[str, float] = {}
         steps, encoded, probe_steps = 0, 0, 0
         bar = tqdm(self.sampler, total=self.steps_per_epoch - self.sampler.position,
                    desc=f"epoch {epoch + 1}/{self.config.epochs}", disable=not self.progress, leave=False)
-        pairs = self.config.bandit_mode == "validation" and bool(self.bandit.tuned)
+        pairs = isinstance(self.bandit, ValidationBandit) and bool(self.bandit.tuned)
         pending: list = []  # batches waiting for a full bandit pair
 
         def record(out: dict) -> None:
@@ -641,21 +751,11 @@ class Trainer:
         them again with λ̃₂, read the reward, report both. Training continues from branch 2.
         Returns (texts encoded by the discarded branch 1, branch 2's step logs)."""
         first, second = self.bandit.pair()
-        snapshot = copy.deepcopy({"encoder": self.encoder.state_dict(), "optimizer": self.optimizer.state_dict(),
-                                  "scheduler": self.scheduler.state_dict(), "rng": rng_state(),
-                                  "scaler": self.scaler.state_dict() if self.scaler is not None else None,
-                                  "head": self.head.state_dict() if self.head is not None else None})
+        snapshot = self._snapshot(steps_only=True)
         outs = [self.step(b, first) for b in batches]
         reward_first = self.validation_reward()
         discarded = sum(o["encoded"] for o in outs)
-        self.encoder.load_state_dict(snapshot["encoder"])
-        if self.head is not None:
-            self.head.load_state_dict(snapshot["head"])
-        self.optimizer.load_state_dict(snapshot["optimizer"])
-        self.scheduler.load_state_dict(snapshot["scheduler"])
-        if self.scaler is not None:
-            self.scaler.load_state_dict(snapshot["scaler"])
-        set_rng_state(snapshot["rng"])
+        self._restore(snapshot)
         outs = [self.step(b, second) for b in batches]
         reward_second = self.validation_reward()
         self.bandit.report(reward_first, reward_second)
@@ -663,13 +763,23 @@ class Trainer:
             out["val_margin"] = reward_second
         return discarded, outs
 
-    def _snapshot(self) -> dict:
-        """A deep copy of :meth:`state_dict`: the state a halving arm starts from or stops at."""
-        return copy.deepcopy(self.state_dict())
+    def _snapshot(self, *, steps_only: bool = False) -> dict:
+        """A deep copy of the state to come back to with :meth:`_restore`: the whole
+        :meth:`state_dict` (where a halving arm starts or stops), or with ``steps_only`` its
+        :meth:`_step_state` (a bandit pair's start: its branches train on batches already drawn,
+        so the sampler, graphs and logs are not theirs to roll back)."""
+        return copy.deepcopy(self._step_state() if steps_only else self.state_dict())
 
     def _restore(self, state: dict) -> None:
-        """Load a :meth:`_snapshot` but keep what must not go back in time: the tournament's own
-        record (the bandit) and the wall clock (arms that were tried still cost their time)."""
+        """Load a :meth:`_snapshot`. A whole one keeps what must not go back in time: the
+        tournament's own record (the bandit) and the wall clock (arms that were tried still
+        cost their time)."""
+        # the optimizer adopts the tensors it loads (Adam's moments, its step count) and updates
+        # them in place: from a copy, the snapshot stays as taken, to be restored again
+        state = {**state, "optimizer": copy.deepcopy(state["optimizer"])}
+        if "format" not in state:  # a steps_only snapshot (state_dict always names its format)
+            self._load_step_state(state)
+            return
         elapsed = self.elapsed_before + time.time() - self.started
         self.load_state_dict({**state, "bandit": self.bandit.state_dict(), "elapsed_s": elapsed})
         self.started = time.time()
