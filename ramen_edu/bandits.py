@@ -367,6 +367,7 @@ class LambdaHalving:
     P@1, then the mean top-1 margin) go to the smaller λ: the less regularized arm is the safer
     default. ``history``: one dict per (rung, arm) with its λ, epochs and reward, then the winner.
     The estimator interface the trainer calls every step (``observe``) is a no-op here.
+    Taught in: book/04_training.ipynb
     """
 
     mode = "halving"
