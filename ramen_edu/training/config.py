@@ -362,7 +362,9 @@ class TrainConfig:
           MiniLM runs at ~78 encodings/s on a 2-core CPU (benchmarks/bench_training.py), minutes
           per epoch; lr 2e-3 suits a from-scratch encoder. λ_x = λ_z = 0.1, the paper's starting
           value, held *fixed* (``bandit=False``): on this benchmark the bandit lost to fixed λ by
-          5.9 P@1 over 3 seeds (book/04's ablation, "With Bandit"); of the fixed-λ grid
+          5.9 P@1 over 3 seeds (book/04's ablation, "With Bandit"); successive halving over
+          0.01–0.3 ("Halving bandit") came within 0.43 P@1 of the best fixed λ at 1.5× the
+          epochs, on a grid whose λ's all score alike, so fixed λ stays; of the fixed-λ grid
           0.03 / 0.1 / 0.3, 0.3 scored lowest on the validation slice and 0.03 and 0.1 tied, so
           0.1 stays (book/results/ablation-wiki-seealso-cpu). cpu: 10 epochs of batch 64, pruning
           at epochs 3, 6, 9; gpu: MiniLM fine-tuned at the paper's lr 2e-4, batch 256, 20 epochs.
