@@ -28,7 +28,7 @@ failure is recorded in the JSON and the next part runs):
 * **settling** (what is left) — the Wikipedia see-also benchmark, MiniLM fine-tuned with the book
   recipe at its ``gpu`` sizes (``TrainConfig.from_recipe("book", "gpu")``: lr 2e-4, batch 256,
   20 epochs, fixed λ): arms "No graph", "RAMEN" and "category only", seeds 0, 1, 2, trained by
-  ``ramen_edu.training.ablate.run_ablation`` (the layout is ``ramen-edu ablate``'s). When the
+  ``ramen_edu.experiments.ablate.run_ablation`` (the layout is ``ramen-edu ablate``'s). When the
   budget runs short, whole seeds are cut before any arm is.
 
 Precision by capability (``ramen_edu.precision``): bf16 autocast where the GPU has bf16, fp16 with
@@ -637,7 +637,7 @@ def part_settling(ctx: dict, deadline: Deadline, out: dict) -> dict:
     first call's times."""
     from ramen_edu.data.catalog import load_dataset
     from ramen_edu.retrieval import SEARCH_BACKEND
-    from ramen_edu.training.ablate import ablation_rows, run_ablation
+    from ramen_edu.experiments.ablate import ablation_rows, run_ablation
     from ramen_edu.training.config import TrainConfig
 
     sizes, manifest = ctx["sizes"], ctx["manifest"]

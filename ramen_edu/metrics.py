@@ -701,7 +701,7 @@ def per_document_metrics(pred, true, *, train_y=None, label_frequency=None,
     for every method scored on it and differences of these vectors average to the difference of
     the dataset-normalised PSP (a single value may exceed 1). With empty="skip" documents
     without labels hold NaN and the mean is over the others (``v[~np.isnan(v)].mean()``).
-     (seeded comparisons: ``ramen_edu.comparison``)
+     (seeded comparisons: ``ramen_edu.experiments.comparison``)
     """
     s, ks = _score_checked(pred, true, train_y, label_frequency, n_train, a, b, ks, filter, empty, normalize)
     return _collect_docs(s, ks, empty, normalize)

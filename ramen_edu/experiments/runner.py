@@ -1,5 +1,5 @@
-"""The rows × seeds experiment runner that ``ramen-edu ablate`` (:mod:`ramen_edu.training.ablate`) and
-``ramen-edu baselines`` (:mod:`ramen_edu.baselines.compare`) share: run folders, the one
+"""The rows × seeds experiment runner that ``ramen-edu ablate`` (:mod:`ramen_edu.experiments.ablate`) and
+``ramen-edu baselines`` (:mod:`ramen_edu.experiments.baselines`) share: run folders, the one
 "finished" rule, scratch folders, the summary writers and the progress switch.
 
 An experiment is a list of jobs, each one seed of one row (or of a few rows one training serves,

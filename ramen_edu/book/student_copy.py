@@ -459,7 +459,7 @@ def make_student_copies(book_dir: Path | None, out_dir: Path, chapter_names: lis
 
 def _repository_url() -> str:
     """The repository the book names (``_config.yml``, as the Colab cell does)."""
-    from ramen_edu.colab import repository
+    from ramen_edu.book.colab import repository
 
     try:
         return repository()[0]

@@ -1,7 +1,7 @@
 """The book's run-time page, built from the run records: how long each chapter and each stored
 experiment took, on what, at which commit.
 
-    python -m ramen_edu.runtimes --write        # rewrites book/runtimes.md
+    python -m ramen_edu.book.runtimes --write        # rewrites book/runtimes.md
 
 Chapters: the last cell of every chapter prints its run record (``ramen_edu.run_record``:
 "chapter … · commit … · profile … · device … · wall time … s · torch …"); this module reads that
@@ -96,7 +96,7 @@ def runtime_page(root: Path | None = None) -> str:
     root = Path(root) if root is not None else project_root()
     chapters = chapter_records(root / "book")
     lines = ["# Run times", "",
-             "Made by `python -m ramen_edu.runtimes --write` from the run records the book commits: the last",
+             "Made by `python -m ramen_edu.book.runtimes --write` from the run records the book commits: the last",
              "output of every chapter and the summaries under `book/results/`. A chapter's time is one run",
              "top to bottom at the profile it names; `smoke` (what CI runs) takes seconds to a minute a chapter.",
              "", "## Chapters", "",
@@ -119,7 +119,7 @@ def runtime_page(root: Path | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ramen_edu.runtimes", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m ramen_edu.book.runtimes", description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="rewrite book/runtimes.md (default: print it)")
     ap.add_argument("--readme", action="store_true",
                     help="rewrite the README's measured-results rows from book/results")
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 # ------------------------------------------------------------------------------------------
 # the README's measured rows for the stored experiments
 # ------------------------------------------------------------------------------------------
-README_BEGIN = "<!-- measured-results:begin (python -m ramen_edu.runtimes --readme) -->"
+README_BEGIN = "<!-- measured-results:begin (python -m ramen_edu.book.runtimes --readme) -->"
 README_END = "<!-- measured-results:end -->"
 _LABELS = {
     "ablation-wiki-seealso-cpu": "the paper's ablation (Table 5), Wikipedia, tiny BERT from scratch, 3 seeds a row",
@@ -162,7 +162,7 @@ def _pm(metric: dict) -> str:
 
 
 def _delta(metric: dict) -> str:
-    from ramen_edu.comparison import with_intervals  # summaries of any age
+    from ramen_edu.experiments.comparison import with_intervals  # summaries of any age
 
     metric = with_intervals(metric)
     d, s = metric["delta"], metric.get("seed_delta")

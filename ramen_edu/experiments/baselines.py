@@ -13,7 +13,7 @@ Rows (every one on the config's recipe, same data, batches, budget and evaluatio
     GCN (oracle linker)    the same trained GCN, linked at test time by the documents' true anchors
 
 The two GCN rows come from the same training run per seed (only the first stage differs). The
-first two rows are made by ``ramen_edu.training.ablate.reference_model``, as in the ablation.
+first two rows are made by ``ramen_edu.experiments.ablate.reference_model``, as in the ablation.
 Each (row, seed) keeps, next to ``ramen-edu ablate``'s run.json and per_doc.npz:
 
     per_doc_zero_shot.npz  per-document P@k/nDCG@k/PSP@k of the zero-shot task (Table 12)
@@ -47,7 +47,7 @@ import numpy as np
 from ramen_edu.baselines.analysis import (FN_KS, find_tail_cases, fn_by_quantile, gain_reachability, graph_reachable,
                                           true_label_ranks, zero_shot_labels, zero_shot_scores)
 from ramen_edu.baselines.augmented_truth import augmented_dataset
-from ramen_edu.comparison import compare_methods, format_comparison
+from ramen_edu.experiments.comparison import compare_methods, format_comparison
 from ramen_edu.settings import PROFILES, project_root
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.evaluation import score_split
@@ -56,7 +56,7 @@ from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, 
                                          hf_progress_bars, load_per_doc, match_rows, only_methods, prepare_scratch,
                                          read_record, run_dir, run_jobs, save_per_doc, write_json, write_markdown)
 from ramen_edu.runinfo import atomic_write_bytes, environment
-from ramen_edu.training.ablate import (REFERENCE_ROWS, expected_config, record_defaults, reference_model,
+from ramen_edu.experiments.ablate import (REFERENCE_ROWS, expected_config, record_defaults, reference_model,
                                        require_extras, shared_untrained)
 from ramen_edu.training.cli import resolve_config
 
