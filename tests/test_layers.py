@@ -30,6 +30,8 @@ RULES = {
     **{low: UPPER + ("ramen_edu.evaluation",) for low in LOWER},
     "ramen_edu.graphs": UPPER + ("ramen_edu.evaluation", "ramen_edu.data"),
     "ramen_edu.evaluation": UPPER,
+    # the one text/markdown table writer: pure Python, so any layer (metrics, data) may use it
+    "ramen_edu.tables": ("ramen_edu",),
     # the models never know the experiments that train them, nor the book's tooling
     "ramen_edu.training": ("ramen_edu.baselines", "ramen_edu.experiments", "ramen_edu.book", "ramen_edu.viz"),
     "ramen_edu.baselines": ("ramen_edu.experiments", "ramen_edu.book", "ramen_edu.viz"),
