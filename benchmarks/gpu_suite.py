@@ -28,7 +28,7 @@ failure is recorded in the JSON and the next part runs):
 * **settling** (what is left) — the Wikipedia see-also benchmark, MiniLM fine-tuned with the book
   recipe at its ``gpu`` sizes (``TrainConfig.from_recipe("book", "gpu")``: lr 2e-4, batch 256,
   20 epochs, fixed λ): arms "No graph", "RAMEN" and "category only", seeds 0, 1, 2, trained by
-  ``ramen_edu.training.ablate.run_ablation`` (the layout is ``ramen-edu ablate``'s). When the
+  ``ramen_edu.experiments.ablate.run_ablation`` (the layout is ``ramen-edu ablate``'s). When the
   budget runs short, whole seeds are cut before any arm is.
 
 Precision by capability (``ramen_edu.precision``): bf16 autocast where the GPU has bf16, fp16 with
@@ -637,7 +637,7 @@ def part_settling(ctx: dict, deadline: Deadline, out: dict) -> dict:
     first call's times."""
     from ramen_edu.data.catalog import load_dataset
     from ramen_edu.retrieval import SEARCH_BACKEND
-    from ramen_edu.training.ablate import ablation_rows, run_ablation
+    from ramen_edu.experiments.ablate import ablation_rows, run_ablation
     from ramen_edu.training.config import TrainConfig
 
     sizes, manifest = ctx["sizes"], ctx["manifest"]
@@ -1001,6 +1001,15 @@ def read_bundle_record() -> dict:
     return json.loads(BUNDLE_RECORD.read_text(encoding="utf-8"))
 
 
+def suite_facts(record: dict) -> dict:
+    """The suite's figures that RESULTS.md quotes (benchmarks/results_md.py): its limits and file
+    names, the device plan for the bundle ``record``, and the largest budget that fits one call."""
+    est = call_estimate(DEVICE_SIZES["budget_s"], record["fit"]["total_bytes"], record["setup_s"])
+    return {"planes_suffix": PLANES_SUFFIX, "dataset_tar": DATASET_TAR, "headroom": HEADROOM,
+            "tree_limit": TREE_LIMIT, "call_limit_s": CALL_LIMIT_S, "plan_text": plan_text(DEVICE_SIZES, record),
+            "max_budget_s": est["max_budget_s"]}
+
+
 def call_estimate(budget_s: float, travel_bytes: int, setup_measured_s: float) -> dict:
     """Seconds of one device call, end to end: the machine's start, the transfer, Python + CUDA,
     the bundle's check and unpacking (measured here: ``setup_measured_s``), the parts' shared
@@ -1338,7 +1347,8 @@ def _suite_command(args) -> int:
     if args.write_results:
         from results_md import write_results  # benchmarks/results_md.py
 
-        path = write_results(Path(args.write_results), result, read_bundle_record(),
+        record = read_bundle_record()
+        path = write_results(Path(args.write_results), result, record, suite_facts(record),
                              wall_s=time.perf_counter() - started)
         log(f"written: {path}")
     failed = [n for n, p in result["parts"].items() if p["status"] == "failed"]

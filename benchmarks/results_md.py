@@ -1,13 +1,14 @@
 """benchmarks/RESULTS.md, generated: ``python benchmarks/gpu_suite.py --dry-run --write-results
 benchmarks/RESULTS.md``. Every number in it comes from that dry run's result, the bundle record
 (benchmarks/gpu_bundle_size.json, written by ``--make-bundle``) and the call plan computed from
-them; the prose around the numbers is fixed here. Nothing in the file is typed by hand."""
+them; the prose around the numbers is fixed here. Nothing in the file is typed by hand.
+
+The suite's own figures (limits, file names, the plan) arrive as ``suite``, a dict that
+``gpu_suite.suite_facts`` makes: this module formats, it does not import the suite back."""
 from __future__ import annotations
 
 import platform
 from pathlib import Path
-
-import gpu_suite as gs
 
 MIB = 2**20
 
@@ -16,9 +17,9 @@ def _part_line(name: str, part: dict) -> str:
     return f"{name} {part['status']} in {part.get('wall_s')} s"
 
 
-def write_results(path: Path, result: dict, record: dict, *, wall_s: float) -> Path:
+def write_results(path: Path, result: dict, record: dict, suite: dict, *, wall_s: float) -> Path:
     """Write RESULTS.md at ``path`` from a dry run's ``result`` (run_suite's dict), the bundle
-    ``record`` and the device plan; returns ``path``."""
+    ``record`` and the suite's figures and device plan (``gpu_suite.suite_facts``); returns ``path``."""
     import torch
     import transformers
 
@@ -26,9 +27,8 @@ def write_results(path: Path, result: dict, record: dict, *, wall_s: float) -> P
 
     fit, files = record["fit"], record["files"]
     env = result["environment"]
-    weights = next(v for k, v in files.items() if k.endswith(gs.PLANES_SUFFIX))
+    weights = next(v for k, v in files.items() if k.endswith(suite["planes_suffix"]))
     scale = result["parts"].get("scale", {}).get("result", {})
-    est = gs.call_estimate(gs.DEVICE_SIZES["budget_s"], fit["total_bytes"], record["setup_s"])
     parts = ", ".join(_part_line(n, p) for n, p in result["parts"].items())
     lines = [
         "# Benchmark results", "",
@@ -45,7 +45,7 @@ def write_results(path: Path, result: dict, record: dict, *, wall_s: float) -> P
         f"`python benchmarks/gpu_suite.py --make-bundle` (last made {record['made']} at commit {record['commit']},",
         f"from {record['source']}) writes `gpu_bundle/` (ignored by git), times what the device does first",
         "with it, records the sizes in `benchmarks/gpu_bundle_size.json` and **exits 1 when tree + bundle",
-        f"leave less than {gs.HEADROOM // MIB} MiB under the device tool's {gs.TREE_LIMIT // MIB} MiB limit** "
+        f"leave less than {suite['headroom'] // MIB} MiB under the device tool's {suite['tree_limit'] // MIB} MiB limit** "
         "(`tests/test_gpu_suite.py` checks the same against the tracked tree).", "",
         "| what | bytes | MiB |", "|---|--:|--:|",
         f"| MiniLM float16 weights, unpacked (`model.safetensors`) | {record['unpacked_weights_bytes']:,} | "
@@ -53,20 +53,20 @@ def write_results(path: Path, result: dict, record: dict, *, wall_s: float) -> P
         f"| the same, stored as two zlib byte planes (lossless, sha256 checked on unpacking) | {weights:,} | "
         f"{weights / MIB:.1f} |",
         f"| the benchmark in the XC layout, unpacked | {record['dataset_xc_bytes']:,} | {record['dataset_xc_bytes'] / MIB:.1f} |",
-        f"| the same, `dataset.tar.xz` | {files[gs.DATASET_TAR]:,} | {files[gs.DATASET_TAR] / MIB:.1f} |",
+        f"| the same, `dataset.tar.xz` | {files[suite['dataset_tar']]:,} | {files[suite['dataset_tar']] / MIB:.1f} |",
         f"| **the bundle** (every file, manifest included) | {fit['bundle_bytes']:,} | {fit['bundle_bytes'] / MIB:.1f} |",
         f"| the tree (tracked + untracked, not ignored) | {fit['tree_bytes']:,} | {fit['tree_bytes'] / MIB:.1f} |",
         f"| **tree + bundle** | {fit['total_bytes']:,} | {fit['total_bytes'] / MIB:.1f} |",
-        f"| **headroom under {gs.TREE_LIMIT // MIB} MiB** (required ≥ {gs.HEADROOM // MIB} MiB) | "
+        f"| **headroom under {suite['tree_limit'] // MIB} MiB** (required ≥ {suite['headroom'] // MIB} MiB) | "
         f"{fit['headroom_bytes']:,} | {fit['headroom_bytes'] / MIB:.1f} |", "",
         f"Checking every sha256 of the bundle and unpacking it took {record['setup_s']} s here; the device "
         "does it before the parts start.", "",
         "### The device call, planned (printed by `--plan`, by `--make-bundle` and at the start of the run)", "",
-        "```", gs.plan_text(gs.DEVICE_SIZES, record), "```", "",
+        "```", suite["plan_text"], "```", "",
         "The terms marked *assumed* cannot be measured without a machine (`CALL_ASSUMPTIONS` in the script);",
         "the parts' share is a budget the suite enforces: throughput and scale are capped and run first,",
         "settling gets what is left and cuts whole seeds before arms. The suite refuses a `--budget-s` whose",
-        f"estimate is over {gs.CALL_LIMIT_S // 60} minutes (largest that fits: {est['max_budget_s']} s).", "",
+        f"estimate is over {suite['call_limit_s'] // 60} minutes (largest that fits: {suite['max_budget_s']} s).", "",
         "What the call writes into `$OUT`: `gpu_suite.json` and `gpu_suite.md` (rewritten atomically after",
         "every throughput row, every scale slice, every settling run and every part) and `settling.tar.gz`",
         "(an `ramen-edu ablate` folder, rewritten after every run). Precision is chosen by capability",

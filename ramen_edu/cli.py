@@ -25,15 +25,15 @@ import os
 import sys
 
 COMMANDS = {
-    "demo": ("ramen_edu.demo", "the embedded synthetic world: encoders and metrics table"),
+    "demo": ("ramen_edu.book.demo", "the embedded synthetic world: encoders and metrics table"),
     "fetch-wiki": ("ramen_edu.data.fetch_wiki", "download the full Wikipedia data (~207 MB) and convert it"),
     "build-wiki": ("ramen_edu.data.wiki_benchmark", "build the Wikipedia see-also benchmark"),
     "train": ("ramen_edu.training", "train RAMEN (or the no-graph baseline)"),
     "evaluate": ("ramen_edu.training", "evaluate a saved model"),
     "predict": ("ramen_edu.training", "predict labels for new texts with a saved model"),
-    "ablate": ("ramen_edu.training", "the ablation (Table 5) over N seeds, compared with no-graph"),
-    "baselines": ("ramen_edu.baselines", "RAMEN vs no-graph, AugGT and a two-stage GCN (learned/oracle linker)"),
-    "student-copy": ("ramen_edu.student_copy", "write the chapters without solutions or outputs, for students"),
+    "ablate": ("ramen_edu.experiments.ablate", "the ablation (Table 5) over N seeds, compared with no-graph"),
+    "baselines": ("ramen_edu.experiments.baselines", "RAMEN vs no-graph, AugGT and a two-stage GCN (learned/oracle linker)"),
+    "student-copy": ("ramen_edu.book.student_copy", "write the chapters without solutions or outputs, for students"),
 }
 
 

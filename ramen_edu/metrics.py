@@ -45,6 +45,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from ramen_edu.tables import text_table
+
 __all__ = [
     "PROPENSITY_CONSTANTS", "propensities", "top_k_ids", "filter_predictions",
     "precision_at_k", "ndcg_at_k", "psp_at_k", "psndcg_at_k", "recall_at_k", "fn_at_k",
@@ -701,7 +703,7 @@ def per_document_metrics(pred, true, *, train_y=None, label_frequency=None,
     for every method scored on it and differences of these vectors average to the difference of
     the dataset-normalised PSP (a single value may exceed 1). With empty="skip" documents
     without labels hold NaN and the mean is over the others (``v[~np.isnan(v)].mean()``).
-     (seeded comparisons: ``ramen_edu.comparison``)
+     (seeded comparisons: ``ramen_edu.experiments.comparison``)
     """
     s, ks = _score_checked(pred, true, train_y, label_frequency, n_train, a, b, ks, filter, empty, normalize)
     return _collect_docs(s, ks, empty, normalize)
@@ -887,11 +889,4 @@ def format_table(results_by_method: dict[str, dict[str, float]], *, columns: Ite
             v = res.get(c, float("nan"))
             cells.append("–" if v is None or not np.isfinite(v) else f"{100 * v:.{decimals}f}")
         rows.append(cells)
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-
-    def line(cells):
-        return "  ".join([cells[0].ljust(widths[0])] +
-                         [c.rjust(w) for c, w in zip(cells[1:], widths[1:])])
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(head), rule, *(line(r) for r in rows)])
+    return text_table(head, rows)

@@ -34,6 +34,13 @@ from ramen_edu.settings import project_root
 # (a rebuild writes results and executed chapters into the checkout while it runs)
 OUTPUT_PATHS = (":!book/results", ":!book/*.ipynb", ":!data_samples/wikipedia-sample")
 
+# The names inside a run folder, defined once: the trainer writes these files, ``ramen-edu
+# train|evaluate|predict`` and the experiment runner find and read them.
+RUN_FILE = "run.json"  # the run record (JSON), written last
+CHECKPOINT_FILE = "checkpoint.pt"  # the exact-resume state (training.checkpoint)
+MODEL_DIR = "model"  # the saved model folder
+LATEST_FILE = "LATEST"  # in the runs folder: the path of the last finished run
+
 
 def git_commit() -> str:
     """The checkout's commit (with ``+dirty`` when its code has uncommitted changes, outputs in

@@ -59,6 +59,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ramen_edu.metrics import recall_at_k
+from ramen_edu.tables import text_table
 
 __all__ = [
     "Activation", "ACTIVATIONS", "get_activation", "predicted_adjacency", "gcn_layer", "NonGCN",
@@ -1097,8 +1098,4 @@ def format_rows(rows, digits: int = 3) -> str:
     def fmt(v):
         return f"{v:.{digits}g}" if isinstance(v, (float, np.floating)) else str(v)
 
-    cells = [[fmt(r[c]) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in cells]
-    return "\n".join(lines)
+    return text_table(cols, [[fmt(r[c]) for c in cols] for r in rows], align="r" * len(cols), rule=False)

@@ -10,7 +10,7 @@ import torch
 
 from ramen_edu.cli import main
 from ramen_edu.experiments.runner import slug
-from ramen_edu.training import ablate
+from ramen_edu.experiments import ablate
 
 torch.set_num_threads(1)
 
@@ -144,7 +144,7 @@ def test_bad_arguments_are_clear(config_file, tmp_path, capsys):
 
 
 def test_load_row_reads_finished_seeds_in_order(tmp_path):
-    from ramen_edu.training.ablate import PER_DOC_FILE, RUN_FILE, load_row, save_per_doc
+    from ramen_edu.experiments.ablate import PER_DOC_FILE, RUN_FILE, load_row, save_per_doc
 
     for seed, hits in ((1, [0.0, 1.0]), (0, [1.0, 1.0]), (2, [0.0, 0.0])):
         folder = tmp_path / "runs" / "no-graph" / f"seed{seed}"

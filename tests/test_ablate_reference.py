@@ -13,7 +13,7 @@ import torch
 
 from ramen_edu.cli import main
 from ramen_edu.experiments.runner import slug, write_json
-from ramen_edu.training import ablate
+from ramen_edu.experiments import ablate
 from ramen_edu.training.config import TrainConfig
 
 torch.set_num_threads(1)

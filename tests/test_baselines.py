@@ -274,7 +274,7 @@ def test_baselines_reference_rows_reuse_the_ablation_runner(tiny_world, tmp_path
     score_model like every row, compared both ways, and skipped when resumed."""
     pytest.importorskip("sentence_transformers", reason="the [st] extra is not installed")
     pytest.importorskip("datasets", reason="the [st] extra (datasets) is not installed")
-    from ramen_edu.baselines import compare
+    from ramen_edu.experiments import baselines as compare
     from ramen_edu.data.xc_format import write_xc_dataset
     from ramen_edu.encoders import Encoder
 

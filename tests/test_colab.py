@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import ramen_edu.colab as colab
+import ramen_edu.book.colab as colab
 from ramen_edu.settings import project_root
 
 NOTEBOOKS = sorted((project_root() / "book").glob("*.ipynb"))
@@ -24,7 +24,7 @@ def test_every_chapter_starts_with_the_generated_cell(path):
     assert first.cell_type == "code" and "remove-input" in first.metadata.get("tags", [])
     assert first.source == colab.setup_cell(), (
         f"{path.name}: the first cell differs from the one _config.yml generates; "
-        "run `python -m ramen_edu.colab --write`")
+        "run `python -m ramen_edu.book.colab --write`")
 
 
 def test_the_url_comes_from_config_yml(tmp_path):
@@ -88,7 +88,7 @@ def test_a_failed_clone_names_the_one_place_to_fix_the_url(monkeypatch):
     real_isdir = os.path.isdir
     monkeypatch.setattr(os.path, "isdir", lambda p: False if p == colab.CLONE_DIR else real_isdir(p))
     url, _ = colab.repository()
-    with pytest.raises(RuntimeError, match=rf"could not clone {url}.*_config\.yml.*ramen_edu\.colab --write"):
+    with pytest.raises(RuntimeError, match=rf"could not clone {url}.*_config\.yml.*ramen_edu\.book\.colab --write"):
         exec(compile(colab.setup_cell(), "<colab cell>", "exec"), {})
     assert len(calls) == 1  # nothing installed after a failed clone
 

@@ -1,4 +1,4 @@
-"""ramen_edu.comparison: hand-checked numbers for the seed spread and the paired interval, input
+"""ramen_edu.experiments.comparison: hand-checked numbers for the seed spread and the paired interval, input
 validation, the markdown table, and per-document scores that average to ``evaluate``'s values."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from ramen_edu.comparison import compare_methods, format_comparison, per_document_scores
+from ramen_edu.experiments.comparison import compare_methods, format_comparison, per_document_scores
 
 
 def hand_runs():
@@ -154,7 +154,7 @@ def test_format_comparison_html_has_one_row_per_method():
 
 
 def test_seed_interval_is_students_t():
-    from ramen_edu.comparison import seed_interval
+    from ramen_edu.experiments.comparison import seed_interval
 
     # the ablation's per-seed P@1 gains of issue 19: every seed gained, the interval still holds 0
     s = seed_interval([0.0154, 0.0183, 0.0018])
@@ -175,7 +175,7 @@ def test_seed_interval_is_students_t():
     ((0.02, 0.01), (-0.02, 0.005), ("unclear", "the intervals point to opposite sides")),
 ])
 def test_verdict_needs_both_intervals(doc, seeds, want):
-    from ramen_edu.comparison import verdict
+    from ramen_edu.experiments.comparison import verdict
 
     def interval(mean, hw):
         return {"mean": mean, "half_width": hw, "excludes_zero": abs(mean) > hw}

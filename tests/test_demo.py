@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ramen_edu import demo
+from ramen_edu.book import demo
 from ramen_edu.settings import profile
 from ramen_edu.data.xc_format import write_xc_dataset
 

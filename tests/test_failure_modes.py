@@ -176,7 +176,8 @@ def test_an_invalid_profile_in_a_file_is_refused_even_when_the_command_line_name
 
 
 def test_ablate_checks_every_row_before_training(tiny_world, tmp_path, monkeypatch):
-    from ramen_edu.training import ablate, trainer
+    from ramen_edu.experiments import ablate
+    from ramen_edu.training import trainer
 
     def no_training(*args, **kwargs):
         raise AssertionError("a row was trained before the bad one was found")

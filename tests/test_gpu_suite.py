@@ -86,8 +86,8 @@ def test_dry_run_throughput_rows_are_positive(dry_run):
 
 
 def test_dry_run_settling_has_every_arm_with_run_records_and_per_document_scores(dry_run, tmp_path):
-    from ramen_edu.comparison import compare_methods
-    from ramen_edu.training.ablate import load_row
+    from ramen_edu.experiments.comparison import compare_methods
+    from ramen_edu.experiments.ablate import load_row
 
     out, result, _ = dry_run
     r = result["parts"]["settling"]["result"]
@@ -101,7 +101,7 @@ def test_dry_run_settling_has_every_arm_with_run_records_and_per_document_scores
         assert record["config"]["extra"]["retrieval"] == "torch exact"
         assert record["device"] and record["versions"]["torch"] and record["git_commit"]
         assert record["test_metrics"]["P@1"] >= 0 and record["epochs_done"] == 1
-    # the archive unpacks into an ablation folder that ramen_edu.comparison reads as it is
+    # the archive unpacks into an ablation folder that ramen_edu.experiments.comparison reads as it is
     with tarfile.open(out / gpu_suite.SETTLING_TAR) as tar:
         tar.extractall(tmp_path, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
     per_doc = {arm: load_row(tmp_path / "settling", arm) for arm in gpu_suite.ARMS}

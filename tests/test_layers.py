@@ -2,10 +2,12 @@
 evaluation path (retrieval returns ``(ids, scores)``; nobody flips a ``(scores, ids)`` pair).
 
 Layers, bottom up: data, metrics, graphs, retrieval (arrays and datasets) < evaluation
-(datasets × metrics) < comparison (scores of finished runs: never the trainer) < training, demo
-< viz (may import anything). The experiment runner (``experiments.runner``) sits below the
-commands that use it (``ramen-edu ablate``, ``ramen-edu baselines``): of training it knows only
-``TrainConfig``. An upward import would make, e.g., reading a dataset load torch or plotly, and
+(datasets × metrics) < training, baselines (the models) < experiments (the commands that train
+and compare many of them: ``ramen-edu ablate``, ``ramen-edu baselines``) < book (the book's
+tooling: Colab cell, student copy, run-time page, demo). Inside experiments, the runner and
+the comparison statistics sit below the commands that use them: of training the runner knows
+only ``TrainConfig``, and the comparison knows no model at all. viz may import anything below
+experiments. An upward import would make, e.g., reading a dataset load torch or plotly, and
 hides a cycle until it bites.
 """
 from __future__ import annotations
@@ -20,17 +22,27 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "ramen_edu"
 
-UPPER = ("ramen_edu.training", "ramen_edu.viz", "ramen_edu.comparison", "ramen_edu.demo")
+UPPER = ("ramen_edu.training", "ramen_edu.baselines", "ramen_edu.viz", "ramen_edu.experiments", "ramen_edu.book")
 LOWER = ("ramen_edu.data", "ramen_edu.metrics", "ramen_edu.graphs", "ramen_edu.retrieval")
+COMMANDS = ("ramen_edu.experiments.ablate", "ramen_edu.experiments.baselines")
 # module (or package) prefix -> prefixes it must never import
 RULES = {
     **{low: UPPER + ("ramen_edu.evaluation",) for low in LOWER},
     "ramen_edu.graphs": UPPER + ("ramen_edu.evaluation", "ramen_edu.data"),
     "ramen_edu.evaluation": UPPER,
-    "ramen_edu.comparison": ("ramen_edu.training", "ramen_edu.demo"),
+    # the one text/markdown table writer: pure Python, so any layer (metrics, data) may use it
+    "ramen_edu.tables": ("ramen_edu",),
+    # the models never know the experiments that train them, nor the book's tooling
+    "ramen_edu.training": ("ramen_edu.baselines", "ramen_edu.experiments", "ramen_edu.book", "ramen_edu.viz"),
+    "ramen_edu.baselines": ("ramen_edu.experiments", "ramen_edu.book", "ramen_edu.viz"),
+    "ramen_edu.viz": ("ramen_edu.experiments", "ramen_edu.book"),
+    "ramen_edu.experiments": ("ramen_edu.book",),
+    # scores of finished runs: never a model, never the commands that use it
+    "ramen_edu.experiments.comparison": ("ramen_edu.training", "ramen_edu.baselines", "ramen_edu.experiments.runner",
+                                         *COMMANDS),
     # the commands above it import the runner; the runner must not import them back
-    "ramen_edu.experiments.runner": ("ramen_edu.training.trainer", "ramen_edu.training.ablate",
-                                     "ramen_edu.baselines", "ramen_edu.viz", "ramen_edu.comparison"),
+    "ramen_edu.experiments.runner": ("ramen_edu.training.trainer", "ramen_edu.baselines", "ramen_edu.viz",
+                                     "ramen_edu.experiments.comparison", *COMMANDS),
 }
 
 

@@ -354,7 +354,7 @@ def test_vectorised_agrees_with_loop(seed, empty, ks):   # which takes the parti
 
 
 # ---------------------------------------------------------------------------------------------
-# per-document values (the input of ramen_edu.comparison)
+# per-document values (the input of ramen_edu.experiments.comparison)
 # ---------------------------------------------------------------------------------------------
 def test_per_document_hand_case():
     pred, true = hand_case()

@@ -31,7 +31,7 @@ def test_bad_settings_name_the_field(field, value):
 def test_a_tiny_fine_tune_runs_through_sentence_transformers(tiny_world, tiny_encoder, tmp_path):
     pytest.importorskip("datasets", reason="the [st] extra (datasets) is not installed")
     from ramen_edu.evaluation import evaluate_retrieval  # noqa: F401  (the path it is scored by)
-    from ramen_edu.comparison import per_document_scores
+    from ramen_edu.experiments.comparison import per_document_scores
 
     base = tmp_path / "tiny"
     tiny_encoder.model.save_pretrained(base)

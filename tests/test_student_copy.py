@@ -22,8 +22,8 @@ import nbclient
 import nbformat
 import pytest
 
+from ramen_edu.book.student_copy import TAG, make_student_copies, plain_markdown, strip_solutions
 from ramen_edu.cli import main
-from ramen_edu.student_copy import TAG, make_student_copies, plain_markdown, strip_solutions
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))

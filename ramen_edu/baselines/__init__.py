@@ -3,9 +3,9 @@
 Modules, one concept each: ``two_stage`` (the OAK-like GCN that links a document to anchors and
 aggregates them at inference; learned, oracle and random linkers), ``augmented_truth`` (AugGT:
 the graph folded into the ground truth), ``analysis`` (label ranks, zero-shot labels, FN@k per
-quantile, tail cases found by program), ``compare`` (``ramen-edu baselines``: every row × seeds,
-the comparison tables, on ``ramen_edu.experiments.runner`` as ``ramen-edu ablate``). RAMEN and
-the no-graph baseline come from ``ramen_edu.training``.
+quantile, tail cases found by program). RAMEN and the no-graph baseline come from
+``ramen_edu.training``; the command that runs every row × seeds against them
+(``ramen-edu baselines``) is ``ramen_edu.experiments.baselines``.
 
 Taught in: book/05_baselines_and_tail.ipynb
 """
@@ -14,10 +14,6 @@ from __future__ import annotations
 from ramen_edu._lazy import lazy_getattr
 
 _LAZY = {
-    "cli_baselines": "ramen_edu.baselines.compare",
-    "run_baselines": "ramen_edu.baselines.compare",
-    "load_baselines": "ramen_edu.baselines.compare",
-    "score_model": "ramen_edu.baselines.compare",
     "augment_ground_truth": "ramen_edu.baselines.augmented_truth",
     "augmented_dataset": "ramen_edu.baselines.augmented_truth",
     "AnchorAggregator": "ramen_edu.baselines.two_stage",

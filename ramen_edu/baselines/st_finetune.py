@@ -34,6 +34,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ramen_edu.data.validation import validation_split
+from ramen_edu.runinfo import MODEL_DIR
 
 __all__ = ["STConfig", "require_st", "st_finetune", "training_pairs"]
 
@@ -133,7 +134,7 @@ def st_finetune(dataset, out_dir, config: STConfig = STConfig(), *, seed: int = 
     if not docs:
         raise ValueError("the training split has no (document, label) pair to fine-tune on")
     out_dir = Path(out_dir)
-    model_dir = out_dir / "model"
+    model_dir = out_dir / MODEL_DIR
     name = config.model or str(bundled_model_dir())
     model = st.SentenceTransformer(name)  # it picks the GPU when there is one
     model.max_seq_length = config.max_length

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from ramen_edu.tables import text_table
+
 __all__ = ["MEASURED", "MentionReport", "MentionRules", "find_mentions", "see_also_pairs",
            "see_also_recall"]
 
@@ -136,17 +138,12 @@ class MentionReport:
     examples: dict = field(default_factory=dict)
 
     def table(self) -> str:
-        """The stages as an aligned text table."""
-        head = f"{'rule':<14}{'edges left':>12}{'removed':>10}"
-        if self.reference_pairs:
-            head += f"{'see-also found':>16}"
-        rows = [head]
-        for name, left, removed, found in self.stages:
-            row = f"{name:<14}{left:>12,}{removed:>10,}"
-            if self.reference_pairs:
-                row += f"{found:>8,} ({found / self.reference_pairs:.1%})"
-            rows.append(row)
-        return "\n".join(rows)
+        """The stages as an aligned text table (a column "see-also found" when a reference was given)."""
+        ref = self.reference_pairs
+        head = ["rule", "edges left", "removed", *(["see-also found"] if ref else [])]
+        rows = [[name, f"{left:,}", f"{removed:,}", *([f"{found:,} ({found / ref:.1%})"] if ref else [])]
+                for name, left, removed, found in self.stages]
+        return text_table(head, rows, rule=False)
 
 
 def _tables():

@@ -3,7 +3,7 @@ may be chosen (the test split is only ever reported).
 
 Pure numpy/scipy, so the trainer (``ramen_edu.training.trainer``), the sentence-transformers
 baseline (``ramen_edu.baselines.st_finetune``) and the scoring of finished runs
-(``ramen_edu.comparison.validation_scores``) draw the very same rows without importing torch.
+(``ramen_edu.experiments.comparison.validation_scores``) draw the very same rows without importing torch.
 """
 from __future__ import annotations
 

@@ -142,6 +142,7 @@ from ramen_edu.data.wikipedia import (Article, ReadStats, merge_case_variants,
                                       read_articles, resolve_redirects)
 from ramen_edu.data.xc_format import read_xc_dataset, write_xc_dataset
 from ramen_edu.graphs import anchor_graph_quality, random_walk_with_restart
+from ramen_edu.tables import markdown_table
 
 __all__ = ["BUILDER_VERSION", "MAINTENANCE_RULES", "article_graph", "article_subset", "build_wiki_seealso",
            "cli_main", "label_survival", "maintenance_family"]
@@ -721,15 +722,14 @@ def card_markdown(card: dict) -> str:
     lines = [f"# {s['name']}", "",
              f"Built from `{card['source']}` ({card['articles']:,} articles). "
              f"{card['licence']}. {card['derived'][0].upper() + card['derived'][1:]}.", "",
-             "| train documents | test documents | labels | avg labels / document "
-             "| avg documents / label |", "|---:|---:|---:|---:|---:|",
-             f"| {s['train_documents']:,} | {s['test_documents']:,} | {s['labels']:,} "
-             f"| {s['avg_labels_per_document']:.2f} | {s['avg_documents_per_label']:.2f} |", "",
-             "| graph | anchors | avg anchors / document | avg anchors / label |",
-             "|---|---:|---:|---:|"]
-    for name, a in s["anchor_sets"].items():
-        lines.append(f"| {name} | {a['anchors']:,} | {a['avg_anchors_per_document']:.2f} "
-                     f"| {a['avg_anchors_per_label']:.2f} |")
+             markdown_table(["train documents", "test documents", "labels", "avg labels / document",
+                             "avg documents / label"],
+                            [[f"{s['train_documents']:,}", f"{s['test_documents']:,}", f"{s['labels']:,}",
+                              f"{s['avg_labels_per_document']:.2f}", f"{s['avg_documents_per_label']:.2f}"]],
+                            align="rrrrr"), "",
+             markdown_table(["graph", "anchors", "avg anchors / document", "avg anchors / label"],
+                            [[name, f"{a['anchors']:,}", f"{a['avg_anchors_per_document']:.2f}",
+                              f"{a['avg_anchors_per_label']:.2f}"] for name, a in s["anchor_sets"].items()])]
     lines += ["", "For scale, the paper's LF-WikiSeeAlsoTitles-320K (Table 15): 693,082 train / "
                   "177,515 test documents, 312,330 labels, 4.67 documents per label, 2.11 labels "
                   "per document."]
@@ -739,13 +739,11 @@ def card_markdown(card: dict) -> str:
         lines += ["", f"See-also items → titles (`ramen_edu.data.see_also`): "
                       f"{clean['items_rewritten']:,} of {clean['raw_distinct_items']:,} distinct "
                       "items rewritten.", "",
-                  "| | distinct items | labels (≥ "
-                  f"{clean['min_docs_per_label']} listers) | labels that are page titles |",
-                  "|---|---:|---:|---:|",
-                  f"| before | {b['distinct_items']:,} | {b['labels']:,} "
-                  f"| {b['labels_that_are_page_titles']:.1%} |",
-                  f"| after | {a['distinct_items']:,} | {a['labels']:,} "
-                  f"| {a['labels_that_are_page_titles']:.1%} |", "",
+                  markdown_table(["", "distinct items", f"labels (≥ {clean['min_docs_per_label']} listers)",
+                                  "labels that are page titles"],
+                                 [[when, f"{x['distinct_items']:,}", f"{x['labels']:,}",
+                                   f"{x['labels_that_are_page_titles']:.1%}"] for when, x in (("before", b), ("after", a))]),
+                  "",
                   "Random rewritten items (seeded):", ""]
         lines += [f"- `{e['item']}` → `{e['title']}`" for e in clean["examples"]]
     stages = card.get("mentions", {}).get("stages") or []
@@ -754,9 +752,9 @@ def card_markdown(card: dict) -> str:
         lines += ["", "Mentions graph (derived), what each noise rule removed"
                   + (f" — and how many of the {ref:,} see-also pairs between training-side "
                      "articles are still edges" if ref else "") + ":", "",
-                  "| rule | edges left | removed | see-also pairs found |", "|---|---:|---:|---:|"]
-        lines += [f"| {name} | {left:,} | {removed:,} | {'' if found is None else f'{found:,}'} |"
-                  for name, left, removed, found in stages]
+                  markdown_table(["rule", "edges left", "removed", "see-also pairs found"],
+                                 [[name, f"{left:,}", f"{removed:,}", "" if found is None else f"{found:,}"]
+                                  for name, left, removed, found in stages])]
     quality = card.get("graph_quality") or {}
     if quality:
         lines += ["", "Graph quality (`ramen_edu.graphs.anchor_graph_quality`) on the held-out "
@@ -764,18 +762,16 @@ def card_markdown(card: dict) -> str:
                       "against label edges built without them. Precision = share of edges whose "
                       "anchor one of the document's labels touches; coverage = share of "
                       "(document, label) pairs joined in two hops. Train columns are inflated "
-                      "(label edges come from those documents).", "",
-                  "| graph | stage | test precision | test coverage | test edges / doc "
-                  "| train precision | train coverage | train edges / doc |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|"]
-        for name, q in quality.items():
-            for stage, r in (("before cleaning", q.get("before_cleaning")), ("built", q)):
-                if r:
-                    t, tr = r["test"], r["train"]
-                    lines.append(f"| {name} | {stage} | {t['edge_precision']:.1%} "
-                                 f"| {t['label_coverage']:.1%} | {t['edges_per_document']:.2f} "
-                                 f"| {tr['edge_precision']:.1%} | {tr['label_coverage']:.1%} "
-                                 f"| {tr['edges_per_document']:.2f} |")
+                      "(label edges come from those documents).", ""]
+        rows = [[name, stage, f"{t['edge_precision']:.1%}", f"{t['label_coverage']:.1%}",
+                 f"{t['edges_per_document']:.2f}", f"{tr['edge_precision']:.1%}", f"{tr['label_coverage']:.1%}",
+                 f"{tr['edges_per_document']:.2f}"]
+                for name, q in quality.items()
+                for stage, r in (("before cleaning", q.get("before_cleaning")), ("built", q)) if r
+                for t, tr in [(r["test"], r["train"])]]
+        lines.append(markdown_table(["graph", "stage", "test precision", "test coverage", "test edges / doc",
+                                     "train precision", "train coverage", "train edges / doc"], rows,
+                                    align="llrrrrrr"))
     maint = card.get("maintenance_categories") or {}
     if maint:
         lines += ["", "Maintenance categories (`MAINTENANCE_RULES`, training side"

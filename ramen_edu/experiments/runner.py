@@ -1,5 +1,5 @@
-"""The rows × seeds experiment runner that ``ramen-edu ablate`` (:mod:`ramen_edu.training.ablate`) and
-``ramen-edu baselines`` (:mod:`ramen_edu.baselines.compare`) share: run folders, the one
+"""The rows × seeds experiment runner that ``ramen-edu ablate`` (:mod:`ramen_edu.experiments.ablate`) and
+``ramen-edu baselines`` (:mod:`ramen_edu.experiments.baselines`) share: run folders, the one
 "finished" rule, scratch folders, the summary writers and the progress switch.
 
 An experiment is a list of jobs, each one seed of one row (or of a few rows one training serves,
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ramen_edu.runinfo import atomic_write_bytes, atomic_write_text
+from ramen_edu.runinfo import CHECKPOINT_FILE, RUN_FILE, atomic_write_bytes, atomic_write_text
 
 __all__ = ["COMPARED", "KS", "PER_DOC_FILE", "RUN_FILE", "RUNS_DIR", "WORK_DIR", "clean_scratch",
            "config_differences", "declared_defaults", "finished", "finished_seeds", "fresh_scratch",
@@ -48,9 +48,8 @@ __all__ = ["COMPARED", "KS", "PER_DOC_FILE", "RUN_FILE", "RUNS_DIR", "WORK_DIR",
            "read_record", "run_dir", "run_jobs", "save_per_doc", "scratch_dir", "slug", "write_json",
            "write_markdown"]
 
-RUN_FILE, PER_DOC_FILE = "run.json", "per_doc.npz"
+PER_DOC_FILE = "per_doc.npz"
 RUNS_DIR, WORK_DIR = "runs", ".work"
-CHECKPOINT_FILE = "checkpoint.pt"  # the trainer's (training.checkpoint), named here to spot a resumable scratch
 KS = (1, 3, 5)  # the cut-offs kept per document (Table 5 reports P@1, P@5, PSP@1, PSP@5)
 #: the metrics every row is compared on (ablation.json, baselines.json)
 COMPARED = ("P@1", "P@3", "P@5", "PSP@1", "PSP@3", "PSP@5")

@@ -6,9 +6,9 @@
 Modules, one concept each: ``config`` (TrainConfig, the paper's values), ``schedule`` (LR and
 pruning/cluster epochs), ``tokens`` (texts tokenized once), ``distributed`` (DDP helpers),
 ``checkpoint`` (exact resume, weights_only loading), ``trainer`` (the loop), ``model``
-(RamenModel: predict / evaluate / save / load), ``cli`` (``ramen-edu train|evaluate|predict``),
-``ablate`` (``ramen-edu ablate``: Table 5 rows × seeds on ``ramen_edu.experiments.runner``,
-compared with ``ramen_edu.comparison``). The validation slice is ``ramen_edu.data.validation``'s.
+(RamenModel: predict / evaluate / save / load), ``cli`` (``ramen-edu train|evaluate|predict``).
+The ablation over these runs (``ramen-edu ablate``) is ``ramen_edu.experiments.ablate``. The
+validation slice is ``ramen_edu.data.validation``'s.
 
 Taught in: book/04_training.ipynb
 """
@@ -19,7 +19,6 @@ from ramen_edu._lazy import lazy_getattr
 # public name -> module that defines it, loaded on first access: the CLI imports
 # ramen_edu.training.cli to parse `ramen-edu train -h`, which must not wait for torch
 _LAZY = {
-    "cli_ablate": "ramen_edu.training.ablate",
     "cli_evaluate": "ramen_edu.training.cli",
     "cli_predict": "ramen_edu.training.cli",
     "cli_train": "ramen_edu.training.cli",
@@ -29,7 +28,7 @@ _LAZY = {
     "train": "ramen_edu.training.trainer",
 }
 
-__all__ = ["RamenModel", "TrainConfig", "Trainer", "cli_ablate", "cli_evaluate", "cli_predict", "cli_train",
+__all__ = ["RamenModel", "TrainConfig", "Trainer", "cli_evaluate", "cli_predict", "cli_train",
            "train"]
 
 

@@ -17,9 +17,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ramen_edu.runinfo import atomic_write
+from ramen_edu.runinfo import CHECKPOINT_FILE, atomic_write
 
-CHECKPOINT_FILE = "checkpoint.pt"
 CHECKPOINT_FORMAT = 1  # the "format" entry of every checkpoint the trainer writes
 # what to do about a checkpoint that cannot be resumed from
 RESTART_HINT = "start a new run_dir, or delete the checkpoint and train again without --resume"

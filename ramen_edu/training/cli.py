@@ -24,10 +24,9 @@ import json
 import sys
 from pathlib import Path
 
+from ramen_edu.runinfo import CHECKPOINT_FILE, LATEST_FILE, MODEL_DIR, RUN_FILE
 from ramen_edu.settings import PROFILES
 from ramen_edu.training.config import TrainConfig, read_config_file
-
-LATEST_FILE = "LATEST"
 
 
 def runs_dir() -> Path:
@@ -55,22 +54,20 @@ def _latest_run() -> Path:
 def _run_record(run: Path) -> dict:
     """The run record ``run/run.json`` (a JSON object); errors name the file."""
     from ramen_edu.runinfo import read_json
-    from ramen_edu.training.trainer import RUN_RECORD_FILE
 
-    return read_json(run / RUN_RECORD_FILE, dict, "a JSON object (the run record)",
+    return read_json(run / RUN_FILE, dict, "a JSON object (the run record)",
                      hint="pass --dataset NAME, or train the run again")
 
 
 def _model_dir(path: str | None) -> tuple[Path, Path | None]:
     """(model folder, run folder or None) for a run folder, a model folder, or None (latest)."""
     from ramen_edu.training.model import MODEL_FILE
-    from ramen_edu.training.trainer import MODEL_DIR, RUN_RECORD_FILE
 
     p = Path(path) if path else _latest_run()
     if (p / MODEL_DIR / MODEL_FILE).is_file():
         return p / MODEL_DIR, p
     if (p / MODEL_FILE).is_file():
-        return p, (p.parent if (p.parent / RUN_RECORD_FILE).is_file() else None)
+        return p, (p.parent if (p.parent / RUN_FILE).is_file() else None)
     raise FileNotFoundError(f"{p} holds no trained model (expected {p / MODEL_DIR / MODEL_FILE}); "
                             "a run folder gets its model/ when training finishes")
 
@@ -167,11 +164,8 @@ def _clear_run_folder(out: Path, *, force: bool) -> None:
     already there, so a finished run is never overwritten by accident."""
     import shutil
 
-    from ramen_edu.training.checkpoint import CHECKPOINT_FILE
-    from ramen_edu.training.trainer import MODEL_DIR, RUN_RECORD_FILE
-
     finished = (out / MODEL_DIR).exists()
-    found = [f for f in (MODEL_DIR, CHECKPOINT_FILE, RUN_RECORD_FILE) if (out / f).exists()]
+    found = [f for f in (MODEL_DIR, CHECKPOINT_FILE, RUN_FILE) if (out / f).exists()]
     if not found:
         return
     if not force:

@@ -43,7 +43,8 @@ from ramen_edu.data.catalog import load_dataset
 from ramen_edu.data.validation import validation_candidates, validation_split
 from ramen_edu.graphs import prune_edges, shuffle_edges
 from ramen_edu.losses import in_batch_loss, ramen_objective
-from ramen_edu.runinfo import atomic_write_text, environment, json_default, lock_folder, remove_stale_tmp
+from ramen_edu.runinfo import (MODEL_DIR, RUN_FILE as RUN_RECORD_FILE, atomic_write_text, environment, json_default,
+                               lock_folder, remove_stale_tmp)
 from ramen_edu.sampling import BatchSampler
 from ramen_edu.terms import ANCHOR_SIDES, DOC_LABEL, Term
 from ramen_edu.training import distributed as ddp
@@ -55,8 +56,6 @@ from ramen_edu.training.model import RamenModel, label_fingerprint
 from ramen_edu.training.schedule import describe, epoch_plan, lr_scheduler
 from ramen_edu.training.tokens import PartsEncoder, TokenPool, gather_tokens, length_sorted, unique_rows
 
-RUN_RECORD_FILE = "run.json"
-MODEL_DIR = "model"
 # held-out metrics shown in the progress bar and kept in the run record's epoch rows
 EPOCH_METRICS = ("P@1", "P@3", "P@5", "nDCG@5", "PSP@1", "PSP@5")
 # config fields a resume may change: notes, and the name of the profile the sizes came from

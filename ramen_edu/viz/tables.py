@@ -11,7 +11,7 @@ padding comes from the renderer (JupyterLab and Colab pad table cells; the HTML 
 built book.
 
 Taught in: book/05_baselines_and_tail.ipynb (and used by chapter 2's graph-quality table and by
-``ramen_edu.comparison.format_comparison(html=True)``)
+``ramen_edu.experiments.comparison.format_comparison(html=True)``)
 """
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ checkpoint), then keeps only what the comparison needs::
                                          nDCG@k and PSP@k (float32), k = 1, 3, 5
     OUT/ablation.json                    rows × seeds metrics, the comparisons of every row
                                          against "No graph", "RAMEN", "Untrained" and "ST
-                                         fine-tune" (``ramen_edu.comparison``), configs,
+                                         fine-tune" (``ramen_edu.experiments.comparison``), configs,
                                          environment
     OUT/ablation.md                      the table (also printed)
 
@@ -61,7 +61,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ramen_edu.comparison import compare_methods, format_comparison, per_document_scores, validation_scores
+from ramen_edu.experiments.comparison import compare_methods, format_comparison, per_document_scores, validation_scores
 from ramen_edu.settings import PROFILES, project_root
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, WORK_DIR, declared_defaults,

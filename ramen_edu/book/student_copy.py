@@ -42,6 +42,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ramen_edu.tables import markdown_table
+
 #: the tag of every "your turn" cell (the tests and any grader find them by it)
 TAG = "student-exercise"
 #: the tag of the note cell at the top of a copy
@@ -387,8 +389,6 @@ Replace that cell with your answer (most exercises end with a `ramen_edu.exercis
 call that tells you what is wrong), run it, and carry on with the cells below it. *Run all*
 stops at the first exercise you have not done yet — that is on purpose.
 
-| chapter | exercises |
-| --- | --- |
 {table}
 
 ## Running them
@@ -449,7 +449,9 @@ def make_student_copies(book_dir: Path | None, out_dir: Path, chapter_names: lis
 
     from ramen_edu.runinfo import git_commit
 
-    table = "\n".join(f"| `{r.target.name}` | {', '.join(f'`{x}`' for x in r.exercises) or '—'} |" for r in reports)
+    table = markdown_table(["chapter", "exercises"],
+                           [[f"`{r.target.name}`", ", ".join(f"`{x}`" for x in r.exercises) or "—"] for r in reports],
+                           align="ll")
     url = _repository_url()
     (out_dir / "README.md").write_text(README.format(
         commit=git_commit(), tag=TAG, table=table, url=url,
@@ -459,7 +461,7 @@ def make_student_copies(book_dir: Path | None, out_dir: Path, chapter_names: lis
 
 def _repository_url() -> str:
     """The repository the book names (``_config.yml``, as the Colab cell does)."""
-    from ramen_edu.colab import repository
+    from ramen_edu.book.colab import repository
 
     try:
         return repository()[0]

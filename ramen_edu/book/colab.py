@@ -4,7 +4,7 @@ The first cell cannot import ``ramen_edu`` (on Colab it is not installed yet), s
 *generated* here from the one place that names the repository — ``repository.url`` and
 ``repository.branch`` in ``_config.yml`` (which also drives the book's launch buttons) — and
 ``tests/test_colab.py`` checks that every chapter starts with exactly that text. To point the
-book at a fork, change ``_config.yml`` and run ``python -m ramen_edu.colab --write``.
+book at a fork, change ``_config.yml`` and run ``python -m ramen_edu.book.colab --write``.
 
 On Colab the cell clones the repository (the chapters need its ``data_samples/`` and
 ``book/results/``; a failed clone stops with a message naming ``_config.yml``, the one place to
@@ -46,7 +46,7 @@ def repository(config_path: Path | None = None) -> tuple[str, str]:
 def setup_cell(config_path: Path | None = None) -> str:
     """The source of every chapter's first cell (tagged ``remove-input`` in the book)."""
     url, branch = repository(config_path)
-    return f'''{MARKER} — does nothing outside Colab. The repository comes from _config.yml (python -m ramen_edu.colab --write).
+    return f'''{MARKER} — does nothing outside Colab. The repository comes from _config.yml (python -m ramen_edu.book.colab --write).
 import sys
 if "google.colab" in sys.modules:
     import os, shutil, subprocess
@@ -54,14 +54,14 @@ if "google.colab" in sys.modules:
         if subprocess.run(["git", "clone", "--depth", "1", "--branch", "{branch}", "{url}", "{CLONE_DIR}"]).returncode:
             raise RuntimeError("could not clone {url} (branch {branch}): the repository is named once, in the "
                                "book's _config.yml (repository: url, branch); fix it there, then run "
-                               "python -m ramen_edu.colab --write")
+                               "python -m ramen_edu.book.colab --write")
     extra = "gpu" if shutil.which("nvidia-smi") else "cpu"  # one faiss build: both at once break `import faiss`
     # what running a chapter needs, no more: not [book] (jupyter-book and sphinx build the site)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{CLONE_DIR}[{{extra}}]"], check=True)
     sys.path.insert(0, "{CLONE_DIR}")  # an editable install is seen only after a restart
     os.chdir("{CLONE_DIR}/book")
-    import ramen_edu.colab
-    ramen_edu.colab.prepare()'''
+    import ramen_edu.book.colab
+    ramen_edu.book.colab.prepare()'''
 
 
 def prepare(*, full_data: bool | None = None) -> dict:

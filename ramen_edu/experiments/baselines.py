@@ -13,7 +13,7 @@ Rows (every one on the config's recipe, same data, batches, budget and evaluatio
     GCN (oracle linker)    the same trained GCN, linked at test time by the documents' true anchors
 
 The two GCN rows come from the same training run per seed (only the first stage differs). The
-first two rows are made by ``ramen_edu.training.ablate.reference_model``, as in the ablation.
+first two rows are made by ``ramen_edu.experiments.ablate.reference_model``, as in the ablation.
 Each (row, seed) keeps, next to ``ramen-edu ablate``'s run.json and per_doc.npz:
 
     per_doc_zero_shot.npz  per-document P@k/nDCG@k/PSP@k of the zero-shot task (Table 12)
@@ -47,8 +47,9 @@ import numpy as np
 from ramen_edu.baselines.analysis import (FN_KS, find_tail_cases, fn_by_quantile, gain_reachability, graph_reachable,
                                           true_label_ranks, zero_shot_labels, zero_shot_scores)
 from ramen_edu.baselines.augmented_truth import augmented_dataset
-from ramen_edu.comparison import compare_methods, format_comparison
+from ramen_edu.experiments.comparison import compare_methods, format_comparison
 from ramen_edu.settings import PROFILES, project_root
+from ramen_edu.tables import markdown_table
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.evaluation import score_split
 from ramen_edu.metrics import QUANTILE_RULE, label_quantiles
@@ -56,7 +57,7 @@ from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, 
                                          hf_progress_bars, load_per_doc, match_rows, only_methods, prepare_scratch,
                                          read_record, run_dir, run_jobs, save_per_doc, write_json, write_markdown)
 from ramen_edu.runinfo import atomic_write_bytes, environment
-from ramen_edu.training.ablate import (REFERENCE_ROWS, expected_config, record_defaults, reference_model,
+from ramen_edu.experiments.ablate import (REFERENCE_ROWS, expected_config, record_defaults, reference_model,
                                        require_extras, shared_untrained)
 from ramen_edu.training.cli import resolve_config
 
@@ -356,20 +357,16 @@ def _markdown(summary: dict) -> str:
         lines += [f"## Zero-shot labels ({zs['labels']} labels without a training document)", "",
                   format_comparison(zs["comparison"], ("P@1", "P@5", "PSP@1"), ("P@1",), method_header="row"), ""]
     for name, table in summary["fn_diff"].items():
+        rows = [[str(q), *(f"{100 * cells[f'FN@{k}']['mean']:+.2f} ± {100 * cells[f'FN@{k}']['std']:.2f}"
+                            for k in FN_KS)] for q, cells in table.items()]
         lines += [f"## DIFF@k = FN@k({name.replace(' − ', ') − FN@k(')}) per label quantile (0 = tail), in points", "",
-                  "| quantile | " + " | ".join(f"DIFF@{k}" for k in FN_KS) + " |",
-                  "|---|" + "---:|" * len(FN_KS)]
-        for q, cells in table.items():
-            lines.append(f"| {q} | " + " | ".join(f"{100 * cells[f'FN@{k}']['mean']:+.2f} ± {100 * cells[f'FN@{k}']['std']:.2f}"
-                                                  for k in FN_KS) + " |")
-        lines.append("")
+                  markdown_table(["quantile", *(f"DIFF@{k}" for k in FN_KS)], rows), ""]
     if summary["tail_cases"]:
+        ranked = list(summary["tail_cases"][0]["ranks"])
+        rows = [[str(c["doc_text"]), str(c["label_text"]), str(c["label_frequency"]),
+                 *(f"{v:.0f}" for v in c["ranks"].values())] for c in summary["tail_cases"]]
         lines += ["## Tail cases found by program (rank of the true label, geometric mean over seeds)", "",
-                  "| document | label | train docs | " + " | ".join(summary["tail_cases"][0]["ranks"]) + " |",
-                  "|---|---|---:|" + "---:|" * len(summary["tail_cases"][0]["ranks"])]
-        for c in summary["tail_cases"]:
-            lines.append(f"| {c['doc_text']} | {c['label_text']} | {c['label_frequency']} | "
-                         + " | ".join(f"{v:.0f}" for v in c["ranks"].values()) + " |")
+                  markdown_table(["document", "label", "train docs", *ranked], rows, align="llr" + "r" * len(ranked))]
     return "\n".join(lines) + "\n"
 
 

@@ -39,6 +39,7 @@ from scipy import stats
 
 from ramen_edu.data.validation import validation_split
 from ramen_edu.evaluation import evaluate_retrieval
+from ramen_edu.tables import markdown_table
 
 __all__ = ["DEFAULT_METRICS", "Z_95", "compare_methods", "format_comparison", "per_document_scores",
            "seed_interval", "verdict", "with_intervals"]
@@ -356,14 +357,7 @@ def format_comparison(result: dict, metrics: Sequence[str] | None = None,
         from ramen_edu.viz.tables import html_table  # lazy: viz imports plotly
 
         return html_table([dict(zip(head, r)) for r in rows], head)
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-
-    def line(cells):
-        return "| " + " | ".join([cells[0].ljust(widths[0])] +
-                                 [c.rjust(w) for c, w in zip(cells[1:], widths[1:])]) + " |"
-
-    rule = "|" + "|".join([":" + "-" * (widths[0] + 1)] + ["-" * (w + 1) + ":" for w in widths[1:]]) + "|"
-    return "\n".join([line(head), rule, *(line(r) for r in rows)])
+    return markdown_table(head, rows, pad=True)
 
 
 # --------------------------------------------------------------------------------------------

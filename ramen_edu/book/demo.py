@@ -44,7 +44,7 @@ def retrieve(encoder, dataset: XCDataset, k: int = max(KS), *, progress: bool = 
     so a removed pair never takes one of the k slots. Returns ``Retrieved(ids int64
     (N_test × k), scores float32 (N_test × k))``, best first — what ``score_split`` scores.
     """
-    from ramen_edu.retrieval import LabelIndex  # lazy: faiss is heavy and `import ramen_edu.demo` avoids it
+    from ramen_edu.retrieval import LabelIndex  # lazy: faiss is heavy and `import ramen_edu.book.demo` avoids it
 
     label_emb = encoder.embed(dataset.label_texts, batch_size=batch_size, progress=progress, desc="labels")
     doc_emb = encoder.embed(dataset.test_texts, batch_size=batch_size, progress=progress, desc="test documents")

@@ -1,7 +1,7 @@
 """The book's run-time page, built from the run records: how long each chapter and each stored
 experiment took, on what, at which commit.
 
-    python -m ramen_edu.runtimes --write        # rewrites book/runtimes.md
+    python -m ramen_edu.book.runtimes --write        # rewrites book/runtimes.md
 
 Chapters: the last cell of every chapter prints its run record (``ramen_edu.run_record``:
 "chapter … · commit … · profile … · device … · wall time … s · torch …"); this module reads that
@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ramen_edu.settings import project_root
+from ramen_edu.tables import markdown_table
 
 __all__ = ["chapter_records", "experiment_records", "measured_rows", "parse_run_record_line",
            "readme_with_measured", "runtime_page"]
@@ -96,30 +97,29 @@ def runtime_page(root: Path | None = None) -> str:
     root = Path(root) if root is not None else project_root()
     chapters = chapter_records(root / "book")
     lines = ["# Run times", "",
-             "Made by `python -m ramen_edu.runtimes --write` from the run records the book commits: the last",
+             "Made by `python -m ramen_edu.book.runtimes --write` from the run records the book commits: the last",
              "output of every chapter and the summaries under `book/results/`. A chapter's time is one run",
              "top to bottom at the profile it names; `smoke` (what CI runs) takes seconds to a minute a chapter.",
              "", "## Chapters", "",
-             "| chapter | profile | wall time (s) | commit | device | torch |", "|:--|:--|--:|:--|:--|:--|"]
-    for c in chapters:
-        if c.get("missing"):
-            lines.append(f"| {c['chapter']} | – | – | (no run record in the committed outputs) | – | – |")
-        else:
-            lines.append(f"| {c['chapter']} | {c['profile']} | {_seconds(c['wall'])} | {c['commit']} | "
-                         f"{c['device']} | {c['torch']} |")
+             markdown_table(["chapter", "profile", "wall time (s)", "commit", "device", "torch"],
+                            [[str(c["chapter"]), "–", "–", "(no run record in the committed outputs)", "–", "–"]
+                             if c.get("missing") else
+                             [str(c[k]) if k != "wall" else _seconds(c["wall"])
+                              for k in ("chapter", "profile", "wall", "commit", "device", "torch")]
+                             for c in chapters], align="llrlll")]
     total = sum(c["wall"] for c in chapters if not c.get("missing") and c["wall"] is not None)
     lines += ["", f"All chapters: {total:,} s.", "", "## Stored experiments (read by the chapters)", "",
-              "| results | command | seeds | runs | s per run | s of training in all | commit | device |",
-              "|:--|:--|--:|--:|--:|--:|:--|:--|"]
-    for e in experiment_records(root / "book" / "results"):
-        lines.append(f"| `{e['name']}` | `{e['command']}` | {e['seeds']} | {e['runs']} | {_seconds(e['per_run_s'])} | "
-                     f"{_seconds(e['total_s'])} | {e['commit']} | {e['device']} |")
+              markdown_table(["results", "command", "seeds", "runs", "s per run", "s of training in all", "commit",
+                              "device"],
+                             [[f"`{e['name']}`", f"`{e['command']}`", str(e["seeds"]), str(e["runs"]),
+                               _seconds(e["per_run_s"]), _seconds(e["total_s"]), str(e["commit"]), str(e["device"])]
+                              for e in experiment_records(root / "book" / "results")], align="llrrrrll")]
     lines += ["", "The baselines' two GCN rows share their training runs; they are counted once."]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ramen_edu.runtimes", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m ramen_edu.book.runtimes", description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="rewrite book/runtimes.md (default: print it)")
     ap.add_argument("--readme", action="store_true",
                     help="rewrite the README's measured-results rows from book/results")
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 # ------------------------------------------------------------------------------------------
 # the README's measured rows for the stored experiments
 # ------------------------------------------------------------------------------------------
-README_BEGIN = "<!-- measured-results:begin (python -m ramen_edu.runtimes --readme) -->"
+README_BEGIN = "<!-- measured-results:begin (python -m ramen_edu.book.runtimes --readme) -->"
 README_END = "<!-- measured-results:end -->"
 _LABELS = {
     "ablation-wiki-seealso-cpu": "the paper's ablation (Table 5), Wikipedia, tiny BERT from scratch, 3 seeds a row",
@@ -162,7 +162,7 @@ def _pm(metric: dict) -> str:
 
 
 def _delta(metric: dict) -> str:
-    from ramen_edu.comparison import with_intervals  # summaries of any age
+    from ramen_edu.experiments.comparison import with_intervals  # summaries of any age
 
     metric = with_intervals(metric)
     d, s = metric["delta"], metric.get("seed_delta")
@@ -202,7 +202,7 @@ def measured_rows(root: Path | None = None) -> str:
     ``book/results`` (every number read from a summary JSON, none typed)."""
     root = Path(root) if root is not None else project_root()
     results = root / "book" / "results"
-    lines = [README_BEGIN, "| what | command | result |", "| --- | --- | --- |"]
+    rows = []
     for e in experiment_records(results):
         summary_file = next((results / e["name"] / f for f in ("ablation.json", "baselines.json")
                              if (results / e["name"] / f).is_file()), None)
@@ -210,17 +210,16 @@ def measured_rows(root: Path | None = None) -> str:
             continue
         summary = json.loads(summary_file.read_text())
         label = _LABELS.get(e["name"], e["name"])
-        lines.append(f"| {label} | `{e['command']}` ({e['runs']} runs, {_seconds(e['total_s'])} s of "
-                     f"training, commit {e['commit']}; `book/results/{e['name']}/`) | "
-                     f"{_experiment_cell(summary)} |")
+        rows.append([label, f"`{e['command']}` ({e['runs']} runs, {_seconds(e['total_s'])} s of "
+                     f"training, commit {e['commit']}; `book/results/{e['name']}/`)", _experiment_cell(summary)])
     cost = results / "inference_cost_cpu.json"
     if cost.is_file():
         c = json.loads(cost.read_text())
         r, g = c["pipelines"]["RAMEN"], c["pipelines"]["two-stage GCN"]
         p = c.get("paper_scale_search") or {}
-        lines.append(
-            f"| inference cost (Table 3) | `python benchmarks/bench_inference.py --paper-scale` "
-            f"(commit {c['environment']['git_commit']}; `book/results/inference_cost_cpu.json`) | "
+        rows.append([
+            "inference cost (Table 3)", f"`python benchmarks/bench_inference.py --paper-scale` "
+            f"(commit {c['environment']['git_commit']}; `book/results/inference_cost_cpu.json`)",
             f"{c['encoder'].split(' ')[0]}, {c['labels']:,} labels, {c['anchors']:,} {c['anchor_set']} "
             f"anchors, k = {c['k']}: RAMEN {r['ms_per_query_batch1']:.2f} / {r['ms_per_query_batch256']:.2f} "
             f"ms per query (batch 1 / 256), GCN {g['ms_per_query_batch1']:.2f} / "
@@ -228,7 +227,7 @@ def measured_rows(root: Path | None = None) -> str:
             f"×{g['ms_per_query_batch256'] / r['ms_per_query_batch256']:.2f})"
             + (f"; exact search at the paper's sizes: {p['labels']:,} labels "
                f"{p['label_search_ms_per_query']:.1f} ms/query, {p['anchors']:,} anchors "
-               f"{p['anchor_search_ms_per_query']:.1f} ms/query" if p else "") + " |")
+               f"{p['anchor_search_ms_per_query']:.1f} ms/query" if p else "")])
     state = results / "rebuild.json"
     if state.is_file():
         s = json.loads(state.read_text())
@@ -237,10 +236,9 @@ def measured_rows(root: Path | None = None) -> str:
             + (" (the final pass only: the step's `note` in rebuild.json says how its training ran)"
                if step.get("note") else "")
             for name, step in s["steps"].items() if step.get("status") == "finished")
-        lines.append(f"| rebuild of every committed result | `python -m ramen_edu.experiments.rebuild` "
-                     f"(`book/results/rebuild.json`, data sha256 {s['data_sha256'][:12]}…) | {steps} |")
-    lines.append(README_END)
-    return "\n".join(lines)
+        rows.append(["rebuild of every committed result", f"`python -m ramen_edu.experiments.rebuild` "
+                     f"(`book/results/rebuild.json`, data sha256 {s['data_sha256'][:12]}…)", steps])
+    return "\n".join([README_BEGIN, markdown_table(["what", "command", "result"], rows, align="lll"), README_END])
 
 
 def readme_with_measured(readme: str, root: Path | None = None) -> str:
