@@ -98,6 +98,50 @@ def test_the_oracle_reads_only_the_hidden_test_anchors(trained_gcn, tiny_world):
         trained_gcn.with_linker("psychic", tiny_world)
 
 
+
+def test_linker_twins_share_the_bank_and_indexes_and_refuse_another_models(trained_gcn, tiny_world):
+    """with_linker's twins reuse the anchor bank, label embeddings and label index (the same
+    objects, embedded once); sharing with a model over another encoder or layer is refused."""
+    learned = trained_gcn.with_linker("learned")
+    learned.retrieve(tiny_world.test_texts[:3])  # builds the learned twin's anchor index
+    twin = learned.with_linker("random")
+    assert twin.anchor_bank() is learned.anchor_bank() is trained_gcn.anchor_bank()
+    assert twin.index is learned.index and twin.label_embeddings() is trained_gcn.label_embeddings()
+    assert twin.with_linker("learned").retrieve(tiny_world.test_texts[:3]).ids.tolist() == \
+        learned.retrieve(tiny_world.test_texts[:3]).ids.tolist()
+    from ramen_edu.baselines.two_stage import TwoStageModel
+    from ramen_edu.encoders import Encoder
+
+    other = TwoStageModel(Encoder.tiny_random(seed=1), trained_gcn.label_texts, trained_gcn.head,
+                          anchor_texts=trained_gcn.anchor_texts, anchor_set="concept", k=3)
+    with pytest.raises(ValueError, match="share_anchors: both models"):
+        other.share_anchors(trained_gcn)
+    with pytest.raises(ValueError, match="share_labels: both models"):
+        other.share_labels(trained_gcn)
+
+
+def test_build_head_gets_what_it_builds_from_explicitly(tiny_world):
+    """The head hook runs inside Trainer.__init__: it receives the encoder, dataset, pools and
+    device in a HeadContext, and the head it returns is trained (in the optimizer)."""
+    from ramen_edu.training.trainer import HeadContext, Trainer
+
+    seen = []
+
+    class WithHead(Trainer):
+        def build_head(self, context):
+            seen.append(context)
+            return torch.nn.Linear(context.encoder.dim, 1).to(context.device)
+
+    cfg = dataclasses.replace(TrainConfig.from_recipe("synthetic", "smoke"), **gcn_overrides("concept"), seed=0)
+    with WithHead(tiny_world, cfg, progress=False) as trainer:
+        (context,) = seen
+        assert isinstance(context, HeadContext) and context.encoder is trainer.encoder
+        assert context.dataset is tiny_world and context.pools is trainer.pools
+        assert set(context.pools) == {"doc", "label", "anchor:concept"}
+        assert context.device == trainer.info.device
+        in_optimizer = {id(p) for group in trainer.optimizer.param_groups for p in group["params"]}
+        assert {id(p) for p in trainer.head.parameters()} <= in_optimizer
+
 def test_hidden_test_anchors_survive_the_xc_folder_and_are_checked(tiny_world, tmp_path):
     from ramen_edu.data.xc_format import read_xc_dataset, write_xc_dataset
 

@@ -141,9 +141,9 @@ class TwoStageTrainer(Trainer):
             cap_links(dataset.anchors[self.link_set].doc_anchor, self.k, seed=config.seed))
         super().__init__(dataset, config, **kwargs)
 
-    def build_head(self):
-        return AnchorAggregator(self.encoder.dim, self.dataset.anchors[self.link_set].n_anchors,
-                                self.aggregation).to(self.info.device)
+    def build_head(self, context):
+        return AnchorAggregator(context.encoder.dim, context.dataset.anchors[self.link_set].n_anchors,
+                                self.aggregation).to(context.device)
 
     def start_epoch(self) -> None:
         bank = self.embed_pool(self.dataset.anchors[self.link_set].texts, f"bank: {self.link_set}")
@@ -229,16 +229,26 @@ class TwoStageModel(RamenModel):
             oracle = {}
             for text, row in zip(dataset.test_texts, links):  # a repeated text: its first document
                 oracle.setdefault(text, row)
-        # the bank, the label embeddings and their index do not depend on the linker: make them
-        # once here, so every twin shares them instead of re-embedding all anchors and labels
-        self.anchor_bank()
-        self.index  # noqa: B018 - builds the label embeddings and their index
         twin = TwoStageModel(self.encoder, self.label_texts, self.head, anchor_texts=self.anchor_texts,
                              anchor_set=self.anchor_set, k=self.k, linker=linker, oracle=oracle, seed=seed,
-                             config=self.config, history=self.history, label_embeddings=self._label_emb)
-        twin._bank, twin._anchor_index, twin._index = self._bank, self._anchor_index, self._index
+                             config=self.config, history=self.history)
+        # the bank, the label embeddings and their index do not depend on the linker: made once
+        # (here, if not yet), every twin shares them instead of re-embedding all anchors and labels
+        twin.share_anchors(self)
+        twin.share_labels(self)
         twin.log, twin.record = self.log, self.record
         return twin
+
+    def share_anchors(self, source: "TwoStageModel") -> None:
+        """Use ``source``'s anchor bank (M, D) — built in ``source`` first if needed — and its
+        anchor search index when it has built one, instead of embedding the anchors again. Both
+        models must share one encoder, one graph layer and the same anchor texts (the twins of
+        :meth:`with_linker`); the shared objects are never changed in place."""
+        if (source.encoder is not self.encoder or source.head is not self.head
+                or source.anchor_texts != self.anchor_texts):
+            raise ValueError("share_anchors: both models must use the same encoder and graph layer objects and "
+                             "the same anchor texts (otherwise the shared bank would be another model's)")
+        self._bank, self._anchor_index = source.anchor_bank(), source._anchor_index
 
     # --- the first stage ----------------------------------------------------------------------
     def anchor_bank(self) -> np.ndarray:

@@ -106,6 +106,17 @@ class RamenModel:
         """Forget cached label embeddings and index (call after changing the encoder's weights)."""
         self._label_emb, self._index = None, None
 
+    def share_labels(self, source: "RamenModel") -> None:
+        """Use ``source``'s label embeddings (L, D) and label index — the same objects, built in
+        ``source`` first if needed — instead of embedding the labels again. For models that score
+        with one encoder over the same label texts (``TwoStageModel.with_linker``'s twins); the
+        shared objects are never changed in place, and :meth:`refresh` on either model drops only
+        that model's references."""
+        if source.encoder is not self.encoder or source.label_texts != self.label_texts:
+            raise ValueError("share_labels: both models must use the same encoder object and the same label "
+                             "texts (otherwise the shared embeddings would be another model's)")
+        self._label_emb, self._index = source.label_embeddings(), source.index
+
     @property
     def index(self):
         """faiss inner-product ``LabelIndex`` over the label embeddings (built on first use)."""

@@ -30,6 +30,7 @@ import random
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,6 +56,9 @@ from ramen_edu.training.frozen import HiddenCache, LayerSplit
 from ramen_edu.training.model import RamenModel, label_fingerprint
 from ramen_edu.training.schedule import describe, epoch_plan, lr_scheduler
 from ramen_edu.training.tokens import PartsEncoder, TokenPool, gather_tokens, length_sorted, unique_rows
+
+if TYPE_CHECKING:  # transformers loads when an encoder is built (build_encoder), not on import
+    from ramen_edu.encoders import Encoder
 
 # held-out metrics shown in the progress bar and kept in the run record's epoch rows
 EPOCH_METRICS = ("P@1", "P@3", "P@5", "nDCG@5", "PSP@1", "PSP@5")
@@ -170,6 +174,24 @@ def build_bandit(config: TrainConfig, terms: list[str]):
     return LambdaBandit(terms, init=init, lr=config.bandit_lr, sigma=config.bandit_sigma,
                         period=config.bandit_period, mode=mode, seed=config.seed,
                         fixed=None if tunes else terms)
+
+
+@dataclasses.dataclass(frozen=True)
+class HeadContext:
+    """Everything :meth:`Trainer.build_head` may build a head from, passed in explicitly: the
+    head is made inside ``Trainer.__init__``, before the optimizer, bandit bookkeeping, history
+    and checkpoint state exist, so a subclass reading ``self.<trainer attribute>`` there would
+    depend on the order of ``__init__``'s steps (and break silently when it changes).
+
+    encoder: the Encoder being trained (``encoder.dim`` = D). dataset: the training XCDataset.
+    pools:   {pool: TokenPool} ("doc", "label", "anchor:<set>" per regularizing set).
+    device:  where the head's parameters must live (the training device).
+    """
+
+    encoder: Encoder
+    dataset: object
+    pools: Mapping[str, TokenPool]
+    device: torch.device
 
 
 class Trainer:
@@ -307,7 +329,8 @@ class Trainer:
         config = self.config
         # a subclass may add a trained module on top of the encoder (the two-stage GCN baseline's
         # aggregation, ramen_edu.baselines); RAMEN itself has none
-        self.head = self.build_head()
+        self.head = self.build_head(HeadContext(encoder=self.encoder, dataset=self.dataset,
+                                                pools=self.pools, device=self.info.device))
         self.trained_parameters = [p for p in (*self.encoder.parameters(), *(self.head.parameters() if self.head is not None else ()))
                                    if p.requires_grad]
         self.optimizer = torch.optim.AdamW(self.trained_parameters, lr=config.lr, weight_decay=config.weight_decay)
@@ -429,9 +452,11 @@ class Trainer:
     # ------------------------------------------------------------------------ extension points
     # RAMEN uses none of them; a model that adds something on top of the encoder (the two-stage
     # GCN of ramen_edu.baselines) overrides them instead of copying the training loop
-    def build_head(self):
+    def build_head(self, context: HeadContext) -> torch.nn.Module | None:
         """A torch module trained with the encoder (its parameters join the optimizer and the
-        checkpoint), or None. Called once in ``__init__``, after the token pools exist."""
+        checkpoint), or None. Called once, inside ``__init__``: build it from ``context`` (and
+        from the subclass's own settings, set before ``super().__init__``), never from other
+        trainer attributes — most of them do not exist yet."""
         return None
 
     def enrich(self, doc_emb: torch.Tensor, doc_ids: np.ndarray) -> torch.Tensor:
