@@ -480,7 +480,7 @@ def environment(manifest: dict, hidden: list[str]) -> dict:
 
     import ramen_edu
     from ramen_edu import precision
-    from ramen_edu.retrieval import SEARCH_BACKEND
+    from ramen_edu.retrieval import BACKEND
     from ramen_edu.runinfo import git_commit
 
     cuda = torch.cuda.is_available()
@@ -496,7 +496,7 @@ def environment(manifest: dict, hidden: list[str]) -> dict:
         "git_commit": git_commit(), "bundle_commit": manifest.get("commit"),
         "source_fingerprint": source_fingerprint(),
         "bundle_source_fingerprint": manifest.get("source_fingerprint"),
-        "retrieval": SEARCH_BACKEND, "hidden_modules": hidden,
+        "retrieval": BACKEND.name, "hidden_modules": hidden,
         "precision": precision.describe("cuda" if cuda else "cpu"),
         "spec_tflops": spec_tflops(torch.cuda.get_device_name(0)) if cuda else None,
     }
@@ -636,7 +636,7 @@ def part_settling(ctx: dict, deadline: Deadline, out: dict) -> dict:
     on a resume, runs found in the unpacked archive are skipped by ``run_ablation`` and keep the
     first call's times."""
     from ramen_edu.data.catalog import load_dataset
-    from ramen_edu.retrieval import SEARCH_BACKEND
+    from ramen_edu.retrieval import BACKEND
     from ramen_edu.experiments.ablate import ablation_rows, run_ablation
     from ramen_edu.training.config import TrainConfig
 
@@ -647,7 +647,7 @@ def part_settling(ctx: dict, deadline: Deadline, out: dict) -> dict:
     config = TrainConfig.from_recipe(
         "book", "gpu", encoder=str(ctx["encoder_dir"]), lr=2e-4, batch_size=256, bf16=True,
         epochs=sizes["epochs"],
-        extra={"suite": "benchmarks/gpu_suite.py settling", "retrieval": SEARCH_BACKEND,
+        extra={"suite": "benchmarks/gpu_suite.py settling", "retrieval": BACKEND.name,
                "bundle_commit": manifest.get("commit"), "dry_run": ctx["dry_run"]})
     config = dataclasses.replace(config, **sizes["settle_overrides"])
     rows = ablation_rows(list(dataset.anchors), bandit=config.bandit)

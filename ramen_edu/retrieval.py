@@ -3,11 +3,12 @@
 RAMEN needs no graph at inference (the point of the method, §3): embed the labels once,
 embed a new document, return the labels with the largest cosine. Where no faiss is installed
 (a GPU machine with CUDA torch only), the same exact search runs in torch
-(``ramen_edu.torch_search``); ``SEARCH_BACKEND`` says which one this process uses.
+(``ramen_edu.torch_search``); ``BACKEND`` names which one this process uses.
 """
 from __future__ import annotations
 
 from importlib import metadata
+from types import ModuleType
 from typing import NamedTuple
 
 import numpy as np
@@ -51,14 +52,28 @@ def load_faiss():
     return faiss
 
 
-def _faiss_or_torch():
-    """(faiss module or its torch stand-in, the backend's name). A faiss build that is there but
+class SearchBackend(NamedTuple):
+    """The library that runs exact inner-product search (:class:`LabelIndex`) and spherical k-means
+    (``sampling.balanced_clusters``) in this process.
+
+    name: "faiss" or "torch exact" (``torch_search.BACKEND``); run records quote it.
+    lib:  the module itself, faiss or ``ramen_edu.torch_search``: both provide ``IndexFlatIP``,
+          ``Kmeans``, ``get_num_gpus``, ``omp_get_max_threads``, ``omp_set_num_threads`` (GPU
+          faiss builds also ``StandardGpuResources`` and ``index_cpu_to_gpu``).
+    """
+
+    name: str
+    lib: ModuleType
+
+
+def choose_backend() -> SearchBackend:
+    """faiss, or its torch stand-in where no faiss is installed. A faiss build that is there but
     fails (faiss-cpu and faiss-gpu-cu12 together, a half-installed wheel) raises load_faiss's
     error: it needs fixing, not hiding. Only when there is no module ``faiss`` at all (the GPU
     machine of benchmarks/gpu_suite.py: CUDA torch, no faiss wheel, no network) do exact search
     and spherical k-means run in torch (ramen_edu.torch_search), with a warning."""
     try:
-        return load_faiss(), "faiss"
+        return SearchBackend("faiss", load_faiss())
     except ImportError as err:
         cause = err.__cause__
         if not (isinstance(cause, ModuleNotFoundError) and cause.name == "faiss"):
@@ -70,12 +85,12 @@ def _faiss_or_torch():
         warnings.warn(f"{cause}: search and k-means run in torch instead "
                       f"(ramen_edu.torch_search, '{torch_search.BACKEND}'); install ramen-edu with the "
                       "[cpu] or [gpu] extra for faiss", stacklevel=3)
-        return torch_search, torch_search.BACKEND
+        return SearchBackend(torch_search.BACKEND, torch_search)
 
 
-#: the faiss module, or ``ramen_edu.torch_search`` when no faiss is installed; SEARCH_BACKEND names
-#: which ("faiss" or "torch exact"), for run records
-faiss, SEARCH_BACKEND = _faiss_or_torch()
+#: the search backend of this process, chosen once at import (read ``BACKEND.lib`` when searching,
+#: so that a test can swap the whole backend, name and library together)
+BACKEND = choose_backend()
 
 
 def _as_float32_rows(x: np.ndarray, what: str) -> np.ndarray:
@@ -96,7 +111,8 @@ class Retrieved(NamedTuple):
 
 def faiss_gpu_available() -> bool:
     """True when this faiss build can use a GPU (faiss-gpu installed and a GPU visible)."""
-    return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
+    lib = BACKEND.lib
+    return hasattr(lib, "StandardGpuResources") and lib.get_num_gpus() > 0
 
 
 class LabelIndex:
@@ -112,11 +128,12 @@ class LabelIndex:
         if self.n_labels == 0:  # faiss would fail later with a bare AssertionError in search
             raise ValueError("label_emb has 0 rows: there are no labels to search; the dataset needs "
                              "at least one label (a non-empty Y.txt)")
-        index = faiss.IndexFlatIP(self.dim)
+        lib = BACKEND.lib
+        index = lib.IndexFlatIP(self.dim)
         self.on_gpu = faiss_gpu_available() if use_gpu is None else use_gpu
         if self.on_gpu:
-            self._resources = faiss.StandardGpuResources()  # must outlive the index
-            index = faiss.index_cpu_to_gpu(self._resources, 0, index)
+            self._resources = lib.StandardGpuResources()  # must outlive the index
+            index = lib.index_cpu_to_gpu(self._resources, 0, index)
         index.add(label_emb)
         self.index = index
 

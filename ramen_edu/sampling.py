@@ -88,7 +88,9 @@ def balanced_clusters(embeddings: np.ndarray, cluster_size: int, *, seed: int = 
     chunk mixes neighbouring clusters of one coarse group. This replaces NGAME's recursive
     balanced 2-means with the same outcome (exactly balanced, locally similar) on top of faiss.
     """
-    from ramen_edu.retrieval import faiss
+    from ramen_edu.retrieval import BACKEND
+
+    search = BACKEND.lib  # faiss, or its torch stand-in where no faiss is installed
 
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
     if x.ndim != 2:
@@ -105,9 +107,9 @@ def balanced_clusters(embeddings: np.ndarray, cluster_size: int, *, seed: int = 
             # nothing to split (or one point per centroid): keep the given order
             return (np.zeros(len(points), np.int64) if k <= 1 else np.arange(len(points))), \
                 np.ones(len(points), np.float32)
-        km = faiss.Kmeans(d, k, niter=niter, seed=seed * 1_000_003 + salt, spherical=True,
+        km = search.Kmeans(d, k, niter=niter, seed=seed * 1_000_003 + salt, spherical=True,
                           verbose=False, nredo=nredo, min_points_per_centroid=1,
-                          max_points_per_centroid=256, gpu=faiss.get_num_gpus() > 0)
+                          max_points_per_centroid=256, gpu=search.get_num_gpus() > 0)
         km.train(points)
         sim, assign = km.index.search(points, 1)
         return assign[:, 0].astype(np.int64), sim[:, 0]
@@ -116,12 +118,12 @@ def balanced_clusters(embeddings: np.ndarray, cluster_size: int, *, seed: int = 
     coarse, _ = kmeans(x, n_coarse, salt=0)
     # The per-group k-means are small (≈ √(N·C) points): OpenMP start-up and spinning costs more
     # than it saves there (7× slower on a busy 2-core machine), so they run single-threaded.
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
+    threads = search.omp_get_max_threads()
+    search.omp_set_num_threads(1)
     try:
         fine, sim, next_id = _fine_clusters(x, coarse, n_coarse, cluster_size, kmeans)
     finally:
-        faiss.omp_set_num_threads(threads)
+        search.omp_set_num_threads(threads)
 
     # Balance by sorting. Each fine cluster gives ⌊size/C⌋ chunks of its most central points;
     # the rest (its outskirts) are pooled, sorted by (coarse group, fine cluster) so leftovers

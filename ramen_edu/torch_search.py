@@ -1,5 +1,5 @@
 """The part of faiss this package calls, in plain torch: exact inner-product search and spherical
-k-means. ``ramen_edu.retrieval`` uses it as ``faiss`` when no faiss build is installed.
+k-means. ``ramen_edu.retrieval`` uses it as its ``BACKEND.lib`` when no faiss build is installed.
 
 Why it exists: a machine with CUDA torch but without a faiss wheel (the GPU machine that runs
 ``benchmarks/gpu_suite.py`` has no faiss and no network) must still evaluate a model (exact
@@ -31,7 +31,7 @@ import torch
 
 __all__ = ["BACKEND", "IndexFlatIP", "Kmeans", "get_num_gpus", "omp_get_max_threads", "omp_set_num_threads"]
 
-#: what ``retrieval.SEARCH_BACKEND`` says when this module stands in for faiss (run records quote it)
+#: what ``retrieval.BACKEND.name`` says when this module stands in for faiss (run records quote it)
 BACKEND = "torch exact"
 
 

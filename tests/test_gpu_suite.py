@@ -261,7 +261,7 @@ def test_label_index_on_the_torch_backend_matches_faiss_with_filters(monkeypatch
     labels, queries = _unit(rng.normal(size=(500, 16))), _unit(rng.normal(size=(40, 16)))
     exclude = sp.random(40, 500, density=0.02, random_state=2, format="csr")
     want = retrieval.LabelIndex(labels).search(queries, 7, exclude=exclude)
-    monkeypatch.setattr(retrieval, "faiss", torch_search)
+    monkeypatch.setattr(retrieval, "BACKEND", retrieval.SearchBackend(torch_search.BACKEND, torch_search))
     got = retrieval.LabelIndex(labels).search(queries, 7, exclude=exclude)
     np.testing.assert_array_equal(got.ids, want.ids)
     np.testing.assert_allclose(got.scores, want.scores, atol=1e-5)
@@ -271,7 +271,7 @@ def test_cluster_batching_runs_on_torch_kmeans(monkeypatch):
     from ramen_edu import retrieval, torch_search
     from ramen_edu.sampling import balanced_clusters
 
-    monkeypatch.setattr(retrieval, "faiss", torch_search)
+    monkeypatch.setattr(retrieval, "BACKEND", retrieval.SearchBackend(torch_search.BACKEND, torch_search))
     rng = np.random.default_rng(3)
     centres = _unit(rng.normal(size=(8, 16)))
     points = _unit(centres[rng.integers(8, size=640)] + 0.05 * rng.normal(size=(640, 16)))
@@ -296,11 +296,11 @@ def test_only_a_missing_faiss_falls_back(monkeypatch):
          "with warnings.catch_warnings(record=True) as seen:\n"
          "    warnings.simplefilter('always')\n"
          "    import ramen_edu.retrieval as r\n"
-         "print(r.SEARCH_BACKEND); print([str(w.message) for w in seen if 'torch_search' in str(w.message)])"],
+         "print(r.BACKEND.name, r.BACKEND.lib.__name__); print([str(w.message) for w in seen if 'torch_search' in str(w.message)])"],
         capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert probe.returncode == 0, probe.stderr[-2000:]
     backend, warned = probe.stdout.strip().splitlines()
-    assert backend == "torch exact" and "[cpu]" in warned  # said once, with the install line
+    assert backend == "torch exact ramen_edu.torch_search" and "[cpu]" in warned  # said once, with the install line
 
     def version(dist):  # faiss-cpu and faiss-gpu-cu12 both installed: the broken case
         if dist in ("faiss-cpu", "faiss-gpu-cu12"):
@@ -309,7 +309,7 @@ def test_only_a_missing_faiss_falls_back(monkeypatch):
 
     monkeypatch.setattr(metadata, "version", version)
     with pytest.raises(ImportError, match="both faiss-cpu and faiss-gpu-cu12"):
-        retrieval._faiss_or_torch()
+        retrieval.choose_backend()
 
 
 # --------------------------------------------------------------------------------------------

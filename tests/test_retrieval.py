@@ -63,3 +63,27 @@ def test_zero_labels_is_a_clear_value_error():
     # faiss itself stops at an AssertionError deep in its search
     with pytest.raises(ValueError, match="no labels to search"):
         LabelIndex(np.zeros((0, 8), np.float32))
+
+
+def test_the_search_backend_is_named_with_its_library(monkeypatch):
+    """retrieval.BACKEND pairs the name run records quote with the library that searches, and
+    LabelIndex searches with whichever library it holds when the index is built."""
+    from ramen_edu import retrieval, torch_search
+
+    backend = retrieval.BACKEND
+    assert isinstance(backend, retrieval.SearchBackend)
+    assert backend.name == ("faiss" if backend.lib.__name__ == "faiss" else torch_search.BACKEND)
+    used = []
+
+    class Spy:  # the torch stand-in, recording each index it builds
+        def __getattr__(self, name):
+            return getattr(torch_search, name)
+
+        def IndexFlatIP(self, dim):  # noqa: N802 - faiss's name
+            used.append(dim)
+            return torch_search.IndexFlatIP(dim)
+
+    monkeypatch.setattr(retrieval, "BACKEND", retrieval.SearchBackend("spy", Spy()))
+    labels = _unit(np.random.default_rng(4).normal(size=(20, 6))).astype(np.float32)
+    assert LabelIndex(labels).search(labels[:3], 1).ids[:, 0].tolist() == [0, 1, 2]
+    assert used == [6]
