@@ -64,7 +64,8 @@ import numpy as np
 from ramen_edu.experiments.comparison import compare_methods, format_comparison, per_document_scores, validation_scores
 from ramen_edu.settings import PROFILES, project_root
 from ramen_edu.data.catalog import load_dataset
-from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, WORK_DIR, declared_defaults,
+from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, WORK_DIR, add_reference_arguments, check_counts,
+                                         declared_defaults,
                                          finished, finished_seeds, fresh_scratch, hf_progress_bars, load_per_doc,
                                          match_rows, only_methods, prepare_scratch, read_record, run_dir, run_jobs,
                                          save_per_doc, write_json, write_markdown)
@@ -545,11 +546,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--lambdas", nargs="+", type=float, metavar="λ",
                     help="add rows 'λ <value>' starting every λ_x, λ_z at these values (a fixed-λ "
                          "grid when the recipe's bandit is off; chosen on validation metrics)")
-    ap.add_argument("--st-epochs", type=int, default=1, metavar="N",
-                    help="epochs of the 'ST fine-tune' row (default 1: one epoch of all-MiniLM-L6-v2 "
-                         "takes ~4 min on 2 CPU cores; as many as the recipe's epochs is the fair "
-                         "comparison where affordable)")
-    ap.add_argument("--quiet", action="store_true", help="no progress bars and no per-run lines")
+    add_reference_arguments(ap)
     return ap
 
 
@@ -557,10 +554,7 @@ def cli_ablate(argv: list[str]) -> int:
     """``ramen-edu ablate``: train the ablation rows × seeds, write ablation.json/.md, print the table."""
     ap = _parser()
     args = ap.parse_args(argv)
-    if args.seeds < 1:
-        ap.error(f"--seeds must be ≥ 1, got {args.seeds}")
-    if args.st_epochs < 1:
-        ap.error(f"--st-epochs must be ≥ 1, got {args.st_epochs}")
+    check_counts(ap, args)
 
     config, dataset_name, profile_name = resolve_config(args.config, args.dataset, args.profile)
     dataset = load_dataset(dataset_name)

@@ -53,7 +53,8 @@ from ramen_edu.tables import markdown_table
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.evaluation import score_split
 from ramen_edu.metrics import QUANTILE_RULE, label_quantiles
-from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, finished, finished_seeds,
+from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, add_reference_arguments, check_counts,
+                                         finished, finished_seeds,
                                          hf_progress_bars, load_per_doc, match_rows, only_methods, prepare_scratch,
                                          read_record, run_dir, run_jobs, save_per_doc, write_json, write_markdown)
 from ramen_edu.runinfo import atomic_write_bytes, environment
@@ -386,10 +387,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--gcn-k", type=int, default=5, help="anchors linked per document (default 5)")
     ap.add_argument("--auggt-max-added", type=int, default=2,
                     help="AugGT: at most this many labels added per document (default 2; -1 = no cap)")
-    ap.add_argument("--st-epochs", type=int, default=1, metavar="N",
-                    help="epochs of the 'ST fine-tune' row (default 1, ~4 min of all-MiniLM-L6-v2 on 2 CPU "
-                         "cores; as many as the recipe's epochs is the fair comparison where affordable)")
-    ap.add_argument("--quiet", action="store_true", help="no progress bars and no per-run lines")
+    add_reference_arguments(ap)
     return ap
 
 
@@ -397,12 +395,9 @@ def cli_baselines(argv: list[str]) -> int:
     """``ramen-edu baselines``: train the rows × seeds, write baselines.json/.md, print the tables."""
     ap = _parser()
     args = ap.parse_args(argv)
-    if args.seeds < 1:
-        ap.error(f"--seeds must be ≥ 1, got {args.seeds}")
+    check_counts(ap, args)
     if args.gcn_k < 1:
         ap.error(f"--gcn-k must be ≥ 1, got {args.gcn_k}")
-    if args.st_epochs < 1:
-        ap.error(f"--st-epochs must be ≥ 1, got {args.st_epochs}")
     rows = match_rows(ap, args.rows, ROWS) if args.rows else None
     config, dataset_name, profile_name = resolve_config(args.config, args.dataset, args.profile)
     dataset = load_dataset(dataset_name)

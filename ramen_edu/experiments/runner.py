@@ -332,6 +332,23 @@ def match_rows(ap: argparse.ArgumentParser, requested: Sequence[str], valid: Seq
     return list(dict.fromkeys(by_lower[r.lower()] for r in requested))
 
 
+def add_reference_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options every rows × seeds command ends with: ``--st-epochs`` (the ST fine-tune row's
+    epochs) and ``--quiet``."""
+    ap.add_argument("--st-epochs", type=int, default=1, metavar="N",
+                    help="epochs of the 'ST fine-tune' row (default 1: one epoch of all-MiniLM-L6-v2 "
+                         "takes ~4 min on 2 CPU cores; as many as the recipe's epochs is the fair "
+                         "comparison where affordable)")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars and no per-run lines")
+
+
+def check_counts(ap: argparse.ArgumentParser, args) -> None:
+    """Refuse ``--seeds`` or ``--st-epochs`` below 1 before anything loads (argparse's error line)."""
+    for flag, value in (("--seeds", args.seeds), ("--st-epochs", args.st_epochs)):
+        if value < 1:
+            ap.error(f"{flag} must be ≥ 1, got {value}")
+
+
 @contextlib.contextmanager
 def hf_progress_bars(enabled: bool):
     """Silence transformers' own bars (saving a model prints one) when progress is off."""
