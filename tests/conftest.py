@@ -67,3 +67,14 @@ def _serve(folder):
 @pytest.fixture(scope="session")
 def serve_directory():
     return _serve
+
+
+@pytest.fixture(scope="module")
+def config_file(world_dir, tmp_path_factory):
+    """A recipe file for the experiment commands: the tiny world, smoke profile, one epoch."""
+    import json
+
+    path = tmp_path_factory.mktemp("recipe") / "recipe.json"
+    path.write_text(json.dumps({"dataset": str(world_dir), "profile": "smoke", "encoder": "tiny-random",
+                                "epochs": 1}))
+    return path

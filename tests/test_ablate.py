@@ -18,18 +18,6 @@ ROWS = ["RAMEN", "No Bandit", "Halving bandit", "No Pruning", "No Doc graph", "N
         "concept only", "Scrambled graph", "No graph"]
 
 
-@pytest.fixture(scope="module")
-def config_file(tiny_world, tmp_path_factory):
-    from ramen_edu.data.xc_format import write_xc_dataset
-
-    root = tmp_path_factory.mktemp("ablate")
-    world = write_xc_dataset(tiny_world, root / "tiny")
-    path = root / "ablate.json"
-    path.write_text(json.dumps({"dataset": str(world), "profile": "smoke", "encoder": "tiny-random",
-                                "epochs": 1}))
-    return path
-
-
 def test_rows_are_table_5():
     rows = ablate.ablation_rows(["topic", "concept"])
     assert list(rows) == ROWS

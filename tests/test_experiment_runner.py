@@ -94,18 +94,6 @@ def test_declared_defaults_are_the_dataclass_defaults_not_a_profile():
                                                       "scramble_graph": False, "train_layers": None}
 
 
-@pytest.fixture(scope="module")
-def config_file(tiny_world, tmp_path_factory):
-    from ramen_edu.data.xc_format import write_xc_dataset
-
-    root = tmp_path_factory.mktemp("runner")
-    world = write_xc_dataset(tiny_world, root / "tiny")
-    path = root / "recipe.json"
-    path.write_text(json.dumps({"dataset": str(world), "profile": "smoke", "encoder": "tiny-random",
-                                "epochs": 1}))
-    return path
-
-
 @pytest.mark.parametrize("command", ["ablate", "baselines"])
 def test_both_commands_keep_old_runs_and_refuse_other_recipes(command, config_file, tmp_path, monkeypatch, capsys):
     """The bug this rule closes: one new TrainConfig field made old baseline runs raise while old

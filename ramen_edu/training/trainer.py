@@ -846,6 +846,13 @@ class Trainer:
                          **{k: v / n for k, v in self._period.items()}})
         self._period = {}
 
+    def _checkpoint(self) -> None:
+        """Save the checkpoint and the run record (rank 0, with a run_dir), then wait for every rank."""
+        if self.run_dir is not None and self.info.is_main:
+            self.save_checkpoint()
+            self.write_record()
+        ddp.barrier(self.info)
+
     def fit(self, stop_after: int | None = None) -> RamenModel:
         """Train until ``config.epochs`` (or until ``stop_after`` epochs are done, to simulate an
         interruption), checkpointing after every epoch. Returns the trained RamenModel."""
@@ -856,10 +863,7 @@ class Trainer:
         last = cfg.epochs if stop_after is None else min(cfg.epochs, int(stop_after))
         if isinstance(self.bandit, LambdaHalving) and not self.bandit.done and self.epoch < last:
             self.run_halving()
-            if self.run_dir is not None and self.info.is_main:
-                self.save_checkpoint()
-                self.write_record()
-            ddp.barrier(self.info)
+            self._checkpoint()
         while self.epoch < last:
             row = self.run_epoch()
             if self.progress:
@@ -868,10 +872,7 @@ class Trainer:
                 print(f"epoch {row['epoch'] + 1}/{cfg.epochs}: loss {row['objective']:.4f} · "
                       + (f"{shown} · " if shown else "")
                       + f"{row['encodings_per_s']:.0f} enc/s · {row['epoch_s']:.1f} s")
-            if self.run_dir is not None and self.info.is_main:
-                self.save_checkpoint()
-                self.write_record()
-            ddp.barrier(self.info)
+            self._checkpoint()
         model = self.model()
         if self.run_dir is not None and self.info.is_main and self.epoch >= cfg.epochs:
             model.save(self.run_dir / MODEL_DIR)
