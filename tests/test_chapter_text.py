@@ -104,3 +104,32 @@ def test_the_patterns_catch_what_issue_21_found_and_spare_ordinary_text():
         assert CHANGELOG.search(bad), bad
     for ok in ("the previous chapter", "an earlier epoch", "version 4.40 of transformers", "we fix the seed"):
         assert not CHANGELOG.search(ok), ok
+
+
+# a LaTeX command typed into a non-raw Python string loses its backslash to an escape: "\rVert"
+# becomes a carriage return + "Vert" ("\frac" a form feed, "\beta" a backspace, "\vec" a vertical
+# tab, "\alpha" a bell); the page then shows "A" on one line and "Vert_2$" on the next
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+PAGES = sorted((ROOT / "book").glob("*.md")) + [ROOT / "README.md"]
+
+
+def _control_hits(name: str, text: str) -> list[str]:
+    return [f"{name} line {text.count(chr(10), 0, m.start()) + 1}: {text[max(0, m.start() - 40):m.end() + 10]!r}"
+            for m in CONTROL.finditer(text)]
+
+
+def test_no_control_characters_in_the_books_text():
+    hits = []
+    for page in PAGES:
+        # bytes, not read_text(): universal newlines would turn a stray "\r" into a line break unseen
+        hits += _control_hits(page.name, page.read_bytes().decode("utf-8"))
+    for path in CHAPTERS:
+        for index, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+            hits += _control_hits(f"{path.stem} cell {index}", "".join(cell.get("source", "")))
+    assert not hits, "control characters (a LaTeX backslash lost to a Python escape?):\n" + "\n".join(hits[:30])
+
+
+def test_the_control_pattern_catches_lost_backslashes():
+    for bad in ("$\\lVert A\rVert_2$", "\frac{1}{2}", "\beta", "\vec v", "\alpha"):
+        assert CONTROL.search(bad), repr(bad)
+    assert not CONTROL.search("$\\lVert A\\rVert_2$\n\ttab and newline are text")
