@@ -145,12 +145,15 @@ def main(argv: list[str] | None = None) -> int:
 # ------------------------------------------------------------------------------------------
 README_BEGIN = "<!-- measured-results:begin (python -m ramen_edu.book.runtimes --readme) -->"
 README_END = "<!-- measured-results:end -->"
+# what each stored experiment is; the seed count is appended from its record (never typed here)
 _LABELS = {
-    "ablation-wiki-seealso-cpu": "the paper's ablation (Table 5), Wikipedia, tiny BERT from scratch, 3 seeds a row",
-    "hardneg5-wiki-seealso-cpu": "hard negatives (the 5 hardest in-batch), Wikipedia, 3 seeds",
-    "baselines-wiki-seealso-cpu": "baselines (Tables 2, 5 AugGT, 8, 12), Wikipedia, tiny BERT from scratch, 3 seeds",
+    "ablation-wiki-seealso-cpu": "the paper's ablation (Table 5), Wikipedia, tiny BERT from scratch",
+    "hardneg5-wiki-seealso-cpu": "hard negatives (the 5 hardest in-batch), Wikipedia",
+    "baselines-wiki-seealso-cpu": "baselines (Tables 2, 5 AugGT, 8, 12), Wikipedia, tiny BERT from scratch",
     "minilm-wiki-seealso-cpu": "RAMEN on all-MiniLM-L6-v2 (chapter 4's `minilm` recipe: top 2 layers, softmax), "
-                               "Wikipedia, 3 seeds a row",
+                               "Wikipedia",
+    "minilm-st10": "the sentence-transformers fine-tune of all-MiniLM-L6-v2 at 10 epochs (chapter 4's "
+                   "equal-epoch check)",
     "auggt-cap5-wiki-seealso-cpu": "AugGT with ≤ 5 labels added per document (chapter 5, ex5-auggt-cap)",
     "auggt-uncapped-wiki-seealso-cpu": "AugGT with no cap (chapter 5, ex5-auggt-cap)",
 }
@@ -185,8 +188,10 @@ def _experiment_cell(summary: dict) -> str:
         for name, row in summary["rows"].items():
             seeds = row["test_metrics"]
             seeds = list(seeds.values() if isinstance(seeds, dict) else seeds)
+            # one seed has no spread: std NaN, which _pm prints as the mean alone
             stats = {k: {"mean": float(np.mean([m[k] for m in seeds])),
-                         "std": float(np.std([m[k] for m in seeds], ddof=1))} for k in ("P@1", "PSP@1")}
+                         "std": float(np.std([m[k] for m in seeds], ddof=1)) if len(seeds) > 1 else float("nan")}
+                     for k in ("P@1", "PSP@1")}
             parts.append(f"{name} P@1 {_pm(stats['P@1'])}, PSP@1 {_pm(stats['PSP@1'])}")
     cell = "; ".join(parts)
     for vs, comp in comps.items():
@@ -209,8 +214,10 @@ def measured_rows(root: Path | None = None) -> str:
         if summary_file is None:
             continue
         summary = json.loads(summary_file.read_text())
-        label = _LABELS.get(e["name"], e["name"])
-        rows.append([label, f"`{e['command']}` ({e['runs']} runs, {_seconds(e['total_s'])} s of "
+        seeds = e["seeds"]
+        label = f"{_LABELS.get(e['name'], e['name'])}, {seeds} seed{'s' * (seeds != 1)}" + " a row" * (e["runs"] > seeds)
+        runs = f"{e['runs']} run{'s' * (e['runs'] != 1)}"
+        rows.append([label, f"`{e['command']}` ({runs}, {_seconds(e['total_s'])} s of "
                      f"training, commit {e['commit']}; `book/results/{e['name']}/`)", _experiment_cell(summary)])
     cost = results / "inference_cost_cpu.json"
     if cost.is_file():
