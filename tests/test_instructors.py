@@ -10,6 +10,7 @@ A failure prints the sentence the page should contain; edit the page, nothing el
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from pathlib import Path
@@ -24,6 +25,7 @@ RESULTS = ROOT / "book" / "results"
 PAGE = (ROOT / "book" / "instructors.md").read_text(encoding="utf-8")
 
 
+@functools.cache  # several numbers come from one chapter: parse it once
 def _notebook(stem: str) -> list[dict]:
     return json.loads((ROOT / "book" / f"{stem}.ipynb").read_text(encoding="utf-8"))["cells"]
 
@@ -83,6 +85,7 @@ def _experiment(name: str) -> dict:
     return next(r for r in experiment_records(RESULTS) if r["name"] == name)
 
 
+@functools.cache  # read by the parametrization and by every case: compute it once
 def _expected() -> dict[str, list[str]]:
     """{where on the page: [sentences that must be there]}, from the committed sources."""
     reach = json.loads((RESULTS / "baselines-wiki-seealso-cpu" / "baselines.json").read_text())["gain_reachability"]

@@ -62,9 +62,9 @@ from pathlib import Path
 import numpy as np
 
 from ramen_edu.experiments.comparison import compare_methods, format_comparison, per_document_scores, validation_scores
-from ramen_edu.settings import PROFILES, project_root
 from ramen_edu.data.catalog import load_dataset
-from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, WORK_DIR, add_reference_arguments, check_counts,
+from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, WORK_DIR, add_reference_arguments, add_run_arguments, check_counts,
+                                         default_out,
                                          declared_defaults,
                                          finished, finished_seeds, fresh_scratch, hf_progress_bars, load_per_doc,
                                          match_rows, only_methods, prepare_scratch, read_record, run_dir, run_jobs,
@@ -533,16 +533,10 @@ def _parser() -> argparse.ArgumentParser:
                     "'No graph', 'RAMEN' and those two (mean ± std over seeds, paired intervals "
                     "over test documents and over seeds). Resumable: finished (row, seed) runs "
                     "are skipped.")
-    ap.add_argument("--config", help="JSON file of TrainConfig fields (may name dataset and profile): "
-                                     "the RAMEN recipe the rows modify")
-    ap.add_argument("--seeds", type=int, default=3, help="train seeds 0..N-1 per row (default 3)")
-    ap.add_argument("--rows", nargs="+", metavar="ROW",
-                    help="only these rows, e.g. --rows RAMEN 'No graph' Untrained (default: all, "
-                         "'Untrained' and 'ST fine-tune' included; the summary still includes rows "
-                         "finished earlier in --out)")
-    ap.add_argument("--out", help="output folder (default: book/results/ablation-<dataset>-<profile>)")
-    ap.add_argument("--dataset", help="catalog name (synthetic-default, wiki-seealso) or a dataset folder")
-    ap.add_argument("--profile", choices=PROFILES, help="sizes to train at (default: active)")
+    add_run_arguments(ap, "ablation",
+                      rows_help="only these rows, e.g. --rows RAMEN 'No graph' Untrained (default: all, "
+                                "'Untrained' and 'ST fine-tune' included; the summary still includes rows "
+                                "finished earlier in --out)")
     ap.add_argument("--lambdas", nargs="+", type=float, metavar="λ",
                     help="add rows 'λ <value>' starting every λ_x, λ_z at these values (a fixed-λ "
                          "grid when the recipe's bandit is off; chosen on validation metrics)")
@@ -561,8 +555,7 @@ def cli_ablate(argv: list[str]) -> int:
     valid = [*REFERENCE_ROWS, *ablation_rows(list(dataset.anchors), bandit=config.bandit,
                                              lambdas=args.lambdas or ())]
     rows = match_rows(ap, args.rows, valid, f" for {dataset.name}") if args.rows else None
-    stem = Path(dataset_name).name
-    out = Path(args.out) if args.out else project_root() / "book" / "results" / f"ablation-{stem}-{profile_name}"
+    out = Path(args.out) if args.out else default_out("ablation", dataset_name, profile_name)
     info = {"config_file": args.config, "profile": profile_name, "argv": ["ramen-edu", "ablate", *argv]}
     summary = run_ablation(dataset, config, seeds=args.seeds, out=out, rows=rows,
                            dataset_source=dataset_name, progress=not args.quiet,

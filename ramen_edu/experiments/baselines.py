@@ -48,12 +48,12 @@ from ramen_edu.baselines.analysis import (FN_KS, find_tail_cases, fn_by_quantile
                                           true_label_ranks, zero_shot_labels, zero_shot_scores)
 from ramen_edu.baselines.augmented_truth import augmented_dataset
 from ramen_edu.experiments.comparison import compare_methods, format_comparison
-from ramen_edu.settings import PROFILES, project_root
 from ramen_edu.tables import markdown_table
 from ramen_edu.data.catalog import load_dataset
 from ramen_edu.evaluation import score_split
 from ramen_edu.metrics import QUANTILE_RULE, label_quantiles
-from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, add_reference_arguments, check_counts,
+from ramen_edu.experiments.runner import (COMPARED, KS, PER_DOC_FILE, RUN_FILE, add_reference_arguments, add_run_arguments, check_counts,
+                                         default_out,
                                          finished, finished_seeds,
                                          hf_progress_bars, load_per_doc, match_rows, only_methods, prepare_scratch,
                                          read_record, run_dir, run_jobs, save_per_doc, write_json, write_markdown)
@@ -377,12 +377,7 @@ def _parser() -> argparse.ArgumentParser:
         description="RAMEN against the untrained encoder, a sentence-transformers fine-tune, No graph, AugGT and "
                     "a two-stage GCN (learned and oracle linker), seeds 0..N-1, with quantile, FN@k, zero-shot "
                     "and tail-case analyses. Resumable.")
-    ap.add_argument("--config", help="JSON file of TrainConfig fields (may name dataset and profile): the RAMEN recipe")
-    ap.add_argument("--seeds", type=int, default=3, help="train seeds 0..N-1 per row (default 3)")
-    ap.add_argument("--rows", nargs="+", metavar="ROW", help=f"only these rows (default all: {', '.join(ROWS)})")
-    ap.add_argument("--out", help="output folder (default: book/results/baselines-<dataset>-<profile>)")
-    ap.add_argument("--dataset", help="catalog name or dataset folder")
-    ap.add_argument("--profile", choices=PROFILES, help="sizes to train at (default: active)")
+    add_run_arguments(ap, "baselines", rows_help=f"only these rows (default all: {', '.join(ROWS)})")
     ap.add_argument("--gcn-set", default="category", help="anchor set the GCN links to (default category)")
     ap.add_argument("--gcn-k", type=int, default=5, help="anchors linked per document (default 5)")
     ap.add_argument("--auggt-max-added", type=int, default=2,
@@ -403,8 +398,7 @@ def cli_baselines(argv: list[str]) -> int:
     dataset = load_dataset(dataset_name)
     if args.gcn_set not in dataset.anchors:
         ap.error(f"--gcn-set {args.gcn_set!r}: {dataset.name} has anchor sets {', '.join(dataset.anchors)}")
-    out = Path(args.out) if args.out else \
-        project_root() / "book" / "results" / f"baselines-{Path(dataset_name).name}-{profile_name}"
+    out = Path(args.out) if args.out else default_out("baselines", dataset_name, profile_name)
     auggt = {"anchor_set": None, "via": "labels", "max_added": None if args.auggt_max_added < 0 else args.auggt_max_added}
     summary = run_baselines(dataset, config, seeds=args.seeds, out=out, rows=rows, gcn_set=args.gcn_set,
                             gcn_k=args.gcn_k, auggt=auggt, dataset_source=dataset_name, progress=not args.quiet,

@@ -21,8 +21,8 @@ the folder and the fields. A field the record holds but the wanted config lacks 
 removed) is a difference too.
 
 Only the run-record side of training is known here (``TrainConfig``'s defaults): the runner
-imports ``ramen_edu.runinfo``, ``ramen_edu.training.config`` and numpy, never the trainer, so the
-commands above it stay light to import (``ramen-edu ablate -h``).
+imports ``ramen_edu.runinfo``, ``ramen_edu.settings``, ``ramen_edu.training.config`` and numpy,
+never the trainer, so the commands above it stay light to import (``ramen-edu ablate -h``).
 """
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ramen_edu.runinfo import CHECKPOINT_FILE, RUN_FILE, atomic_write_bytes, atomic_write_text
+from ramen_edu.settings import PROFILES, project_root
 
 __all__ = ["COMPARED", "KS", "PER_DOC_FILE", "RUN_FILE", "RUNS_DIR", "WORK_DIR", "clean_scratch",
            "config_differences", "declared_defaults", "finished", "finished_seeds", "fresh_scratch",
@@ -330,6 +331,24 @@ def match_rows(ap: argparse.ArgumentParser, requested: Sequence[str], valid: Seq
     if unknown:
         ap.error(f"--rows: unknown row(s) {unknown}; valid rows{where}: " + ", ".join(repr(r) for r in valid))
     return list(dict.fromkeys(by_lower[r.lower()] for r in requested))
+
+
+def add_run_arguments(ap: argparse.ArgumentParser, command: str, *, rows_help: str) -> None:
+    """The options every rows × seeds command starts with: ``--config``, ``--seeds``, ``--rows``
+    (``rows_help`` says which), ``--out`` (default :func:`default_out` with ``command``),
+    ``--dataset`` and ``--profile``."""
+    ap.add_argument("--config", help="JSON file of TrainConfig fields (may name dataset and profile): "
+                                     "the RAMEN recipe the rows start from")
+    ap.add_argument("--seeds", type=int, default=3, help="train seeds 0..N-1 per row (default 3)")
+    ap.add_argument("--rows", nargs="+", metavar="ROW", help=rows_help)
+    ap.add_argument("--out", help=f"output folder (default: book/results/{command}-<dataset>-<profile>)")
+    ap.add_argument("--dataset", help="catalog name (synthetic-default, wiki-seealso) or a dataset folder")
+    ap.add_argument("--profile", choices=PROFILES, help="sizes to train at (default: active)")
+
+
+def default_out(command: str, dataset_name: str, profile_name: str) -> Path:
+    """``book/results/<command>-<dataset>-<profile>`` of the project: where ``--out`` defaults to."""
+    return project_root() / "book" / "results" / f"{command}-{Path(dataset_name).name}-{profile_name}"
 
 
 def add_reference_arguments(ap: argparse.ArgumentParser) -> None:
